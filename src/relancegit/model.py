@@ -1,0 +1,522 @@
+"""The typed model of a ledger: configuration, policies, clients, cases and events.
+
+Layer: data definitions only. Built by `load.py` from safely loaded YAML; read by every
+other layer. Nothing here reads files, knows about positions or looks at the clock.
+Money is `Decimal`, dates are `datetime.date`, unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
+from stdnum import bic as stdnum_bic
+from stdnum import iban as stdnum_iban
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.fr import siren as stdnum_siren
+from stdnum.fr import tva as stdnum_tva
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+_ID_RE = re.compile(ID_PATTERN)
+_MONEY_STR_RE = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
+_ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_FIXED_RATE_RE = re.compile(r"^\d+(\.\d+)?\s*%$")
+_ECB_RATE_RE = re.compile(r"^ecb\s*\+\s*\d+(\.\d+)?$")
+PERIOD_PATTERN = r"^\d{4}-H[12]$"
+
+
+class BadDate(str):
+    """A scalar that looked like a date in YAML but is not one (e.g. 2026-02-30)."""
+
+    reason: str = ""
+
+
+# --- scalar types -------------------------------------------------------------------------
+
+
+def _money(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError(f"expected an amount, got {str(value).lower()}")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"expected an amount, got {value}")
+        return value
+    if isinstance(value, float):  # not produced by our loader; kept for API callers
+        return Decimal(repr(value))
+    if isinstance(value, str) and _MONEY_STR_RE.match(value):
+        return Decimal(value.strip())
+    raise ValueError(f"expected an amount such as 1500.00, got {_describe(value)}")
+
+
+def _two_decimals(value: Decimal) -> Decimal:
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2 and value != value.quantize(CENT):
+        raise ValueError(f"amount {value} has more than 2 decimals")
+    return value
+
+
+def _positive(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError(f"amount must be greater than 0, got {value}")
+    return value
+
+
+def _non_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError(f"amount must not be negative, got {value}")
+    return value
+
+
+def _iso_date(value: Any) -> date:
+    if isinstance(value, BadDate):
+        raise ValueError(f"invalid date '{value}': {value.reason}")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE_RE.match(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"invalid date '{value}': {exc}") from None
+    raise ValueError(f"expected a date YYYY-MM-DD, got {_describe(value)}")
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+_MONEY_SCHEMA = {
+    "anyOf": [
+        {"type": "number"},
+        {"type": "string", "pattern": r"^-?\d+(\.\d{1,2})?$"},
+    ],
+    "description": "Amount in the ledger currency, at most 2 decimals",
+}
+_AMOUNT_SCHEMA = {
+    "anyOf": [
+        {"type": "number", "exclusiveMinimum": 0},
+        {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"},
+    ],
+    "description": "Amount greater than 0, at most 2 decimals",
+}
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money),
+    AfterValidator(_two_decimals),
+    AfterValidator(_non_negative),
+    WithJsonSchema(_MONEY_SCHEMA),
+]
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_money),
+    AfterValidator(_two_decimals),
+    AfterValidator(_positive),
+    WithJsonSchema(_AMOUNT_SCHEMA),
+]
+IsoDate = Annotated[
+    date,
+    BeforeValidator(_iso_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}),
+]
+Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
+Text = Annotated[str, Field(min_length=1)]
+Days = Annotated[int, Field(ge=0)]
+
+
+def _stdnum(module: Any, label: str) -> Any:
+    def check(value: str) -> str:
+        try:
+            module.validate(value)
+        except StdnumError as exc:
+            raise ValueError(f"invalid {label} '{value}': {str(exc).rstrip('.').lower()}") from None
+        return value
+
+    return AfterValidator(check)
+
+
+Siren = Annotated[str, _stdnum(stdnum_siren, "SIREN")]
+FrVat = Annotated[str, _stdnum(stdnum_tva, "French VAT number")]
+Iban = Annotated[str, _stdnum(stdnum_iban, "IBAN")]
+Bic = Annotated[str, _stdnum(stdnum_bic, "BIC")]
+
+
+def _fixed_rate_or_ecb(value: str) -> str:
+    text = value.strip().lower()
+    if _ECB_RATE_RE.match(text) or _FIXED_RATE_RE.match(text):
+        return text.replace(" ", "")
+    raise ValueError(f"invalid penalty rate '{value}': expected 'ecb+10' or a fixed rate like '12%'")
+
+
+PenaltyRate = Annotated[str, AfterValidator(_fixed_rate_or_ecb)]
+
+
+class Strict(BaseModel):
+    """Base of every file model: immutable, unknown keys rejected, numbers accepted as text."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, coerce_numbers_to_str=True, populate_by_name=True
+    )
+
+
+# --- enums ---------------------------------------------------------------------------------
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    PHONE = "phone"
+    LETTER = "letter"
+    REGISTERED_LETTER = "registered-letter"
+    HANDOVER = "handover"
+
+
+class Status(StrEnum):
+    WRITTEN_OFF = "written-off"
+    PAID = "paid"
+    ESCALATED = "escalated"
+    DISPUTED = "disputed"
+    PAUSED = "paused"
+    PLAN = "plan"
+    PROMISED = "promised"
+    OVERDUE = "overdue"
+    UPCOMING = "upcoming"
+
+
+Language = Literal["fr", "en"]
+Relationship = Literal["loyal", "standard", "difficult"]
+DebtorType = Literal["business", "consumer"]
+
+
+# --- ledger/relancegit.yaml ---------------------------------------------------------------
+
+
+class Creditor(Strict):
+    name: Text
+    address: Annotated[list[Text], Field(min_length=1)]
+    siren: Siren | None = None
+    vat: FrVat | None = None
+    email: str | None = None
+    phone: str | None = None
+    iban: Iban | None = None
+    bic: Bic | None = None
+    signatory: str | None = None
+
+
+class Step(Strict):
+    id: Identifier
+    offset: int
+    channel: Channel
+    deadline_days: Days | None = None
+    auto: bool = False
+
+
+DEFAULT_STEPS: tuple[Step, ...] = (
+    Step(id="pre-due", offset=-5, channel=Channel.EMAIL),
+    Step(id="reminder-1", offset=1, channel=Channel.EMAIL),
+    Step(id="reminder-2", offset=8, channel=Channel.EMAIL),
+    Step(id="call", offset=15, channel=Channel.PHONE),
+    Step(id="letter", offset=30, channel=Channel.LETTER),
+    Step(id="formal-notice", offset=45, channel=Channel.REGISTERED_LETTER, deadline_days=8),
+    Step(id="escalate", offset=60, channel=Channel.HANDOVER),
+)
+
+
+class Policy(Strict):
+    steps: Annotated[tuple[Step, ...], Field(min_length=1)] = DEFAULT_STEPS
+    min_gap_days: Days = 5
+    grace_days: Days = 3
+    dispute_review_days: Days = 10
+    escalation_days: Days = 90
+    on_broken_plan: Identifier = "formal-notice"
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    def step_index(self, step_id: str) -> int | None:
+        return next((i for i, s in enumerate(self.steps) if s.id == step_id), None)
+
+
+DEFAULT_POLICY = Policy()
+
+
+class Penalties(Strict):
+    rate: PenaltyRate = "ecb+10"
+    indemnity: Money = Decimal("40")
+    claim_from_step: Identifier = "formal-notice"
+
+    @property
+    def fixed_rate(self) -> Decimal | None:
+        """The fixed annual rate in percent, or None for the ECB-based default."""
+        if self.rate.endswith("%"):
+            return Decimal(self.rate[:-1])
+        return None
+
+    @property
+    def ecb_margin(self) -> Decimal:
+        """Points added to the ECB rate (L441-10: 10 by default)."""
+        return Decimal(self.rate.split("+", 1)[1]) if self.rate.startswith("ecb") else ZERO
+
+
+Percent = Annotated[
+    Decimal,
+    BeforeValidator(_money),
+    AfterValidator(_non_negative),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, {"type": "string"}]}),
+]
+
+
+class RateRow(Strict):
+    period: Annotated[str, Field(pattern=PERIOD_PATTERN)]
+    ecb: Percent | None = None
+    legal_other: Percent | None = None
+    legal_private: Percent | None = None
+
+
+class Smtp(Strict):
+    host: Text
+    port: Annotated[int, Field(ge=1, le=65535)] = 587
+    username: str | None = None
+    sender: Annotated[str | None, Field(alias="from")] = None
+    starttls: bool = True
+    ssl: bool = False
+
+
+class Config(Strict):
+    creditor: Creditor
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    language: Language = "fr"
+    holidays: Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")] = "FR"
+    penalties: Penalties = Penalties()
+    rates: tuple[RateRow, ...] = ()
+    policies: dict[Identifier, Policy] = Field(default_factory=lambda: {"default": DEFAULT_POLICY})
+    smtp: Smtp | None = None
+    # Demo data only: the day the dates were written as of (see README, "The demo ledger").
+    demo_anchor: IsoDate | None = None
+
+    @model_validator(mode="after")
+    def _builtin_default_policy(self) -> Config:
+        if "default" not in self.policies:
+            self.policies["default"] = DEFAULT_POLICY
+        return self
+
+
+# --- ledger/clients/<id>.yaml -------------------------------------------------------------
+
+
+class Contact(Strict):
+    name: Text
+    role: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class Client(Strict):
+    id: Identifier
+    name: Text
+    type: DebtorType = "business"
+    address: tuple[Text, ...] | None = None
+    siren: Siren | None = None
+    vat: str | None = None
+    language: Language | None = None
+    relationship: Relationship = "standard"
+    credit_limit: Amount | None = None
+    policy: Identifier | None = None
+    contacts: tuple[Contact, ...] = ()
+    notes: str | None = None
+
+
+# --- ledger/cases/**/<id>.yaml ------------------------------------------------------------
+
+
+class Invoice(Strict):
+    number: Text
+    date: IsoDate
+    due: IsoDate
+    amount: Amount
+    net: Amount | None = None
+    file: str | None = None
+
+
+class EventBase(Strict):
+    date: IsoDate
+    note: str | None = None
+    by: str | None = None
+
+
+class Reminder(EventBase):
+    type: Literal["reminder"]
+    step: Identifier
+    channel: Channel | None = None
+
+
+class Call(EventBase):
+    type: Literal["call"]
+    outcome: Literal["reached", "no-answer", "voicemail"]
+    step: Identifier | None = None
+
+
+class Promise(EventBase):
+    type: Literal["promise"]
+    amount: Amount
+    due: IsoDate
+
+
+class Payment(EventBase):
+    type: Literal["payment"]
+    amount: Amount
+    invoice: str | None = None
+    ref: str | None = None
+
+
+class CreditNote(EventBase):
+    type: Literal["credit-note"]
+    amount: Amount
+    invoice: str | None = None
+    number: str | None = None
+
+
+class Installment(Strict):
+    due: IsoDate
+    amount: Amount
+
+
+class Plan(EventBase):
+    type: Literal["plan"]
+    installments: Annotated[tuple[Installment, ...], Field(min_length=1)]
+    signed: bool = False
+
+
+class Dispute(EventBase):
+    type: Literal["dispute"]
+    reason: Text
+    invoice: str | None = None
+
+
+class DisputeResolved(EventBase):
+    type: Literal["dispute-resolved"]
+
+
+class Pause(EventBase):
+    type: Literal["pause"]
+    until: IsoDate
+
+
+class Escalation(EventBase):
+    type: Literal["escalation"]
+    to: Literal["agency", "lawyer", "court"]
+    ref: str | None = None
+
+
+class WriteOff(EventBase):
+    type: Literal["write-off"]
+    reason: Text
+
+
+class Acknowledgement(EventBase):
+    type: Literal["acknowledgement"]
+
+
+class Note(EventBase):
+    type: Literal["note"]
+
+
+Event = Annotated[
+    Reminder
+    | Call
+    | Promise
+    | Payment
+    | CreditNote
+    | Plan
+    | Dispute
+    | DisputeResolved
+    | Pause
+    | Escalation
+    | WriteOff
+    | Acknowledgement
+    | Note,
+    Field(discriminator="type"),
+]
+
+EVENT_TYPES: dict[str, type[EventBase]] = {
+    "reminder": Reminder,
+    "call": Call,
+    "promise": Promise,
+    "payment": Payment,
+    "credit-note": CreditNote,
+    "plan": Plan,
+    "dispute": Dispute,
+    "dispute-resolved": DisputeResolved,
+    "pause": Pause,
+    "escalation": Escalation,
+    "write-off": WriteOff,
+    "acknowledgement": Acknowledgement,
+    "note": Note,
+}
+
+
+class Case(Strict):
+    id: Identifier
+    client: Identifier
+    policy: Identifier | None = None
+    invoices: Annotated[tuple[Invoice, ...], Field(min_length=1)]
+    events: tuple[Event, ...] = ()
+
+    @property
+    def total(self) -> Decimal:
+        return sum((i.amount for i in self.invoices), ZERO)
+
+
+# --- the whole ledger ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The valid part of a ledger: what the engine computes on."""
+
+    root: Path
+    config: Config
+    clients: Mapping[str, Client]
+    cases: Mapping[str, Case]
+    case_files: Mapping[str, Path] = field(default_factory=dict)
+    client_files: Mapping[str, Path] = field(default_factory=dict)
+
+    def policy_for(self, case: Case) -> Policy:
+        """The case's policy, else its client's, else `default` (references are checked)."""
+        client = self.clients.get(case.client)
+        policy_id = case.policy or (client.policy if client else None) or "default"
+        return self.config.policies.get(policy_id, DEFAULT_POLICY)
+
+    def client_of(self, case: Case) -> Client:
+        return self.clients[case.client]
+
+    def language_for(self, client: Client) -> str:
+        return client.language or self.config.language
