@@ -161,6 +161,7 @@ def parse_yaml(raw: bytes) -> Any:
         ) from None
     if not text.strip():
         raise _YamlProblem("empty file: expected a YAML mapping", 1, 1)
+    _check_depth(text)
     loader = _LedgerLoader(text)
     try:
         return loader.get_single_data()
@@ -169,7 +170,13 @@ def parse_yaml(raw: bytes) -> Any:
         message = _yaml_message(exc)
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise _YamlProblem(message, line, column) from None
-    except yaml.YAMLError as exc:  # reader errors (control characters) carry no mark
+    except yaml.reader.ReaderError as exc:  # control characters: a position, not a mark
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        column = len(before.rsplit("\n", 1)[-1]) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        raise _YamlProblem(f"control character U+{char:04X} is not allowed in YAML", line, column) from None
+    except yaml.YAMLError as exc:
         raise _YamlProblem(f"invalid YAML: {exc}", 1, 1) from None
     except RecursionError:
         raise _YamlProblem("YAML nested too deeply", 1, 1) from None
@@ -177,11 +184,38 @@ def parse_yaml(raw: bytes) -> Any:
         loader.dispose()
 
 
+# libyaml's composer recurses in C: thousands of nested collections crash the process.
+# Ledger files nest about 6 levels; a flat event scan guards the rare file that could nest deep.
+MAX_DEPTH = 100
+_DEPTH_SCAN_THRESHOLD = 2000
+
+
+def _check_depth(text: str) -> None:
+    if text.count("[") + text.count("{") + text.count("- ") + text.count("? ") < _DEPTH_SCAN_THRESHOLD:
+        return
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise _YamlProblem(
+                        f"YAML nested more than {MAX_DEPTH} levels deep", mark.line + 1, mark.column + 1
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # the real parse reports the syntax error with its position
+
+
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
     problem = exc.problem or "invalid YAML"
     if "could not determine a constructor for the tag" in problem:
         tag = problem.split("tag", 1)[1].strip().strip("'").strip()
         return f"YAML tags are not allowed in ledger files ({tag.replace('tag:yaml.org,2002:', '!!')})"
+    if isinstance(exc, yaml.constructor.ConstructorError) and exc.problem_mark and not exc.context:
+        return problem  # our own rules: duplicate keys, aliases, merge keys
     if "tab" in problem or "found character that cannot start any token" in problem:
         return "invalid YAML: a tab character is used for indentation; indent with spaces"
     if exc.context and exc.context not in problem:
@@ -325,6 +359,7 @@ class FileResult:
     path: Path
     value: BaseModel | None = None
     problems: list[Problem] = field(default_factory=list)
+    event_count: int = 0  # counted on the parsed data, so files with errors count too
 
 
 def load_file(path: Path, kind: type[BaseModel], check_id: bool = True) -> FileResult:
@@ -341,6 +376,8 @@ def load_file(path: Path, kind: type[BaseModel], check_id: bool = True) -> FileR
             path,
             problems=[Problem(path, f"expected a mapping of keys at the top of the file, got {model._describe(data)}", line=1, column=1)],
         )
+    events = data.get("events")
+    event_count = len(events) if isinstance(events, list) else 0
     problems = []
     file_id = data.get("id")
     if check_id and isinstance(file_id, str) and file_id != path.stem:
@@ -348,8 +385,8 @@ def load_file(path: Path, kind: type[BaseModel], check_id: bool = True) -> FileR
     try:
         value = kind.model_validate(data)
     except ValidationError as exc:
-        return FileResult(path, problems=[*problems, *validation_problems(path, exc)])
-    return FileResult(path, value=value, problems=problems)
+        return FileResult(path, problems=[*problems, *validation_problems(path, exc)], event_count=event_count)
+    return FileResult(path, value=value, problems=problems, event_count=event_count)
 
 
 # --- the whole ledger ----------------------------------------------------------------------
@@ -419,7 +456,7 @@ def load_ledger(root: Path, today: date) -> LoadResult:
     counts = {
         "cases": len(case_paths),
         "clients": len(client_paths),
-        "events": sum(len(c.events) for _, c in candidates.cases),
+        "events": sum(r.event_count for r in case_results),
     }
     left_out = sorted(bad_files)
     return LoadResult(ledger=ledger, problems=problems, counts=counts, left_out=left_out)
