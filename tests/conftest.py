@@ -19,6 +19,8 @@ CONFIG = """\
 creditor:
   name: Atelier Dupré SARL
   address: [12 rue des Tanneurs, 69007 Lyon]
+rates:  # test figures (2026-H2 is unknown in the shipped table)
+  - {period: 2026-H2, ecb: 2.15, legal_other: 2.62, legal_private: 6.67}
 """
 
 CLIENT = """\

@@ -7,7 +7,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from conftest import CASE, positions
 
 E, W = "error", "warning"
@@ -36,7 +35,13 @@ def test_yaml_syntax_error(load):
 def test_wrong_indentation(load):
     text = "id: 2026-0042\nclient: acme\ninvoices:\n  - number: F1\n   date: 2026-09-01\n"
     assert only(load(case(text))) == [
-        ("2026-0042.yaml", 5, 4, E, "invalid YAML: did not find expected '-' indicator (while parsing a block collection)")
+        (
+            "2026-0042.yaml",
+            5,
+            4,
+            E,
+            "invalid YAML: did not find expected '-' indicator (while parsing a block collection)",
+        )
     ]
 
 
@@ -75,7 +80,7 @@ def test_python_tag_is_rejected_and_never_executed(load, tmp_path: Path):
 
 def test_alias_bomb_rejected_fast(load):
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for prev, name in zip("abcdefgh", "bcdefghi"):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
     start = time.perf_counter()
     result = load(case("\n".join(lines) + "\n"))
@@ -139,9 +144,7 @@ def test_impossible_date(load):
 
 def test_date_must_be_iso(load):
     text = CASE.replace("due: 2026-10-01", "due: 01/10/2026")
-    assert only(load(case(text))) == [
-        ("2026-0042.yaml", 6, 10, E, "expected a date YYYY-MM-DD, got '01/10/2026'")
-    ]
+    assert only(load(case(text))) == [("2026-0042.yaml", 6, 10, E, "expected a date YYYY-MM-DD, got '01/10/2026'")]
 
 
 @pytest.mark.parametrize(
@@ -168,7 +171,10 @@ def test_unknown_event_type(load):
     text = CASE.replace("type: payment", "type: paiement")
     assert only(load(case(text))) == [
         (
-            "2026-0042.yaml", 10, 30, E,
+            "2026-0042.yaml",
+            10,
+            30,
+            E,
             "unknown event type 'paiement' (expected one of: reminder, call, promise, payment, "
             "credit-note, plan, dispute, dispute-resolved, pause, escalation, write-off, "
             "acknowledgement, note)",
@@ -186,9 +192,11 @@ def test_invalid_literal(load):
 def test_invalid_identifier(load):
     assert only(load({"clients/Acme Corp.yaml": "id: Acme Corp\nname: X\n"}), "Acme Corp.yaml") == [
         (
-            "Acme Corp.yaml", 1, 5, E,
-            "invalid id 'Acme Corp': use lowercase letters, digits, '.', '_' and '-', "
-            "starting with a letter or digit",
+            "Acme Corp.yaml",
+            1,
+            5,
+            E,
+            "invalid id 'Acme Corp': use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit",
         )
     ]
 
@@ -206,7 +214,13 @@ def test_id_must_match_file_name(load):
 def test_duplicate_case_id_across_folders(load):
     result = load({"cases/2025/2026-0042.yaml": CASE.replace("F2026-0042", "F2025-0001")})
     assert only(result) == [
-        ("2026-0042.yaml", 1, 5, E, f"duplicate case id '2026-0042' (also in {result.ledger.root}/cases/2025/2026-0042.yaml)")
+        (
+            "2026-0042.yaml",
+            1,
+            5,
+            E,
+            f"duplicate case id '2026-0042' (also in {result.ledger.root}/cases/2025/2026-0042.yaml)",
+        )
     ]
 
 
@@ -240,7 +254,10 @@ def test_unknown_step(load):
     text = CASE.replace("step: reminder-1", "step: reminder-3")
     assert only(load(case(text))) == [
         (
-            "2026-0042.yaml", 9, 46, E,
+            "2026-0042.yaml",
+            9,
+            46,
+            E,
             "unknown step 'reminder-3' in policy 'default' (steps: pre-due, reminder-1, "
             "reminder-2, call, letter, formal-notice, escalate)",
         )
@@ -261,7 +278,10 @@ def test_events_out_of_date_order(load):
     text = CASE.replace("date: 2026-10-16", "date: 2026-09-30")
     assert only(load(case(text))) == [
         (
-            "2026-0042.yaml", 10, 12, E,
+            "2026-0042.yaml",
+            10,
+            12,
+            E,
             "event dated 2026-09-30 comes after one dated 2026-10-02: events are appended in date order",
         )
     ]
@@ -307,7 +327,13 @@ def test_plan_not_summing_to_balance_is_a_warning(load):
 def test_overpayment_is_a_warning(load):
     text = CASE + "  - {date: 2026-10-20, type: payment, amount: 800}\n"
     assert only(load(case(text))) == [
-        ("2026-0042.yaml", 11, 47, W, "overpayment: payments and credit notes reach 1550.00, more than the 1500.00 invoiced")
+        (
+            "2026-0042.yaml",
+            11,
+            47,
+            W,
+            "overpayment: payments and credit notes reach 1550.00, more than the 1500.00 invoiced",
+        )
     ]
 
 
@@ -326,7 +352,10 @@ def test_business_term_over_60_days_is_a_warning(load):
     text = CASE.replace("due: 2026-10-01", "due: 2026-11-15")
     assert only(load(case(text))) == [
         (
-            "2026-0042.yaml", 6, 10, W,
+            "2026-0042.yaml",
+            6,
+            10,
+            W,
             "payment term of 75 days exceeds the 60-day maximum between businesses (Code de commerce L441-10)",
         )
     ]
@@ -342,7 +371,10 @@ def test_fixed_rate_below_three_times_legal_rate(load):
     config = "creditor: {name: X, address: [Y]}\npenalties:\n  rate: 7%\n"
     assert only(load({"relancegit.yaml": config, "cases/2026/2026-0042.yaml": None}, today=date(2026, 3, 1))) == [
         (
-            "relancegit.yaml", 3, 9, W,
+            "relancegit.yaml",
+            3,
+            9,
+            W,
             "penalty rate 7% is below three times the legal interest rate of 2026-H1 (3 × 2.62% = 7.86%): "
             "Code de commerce L441-10 II",
         )
@@ -353,12 +385,17 @@ def test_fixed_rate_below_three_times_legal_rate(load):
     ("field", "value", "message"),
     [
         ("siren", '"552100555"', "invalid SIREN '552100555': the number's checksum or check digit is invalid"),
-        ("iban", "FR7630006000011234567890188", "invalid IBAN 'FR7630006000011234567890188': the number's checksum or check digit is invalid"),
+        (
+            "iban",
+            "FR7630006000011234567890188",
+            "invalid IBAN 'FR7630006000011234567890188': the number's checksum or check digit is invalid",
+        ),
     ],
 )
 def test_creditor_identifiers_are_validated(load, field: str, value: str, message: str):
     config = f"creditor:\n  name: X\n  address: [Y]\n  {field}: {value}\n"
-    assert only(load({"relancegit.yaml": config})) == [("relancegit.yaml", 4, len(field) + 5, E, message)]
+    result = load({"relancegit.yaml": config, "cases/2026/2026-0042.yaml": None})
+    assert only(result) == [("relancegit.yaml", 4, len(field) + 5, E, message)]
 
 
 def test_client_vat_is_validated(load):
@@ -377,7 +414,7 @@ def test_policy_rules(load):
         "      - {id: reminder-1, offset: 8, channel: email}\n"
         "      - {id: call, offset: 3, channel: phone}\n"
     )
-    assert only(load({"relancegit.yaml": config}), "relancegit.yaml") == [
+    assert only(load({"relancegit.yaml": config, "cases/2026/2026-0042.yaml": None}), "relancegit.yaml") == [
         ("relancegit.yaml", 1, 1, E, "claim_from_step 'formal-notice' is not a step of any policy"),
         ("relancegit.yaml", 4, 21, E, "on_broken_plan 'mise-en-demeure' is not a step of policy 'default'"),
         ("relancegit.yaml", 7, 14, E, "duplicate step 'reminder-1' in policy 'default'"),

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import CASE
+
 from relancegit.cli import main
 
 
@@ -132,8 +132,15 @@ def test_init_scaffolds_a_repository_that_checks(tmp_path: Path):
     result = run("init", str(target))
     assert result.exit_code == 0, result.output
     for name in (
-        "ledger/relancegit.yaml", "ledger/cases", "ledger/clients", "templates", "schemas/case.schema.json",
-        ".pre-commit-config.yaml", ".gitignore", ".github/workflows/relancegit.yml", ".gitlab-ci.yml",
+        "ledger/relancegit.yaml",
+        "ledger/cases",
+        "ledger/clients",
+        "templates",
+        "schemas/case.schema.json",
+        ".pre-commit-config.yaml",
+        ".gitignore",
+        ".github/workflows/relancegit.yml",
+        ".gitlab-ci.yml",
     ):
         assert (target / name).exists(), name
     config = (target / "ledger/relancegit.yaml").read_text()
@@ -169,7 +176,9 @@ def test_installed_console_script_never_shows_a_traceback(make_ledger, tmp_path:
     root = make_ledger({"cases/2026/2026-0042.yaml": b"id: \xff\xfe\n", "clients/acme.yaml": "[unclosed"})
     proc = subprocess.run(
         [sys.executable, "-m", "relancegit.cli", "--ledger", str(root), "--today", "2026-11-23", "check"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from conftest import DEMO, DEMO_TODAY
 from stdnum import iban
 from stdnum.fr import siren
 
-from conftest import DEMO, DEMO_TODAY
 from relancegit.load import demo_shift, load_ledger
 from relancegit.model import EVENT_TYPES
 
@@ -17,6 +17,9 @@ def test_demo_checks_with_only_the_intended_warnings():
     assert result.errors == []
     assert sorted(p.message for p in result.warnings) == [
         "exposure 23688.00 is above the credit limit 15000.00",
+        "no rates known for 2026-H2, needed for the penalty interest of 24 cases: add a row "
+        "`{period: 2026-H2, ecb: …, legal_other: …}` under `rates:` in relancegit.yaml (ECB main "
+        "refinancing rate and legal rate, LEGAL-FR.md); interest stays unknown until then",
         "payment term of 75 days exceeds the 60-day maximum between businesses (Code de commerce L441-10)",
     ]
     assert result.counts["cases"] >= 40 and result.counts["clients"] >= 15
@@ -31,7 +34,7 @@ def test_demo_covers_every_event_type_and_client_kind():
     assert sum(c.type == "consumer" for c in clients) >= 2
     assert any(c.credit_limit for c in clients)
     assert sum(len(case.invoices) > 1 for case in ledger.cases.values()) >= 5
-    assert any(not path.parent.name == "2026" for path in ledger.case_files.values())
+    assert any(path.parent.name != "2026" for path in ledger.case_files.values())
 
 
 def test_demo_identifiers_pass_their_checksums():
@@ -45,7 +48,12 @@ def test_demo_dates_move_forward_by_whole_weeks():
     later = DEMO_TODAY + timedelta(days=100)  # 14 weeks and 2 days
     shifted = load_ledger(DEMO, later)
     as_written = load_ledger(DEMO, DEMO_TODAY)
-    assert shifted.errors == [] and len(shifted.warnings) == len(as_written.warnings)
+    assert shifted.errors == []
+
+    def lints(result):  # unknown rates differ legitimately: the shifted demo reaches 2027
+        return sorted(p.message for p in result.warnings if not p.message.startswith("no rates known"))
+
+    assert lints(shifted) == lints(as_written)
     for case_id, case in as_written.ledger.cases.items():
         moved = shifted.ledger.cases[case_id]
         for before, after in zip(case.invoices, moved.invoices, strict=True):

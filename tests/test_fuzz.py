@@ -8,17 +8,21 @@ from pathlib import Path
 
 import yaml
 from click.testing import CliRunner
+from conftest import CASE, CLIENT, CONFIG
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CASE, CLIENT, CONFIG
 from relancegit.cli import main
 from relancegit.load import load_ledger
 from relancegit.model import EVENT_TYPES
 
 # YAML 1.1 line breaks, which libyaml counts (\r\n counts twice here: an upper bound).
 YAML_LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")
-FUZZ = settings(max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 TODAY = date(2026, 11, 23)
 
 
@@ -44,7 +48,7 @@ def load_case_text(content: str | bytes):
         return result
 
 
-YAML_CHARS = st.sampled_from(list(":-[]{}#&*!|>'\"\n \t,?%@`0123456789.abcdefz_é") + ["\x00", "\x85", "\ufeff"])
+YAML_CHARS = st.sampled_from([*":-[]{}#&*!|>'\"\n \t,?%@`0123456789.abcdefz_é", "\x00", "\x85", "\ufeff"])
 
 
 @FUZZ
@@ -60,30 +64,72 @@ def test_random_yaml_like_text(text: str):
 
 
 @FUZZ
-@given(st.lists(st.tuples(st.integers(0, len(CASE)), st.integers(0, 3), st.text(YAML_CHARS, max_size=3)), min_size=1, max_size=4))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(CASE)), st.integers(0, 3), st.text(YAML_CHARS, max_size=3)), min_size=1, max_size=4
+    )
+)
 def test_mutated_valid_case(edits: list[tuple[int, int, str]]):
     text = CASE
     for position, deleted, inserted in edits:
-        text = text[:position] + inserted + text[position + deleted:]
+        text = text[:position] + inserted + text[position + deleted :]
     load_case_text(text)
 
 
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True),
-    st.text(max_size=12), st.dates().map(str), st.sampled_from(["2026-02-30", "1500.005", "-1", "reminder-1", "acme"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True),
+    st.text(max_size=12),
+    st.dates().map(str),
+    st.sampled_from(["2026-02-30", "1500.005", "-1", "reminder-1", "acme"]),
 )
-KEYS = st.sampled_from(["id", "client", "policy", "invoices", "events", "number", "date", "due", "amount", "type",
-                        "step", "installments", "until", "outcome", "invoice", "to", "reason", "zzz"])
+KEYS = st.sampled_from(
+    [
+        "id",
+        "client",
+        "policy",
+        "invoices",
+        "events",
+        "number",
+        "date",
+        "due",
+        "amount",
+        "type",
+        "step",
+        "installments",
+        "until",
+        "outcome",
+        "invoice",
+        "to",
+        "reason",
+        "zzz",
+    ]
+)
 
 
 def structures():
-    return st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(KEYS, inner, max_size=5)), max_leaves=25)
+    return st.recursive(
+        SCALARS,
+        lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(KEYS, inner, max_size=5)),
+        max_leaves=25,
+    )
 
 
 EVENT = st.fixed_dictionaries(
     {"date": st.dates(date(2026, 1, 1), date(2027, 1, 1)), "type": st.sampled_from(sorted(EVENT_TYPES))},
-    optional={"amount": SCALARS, "step": SCALARS, "due": SCALARS, "until": SCALARS, "installments": structures(),
-              "outcome": SCALARS, "invoice": SCALARS, "to": SCALARS, "reason": SCALARS},
+    optional={
+        "amount": SCALARS,
+        "step": SCALARS,
+        "due": SCALARS,
+        "until": SCALARS,
+        "installments": structures(),
+        "outcome": SCALARS,
+        "invoice": SCALARS,
+        "to": SCALARS,
+        "reason": SCALARS,
+    },
 )
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-
 from conftest import DEMO, REPO
+
 from relancegit.scaffold import json_schemas
 
 SCHEMAS = json_schemas()

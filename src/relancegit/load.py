@@ -78,9 +78,7 @@ def _yaml_files(folder: Path, recursive: bool) -> list[Path]:
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")) if recursive else []
         found.extend(
-            Path(dirpath, name)
-            for name in filenames
-            if name.endswith(YAML_SUFFIXES) and not name.startswith(".")
+            Path(dirpath, name) for name in filenames if name.endswith(YAML_SUFFIXES) and not name.startswith(".")
         )
     return sorted(found)
 
@@ -91,29 +89,40 @@ _DATE_RE = re.compile(r"^(\d{4})-(\d\d?)-(\d\d?)$")
 
 
 class _LedgerLoader(yaml.CSafeLoader):
-    """libyaml's safe loader, stricter: no aliases, no merge keys, no duplicate keys."""
+    """libyaml's safe loader, stricter: duplicate keys are errors.
+
+    Checked after construction (a dict shorter than its node has a duplicate), so valid files
+    pay one length comparison per mapping.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping = super().construct_mapping(node, deep)
+        if len(mapping) != len(node.value):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
+                seen.add(key)
+        return mapping
+
+
+class _GuardedLoader(_LedgerLoader):
+    """For texts that may hold anchors or merge keys: both are refused at their first use."""
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        if node in self.constructed_objects:
+        if node in self.constructed_objects:  # a second visit is an alias
             raise yaml.constructor.ConstructorError(
                 None, None, "anchors and aliases are not allowed in ledger files", node.start_mark
             )
         return super().construct_object(node, deep)
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise yaml.constructor.ConstructorError(
                     None, None, "merge keys (<<) are not allowed in ledger files", key_node.start_mark
                 )
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key '{key}'", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep)
 
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal | str:
@@ -140,6 +149,9 @@ def _construct_date(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> date | st
 
 _LedgerLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 _LedgerLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
+# Without anchors the plain loader is safe from aliases; without "<<" from merge keys.
+# Merge keys resolve only in plain scalars "<<", and an alias needs an anchor ("&") first.
+_NEEDS_GUARD = ("&", "<<")
 
 
 class _YamlProblem(Exception):
@@ -162,7 +174,8 @@ def parse_yaml(raw: bytes) -> Any:
     if not text.strip():
         raise _YamlProblem("empty file: expected a YAML mapping", 1, 1)
     _check_depth(text)
-    loader = _LedgerLoader(text)
+    guarded = any(marker in text for marker in _NEEDS_GUARD)
+    loader = (_GuardedLoader if guarded else _LedgerLoader)(text)
     try:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
@@ -171,9 +184,9 @@ def parse_yaml(raw: bytes) -> Any:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise _YamlProblem(message, line, column) from None
     except yaml.reader.ReaderError as exc:  # control characters: a position, not a mark
-        before = text[: exc.position]
-        line = before.count("\n") + 1
-        column = len(before.rsplit("\n", 1)[-1]) + 1
+        prefix = text[: exc.position]
+        line = prefix.count("\n") + 1
+        column = len(prefix.rsplit("\n", 1)[-1]) + 1
         char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
         raise _YamlProblem(f"control character U+{char:04X} is not allowed in YAML", line, column) from None
     except yaml.YAMLError as exc:
@@ -198,11 +211,9 @@ def _check_depth(text: str) -> None:
         for event in yaml.parse(text, Loader=yaml.CSafeLoader):
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
-                if depth > MAX_DEPTH:
+                if depth > MAX_DEPTH and event.start_mark is not None:
                     mark = event.start_mark
-                    raise _YamlProblem(
-                        f"YAML nested more than {MAX_DEPTH} levels deep", mark.line + 1, mark.column + 1
-                    )
+                    raise _YamlProblem(f"YAML nested more than {MAX_DEPTH} levels deep", mark.line + 1, mark.column + 1)
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.YAMLError:
@@ -268,11 +279,11 @@ def _find_mark(root: yaml.Node, path: tuple[str | int, ...], at: str) -> Any:
 
 # --- building the model --------------------------------------------------------------------
 
+
 def _known_keys() -> list[str]:
     """Every key of every file model, to suggest a fix for a misspelt key."""
     models = [
-        v for v in vars(model).values()
-        if isinstance(v, type) and issubclass(v, BaseModel) and v is not BaseModel
+        v for v in vars(model).values() if isinstance(v, type) and issubclass(v, BaseModel) and v is not BaseModel
     ]
     return sorted({name for cls in models for name in cls.model_fields} | {"type", "from"})
 
@@ -308,8 +319,8 @@ def _pydantic_message(err: Any) -> tuple[str, str]:
     if kind == "value_error":
         return str(err["msg"]).removeprefix("Value error, "), AT_VALUE
     if kind == "union_tag_invalid":
-        expected = ", ".join(model.EVENT_TYPES)
-        return f"unknown event type '{ctx.get('tag')}' (expected one of: {expected})", AT_VALUE
+        tags = ", ".join(model.EVENT_TYPES)
+        return f"unknown event type '{ctx.get('tag')}' (expected one of: {tags})", AT_VALUE
     if kind == "union_tag_not_found":
         return "missing required key 'type'", AT_VALUE
     if kind == "literal_error" or kind == "enum":
@@ -374,7 +385,14 @@ def load_file(path: Path, kind: type[BaseModel], check_id: bool = True) -> FileR
     if not isinstance(data, dict):
         return FileResult(
             path,
-            problems=[Problem(path, f"expected a mapping of keys at the top of the file, got {model._describe(data)}", line=1, column=1)],
+            problems=[
+                Problem(
+                    path,
+                    f"expected a mapping of keys at the top of the file, got {model._describe(data)}",
+                    line=1,
+                    column=1,
+                )
+            ],
         )
     events = data.get("events")
     event_count = len(events) if isinstance(events, list) else 0

@@ -182,9 +182,7 @@ PenaltyRate = Annotated[str, AfterValidator(_fixed_rate_or_ecb)]
 class Strict(BaseModel):
     """Base of every file model: immutable, unknown keys rejected, numbers accepted as text."""
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, coerce_numbers_to_str=True, populate_by_name=True
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True, populate_by_name=True)
 
 
 # --- enums ---------------------------------------------------------------------------------
