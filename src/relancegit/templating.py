@@ -1,0 +1,89 @@
+"""The one Jinja environment of relancegit, for letters and the dashboard.
+
+Layer: rendering infrastructure. Templates are looked up first in the ledger repository's
+`templates/` folder (the user's overrides), then in the packaged ones. Undefined variables
+are errors (`StrictUndefined`), HTML is autoescaped, and ledger values are only ever passed as
+*data* to templates, never compiled as template code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from relancegit import formatting
+from relancegit.scaffold import packaged_dir
+
+
+def user_templates_dir(ledger_root: Path | None) -> Path | None:
+    """The ledger repository's `templates/` folder (beside `ledger/`), if there is one."""
+    if ledger_root is None:
+        return None
+    folder = ledger_root.resolve().parent / "templates"
+    packaged = packaged_dir("templates").resolve()
+    return folder if folder.is_dir() and folder.resolve() != packaged else None
+
+
+def _autoescape(name: str | None) -> bool:
+    return name is not None and name.removesuffix(".j2").endswith((".html", ".htm", ".xml", ".svg"))
+
+
+def filters(language: str, currency: str) -> dict[str, Callable[..., str]]:
+    """Filters bound to a language: `{{ amount | money }}`, `{{ day | date_long }}`."""
+
+    def money(amount: Decimal | int | None) -> str:
+        return "" if amount is None else formatting.money(Decimal(amount), currency, language)
+
+    def date_long(day: date | None) -> str:
+        return "" if day is None else formatting.date_long(day, language)
+
+    def date_short(day: date | None) -> str:
+        return "" if day is None else formatting.date_short(day, language)
+
+    return {"money": money, "date_long": date_long, "date_short": date_short}
+
+
+@cache
+def _environment(user_dir: Path | None) -> jinja2.Environment:
+    search = [str(user_dir)] if user_dir else []
+    search.append(str(packaged_dir("templates")))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(search),
+        undefined=jinja2.StrictUndefined,
+        autoescape=_autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(filters("fr", "EUR"))
+    return env
+
+
+def environment(ledger_root: Path | None = None) -> jinja2.Environment:
+    """The shared environment (cached per user template folder)."""
+    return _environment(user_templates_dir(ledger_root))
+
+
+def render(
+    name: str | list[str],
+    context: dict[str, Any],
+    *,
+    ledger_root: Path | None = None,
+    language: str = "fr",
+    currency: str = "EUR",
+) -> str:
+    """Render the first existing template of `name` with language-bound filters.
+
+    Filters are passed through a per-call overlay so concurrent renders in different
+    languages never share state.
+    """
+    env = environment(ledger_root).overlay()
+    env.filters.update(filters(language, currency))
+    template = env.select_template(name if isinstance(name, list) else [name])
+    return template.render(context)
