@@ -10,19 +10,20 @@ Nothing here computes balances or looks at the clock (today is passed in).
 from __future__ import annotations
 
 import difflib
+import multiprocessing
 import os
-import re
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from relancegit import cache as ledger_cache
 from relancegit import model
+from relancegit.cache import FileStamp
 from relancegit.model import Case, Client, Config, Ledger
 from relancegit.problems import (
     AT_KEY,
@@ -32,6 +33,9 @@ from relancegit.problems import (
     Severity,
     error,
 )
+from relancegit.yamlsafe import YamlProblem, locate, parse_yaml
+
+__all__ = ["YamlProblem", "find_ledger", "load_file", "load_ledger", "locate", "parse_yaml"]
 
 CONFIG_NAME = "relancegit.yaml"
 LEDGER_DIR = "ledger"
@@ -74,207 +78,15 @@ def ledger_files(root: Path) -> tuple[list[Path], list[Path]]:
 def _yaml_files(folder: Path, recursive: bool) -> list[Path]:
     if not folder.is_dir():
         return []
-    found: list[Path] = []
+    found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")) if recursive else []
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")] if recursive else []
         found.extend(
-            Path(dirpath, name) for name in filenames if name.endswith(YAML_SUFFIXES) and not name.startswith(".")
+            os.path.join(dirpath, name)
+            for name in filenames
+            if name.endswith(YAML_SUFFIXES) and not name.startswith(".")
         )
-    return sorted(found)
-
-
-# --- safe YAML with Decimal amounts and strict dates ---------------------------------------
-
-_DATE_RE = re.compile(r"^(\d{4})-(\d\d?)-(\d\d?)$")
-
-
-class _LedgerLoader(yaml.CSafeLoader):
-    """libyaml's safe loader, stricter: duplicate keys are errors.
-
-    Checked after construction (a dict shorter than its node has a duplicate), so valid files
-    pay one length comparison per mapping.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        mapping = super().construct_mapping(node, deep)
-        if len(mapping) != len(node.value):
-            seen: set[Any] = set()
-            for key_node, _ in node.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
-                seen.add(key)
-        return mapping
-
-
-class _GuardedLoader(_LedgerLoader):
-    """For texts that may hold anchors or merge keys: both are refused at their first use."""
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        if node in self.constructed_objects:  # a second visit is an alias
-            raise yaml.constructor.ConstructorError(
-                None, None, "anchors and aliases are not allowed in ledger files", node.start_mark
-            )
-        return super().construct_object(node, deep)
-
-    def flatten_mapping(self, node: yaml.MappingNode) -> None:
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise yaml.constructor.ConstructorError(
-                    None, None, "merge keys (<<) are not allowed in ledger files", key_node.start_mark
-                )
-
-
-def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal | str:
-    text = str(node.value).replace("_", "")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return str(node.value)  # .inf / .nan: rejected by the amount validator with its text
-    return value if value.is_finite() else str(node.value)
-
-
-def _construct_date(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> date | str:
-    text = str(node.value)
-    match = _DATE_RE.match(text)
-    if not match:
-        return text  # a timestamp with a time: the date validator says a date is expected
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError as exc:
-        bad = model.BadDate(text)
-        bad.reason = str(exc)
-        return bad
-
-
-_LedgerLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
-_LedgerLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
-# Without anchors the plain loader is safe from aliases; without "<<" from merge keys.
-# Merge keys resolve only in plain scalars "<<", and an alias needs an anchor ("&") first.
-_NEEDS_GUARD = ("&", "<<")
-
-
-class _YamlProblem(Exception):
-    def __init__(self, message: str, line: int, column: int) -> None:
-        super().__init__(message)
-        self.message, self.line, self.column = message, line, column
-
-
-def parse_yaml(raw: bytes) -> Any:
-    """Parse one ledger file's bytes; raise `_YamlProblem` with a 1-based position."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        line = before.count(b"\n") + 1
-        column = len(before.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) + 1
-        raise _YamlProblem(
-            f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8", line, column
-        ) from None
-    if not text.strip():
-        raise _YamlProblem("empty file: expected a YAML mapping", 1, 1)
-    _check_depth(text)
-    guarded = any(marker in text for marker in _NEEDS_GUARD)
-    loader = (_GuardedLoader if guarded else _LedgerLoader)(text)
-    try:
-        return loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = _yaml_message(exc)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise _YamlProblem(message, line, column) from None
-    except yaml.reader.ReaderError as exc:  # control characters: a position, not a mark
-        prefix = text[: exc.position]
-        line = prefix.count("\n") + 1
-        column = len(prefix.rsplit("\n", 1)[-1]) + 1
-        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
-        raise _YamlProblem(f"control character U+{char:04X} is not allowed in YAML", line, column) from None
-    except yaml.YAMLError as exc:
-        raise _YamlProblem(f"invalid YAML: {exc}", 1, 1) from None
-    except RecursionError:
-        raise _YamlProblem("YAML nested too deeply", 1, 1) from None
-    finally:
-        loader.dispose()
-
-
-# libyaml's composer recurses in C: thousands of nested collections crash the process.
-# Ledger files nest about 6 levels; a flat event scan guards the rare file that could nest deep.
-MAX_DEPTH = 100
-_DEPTH_SCAN_THRESHOLD = 2000
-
-
-def _check_depth(text: str) -> None:
-    if text.count("[") + text.count("{") + text.count("- ") + text.count("? ") < _DEPTH_SCAN_THRESHOLD:
-        return
-    depth = 0
-    try:
-        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH and event.start_mark is not None:
-                    mark = event.start_mark
-                    raise _YamlProblem(f"YAML nested more than {MAX_DEPTH} levels deep", mark.line + 1, mark.column + 1)
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-    except yaml.YAMLError:
-        return  # the real parse reports the syntax error with its position
-
-
-def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
-    problem = exc.problem or "invalid YAML"
-    if "could not determine a constructor for the tag" in problem:
-        tag = problem.split("tag", 1)[1].strip().strip("'").strip()
-        return f"YAML tags are not allowed in ledger files ({tag.replace('tag:yaml.org,2002:', '!!')})"
-    if isinstance(exc, yaml.constructor.ConstructorError) and exc.problem_mark and not exc.context:
-        return problem  # our own rules: duplicate keys, aliases, merge keys
-    if "tab" in problem or "found character that cannot start any token" in problem:
-        return "invalid YAML: a tab character is used for indentation; indent with spaces"
-    if exc.context and exc.context not in problem:
-        return f"invalid YAML: {problem} ({exc.context})"
-    return f"invalid YAML: {problem}"
-
-
-# --- positions -----------------------------------------------------------------------------
-
-
-def locate(text: str, problems: Sequence[Problem]) -> list[Problem]:
-    """Give each path problem of one file its line and column, composing the file once."""
-    try:
-        root = yaml.compose(text, Loader=yaml.CSafeLoader)
-    except yaml.YAMLError:
-        root = None
-    out = []
-    for problem in problems:
-        if problem.located:
-            out.append(problem)
-            continue
-        mark = _find_mark(root, problem.path, problem.at) if root is not None else None
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        out.append(problem.at_position(line, column))
-    return out
-
-
-def _find_mark(root: yaml.Node, path: tuple[str | int, ...], at: str) -> Any:
-    node = root
-    last = len(path) - 1
-    for index, part in enumerate(path):
-        if isinstance(node, yaml.MappingNode):
-            pair = next(((k, v) for k, v in node.value if k.value == str(part)), None)
-            if pair is None:
-                # pydantic names the variant of a tagged union (the event `type`): skip it.
-                if any(k.value == "type" and v.value == part for k, v in node.value):
-                    continue
-                return node.start_mark  # a missing key: point at the mapping that lacks it
-            if index == last and at == AT_KEY:
-                return pair[0].start_mark
-            node = pair[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if not 0 <= part < len(node.value):
-                return node.start_mark
-            node = node.value[part]
-        else:
-            break
-    return node.start_mark
+    return [Path(p) for p in sorted(found)]  # sorting strings: Path comparisons are slow
 
 
 # --- building the model --------------------------------------------------------------------
@@ -373,27 +185,57 @@ class FileResult:
     event_count: int = 0  # counted on the parsed data, so files with errors count too
 
 
-def load_file(path: Path, kind: type[BaseModel], check_id: bool = True) -> FileResult:
+# The outcome of reading and parsing one file, plain data so that it pickles cheaply (cache,
+# worker processes): ("data", value) or ("problem", line, column, message).
+Parsed = tuple[Any, ...]
+
+
+def read_parsed(path: str, started_ns: int = 0) -> tuple[FileStamp | None, bytes | None, Parsed]:
+    """Stat, read and parse one file: (stamp, content digest if racy, outcome)."""
     try:
-        raw = path.read_bytes()
+        stamp = FileStamp.of(os.stat(path))
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except OSError as exc:
-        return FileResult(path, problems=[Problem(path, f"cannot read file: {exc.strerror}", line=1, column=1)])
+        return None, None, ("problem", 1, 1, f"cannot read file: {exc.strerror}")
+    check = ledger_cache.digest(raw) if stamp.racy(started_ns or time.time_ns()) else None
     try:
-        data = parse_yaml(raw)
-    except _YamlProblem as exc:
-        return FileResult(path, problems=[Problem(path, exc.message, line=exc.line, column=exc.column)])
+        return stamp, check, ("data", parse_yaml(raw))
+    except YamlProblem as exc:
+        return stamp, check, ("problem", exc.line, exc.column, exc.message)
+
+
+def _read_chunk(paths: list[str], started_ns: int) -> list[tuple[str, FileStamp | None, bytes | None, Parsed]]:
+    return [(p, *read_parsed(p, started_ns)) for p in paths]
+
+
+# Below this many files to parse, starting worker processes costs more than it saves.
+PARALLEL_MIN_FILES = 400
+
+
+def parse_files(paths: list[str], started_ns: int) -> list[tuple[str, FileStamp | None, bytes | None, Parsed]]:
+    """Parse files, across the available cores when there are many (libyaml holds the GIL)."""
+    workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8)
+    if workers < 2 or len(paths) < PARALLEL_MIN_FILES:
+        return _read_chunk(paths, started_ns)
+    size = -(-len(paths) // (workers * 4))
+    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.starmap(_read_chunk, [(chunk, started_ns) for chunk in chunks])
+    except OSError:  # no fork or no semaphores here (some sandboxes): parse in this process
+        return _read_chunk(paths, started_ns)
+    return [item for part in parts for item in part]
+
+
+def validate_file(path: Path, parsed: Parsed, kind: type[BaseModel], check_id: bool = True) -> FileResult:
+    """Build one file's model from its parsed data, or collect its problems."""
+    if parsed[0] == "problem":
+        return FileResult(path, problems=[Problem(path, parsed[3], line=parsed[1], column=parsed[2])])
+    data = parsed[1]
     if not isinstance(data, dict):
-        return FileResult(
-            path,
-            problems=[
-                Problem(
-                    path,
-                    f"expected a mapping of keys at the top of the file, got {model._describe(data)}",
-                    line=1,
-                    column=1,
-                )
-            ],
-        )
+        message = f"expected a mapping of keys at the top of the file, got {model._describe(data)}"
+        return FileResult(path, problems=[Problem(path, message, line=1, column=1)])
     events = data.get("events")
     event_count = len(events) if isinstance(events, list) else 0
     problems = []
@@ -405,6 +247,11 @@ def load_file(path: Path, kind: type[BaseModel], check_id: bool = True) -> FileR
     except ValidationError as exc:
         return FileResult(path, problems=[*problems, *validation_problems(path, exc)], event_count=event_count)
     return FileResult(path, value=value, problems=problems, event_count=event_count)
+
+
+def load_file(path: Path, kind: type[BaseModel], check_id: bool = True) -> FileResult:
+    """Read, parse and validate one file (no cache)."""
+    return validate_file(path, read_parsed(str(path))[2], kind, check_id)
 
 
 # --- the whole ledger ----------------------------------------------------------------------
@@ -429,16 +276,51 @@ class LoadResult:
 FALLBACK_CONFIG = Config.model_validate({"creditor": {"name": "?", "address": ["?"]}})
 
 
-def load_ledger(root: Path, today: date) -> LoadResult:
-    """Load, validate and check the ledger at `root` as of `today`."""
+def read_ledger(root: Path, use_cache: bool | None = None) -> dict[str, Parsed]:
+    """Every ledger file's parsed outcome by path, from the cache where files are unchanged."""
+    client_paths, case_paths = ledger_files(root)
+    paths = [str(root / CONFIG_NAME), *map(str, client_paths), *map(str, case_paths)]
+    store = ledger_cache.LedgerCache(root) if (ledger_cache.enabled() if use_cache is None else use_cache) else None
+    outcomes: dict[str, Parsed] = {}
+    misses: list[str] = []
+    for path in paths:
+        if store is not None:
+            try:
+                hit, parsed = store.get_file(path, FileStamp.of(os.stat(path)))
+            except OSError:
+                hit, parsed = False, None
+            if hit:
+                outcomes[path] = parsed
+                continue
+        misses.append(path)
+    started_ns = store.started_ns if store is not None else time.time_ns()
+    for path, stamp, check, parsed in parse_files(misses, started_ns):
+        outcomes[path] = parsed
+        if store is not None and stamp is not None:
+            store.put_file(path, stamp, check, parsed)
+    if store is not None:
+        store.keep_only(set(paths))
+        store.save()
+    return outcomes
+
+
+def load_ledger(root: Path, today: date, use_cache: bool | None = None) -> LoadResult:
+    """Load, validate and check the ledger at `root` as of `today`.
+
+    `use_cache` None follows the environment (RELANCEGIT_NO_CACHE=1 turns the cache off).
+    """
     from relancegit import checks  # checks import the engine, which imports the model only
 
+    outcomes = read_ledger(root, use_cache)
     config_path = root / CONFIG_NAME
-    config_result = load_file(config_path, Config, check_id=False)
+    config_result = validate_file(config_path, outcomes[str(config_path)], Config, check_id=False)
     config = config_result.value if isinstance(config_result.value, Config) else FALLBACK_CONFIG
-    client_paths, case_paths = ledger_files(root)
-    client_results = [load_file(p, Client) for p in client_paths]
-    case_results = [load_file(p, Case) for p in case_paths]
+    paths = list(outcomes)[1:]
+    client_count = sum(1 for p in paths if Path(p).parent == root / "clients")
+    client_results = [validate_file(Path(p), outcomes[p], Client) for p in paths[:client_count]]
+    case_results = [validate_file(Path(p), outcomes[p], Case) for p in paths[client_count:]]
+    client_paths = [r.path for r in client_results]
+    case_paths = [r.path for r in case_results]
 
     shift = demo_shift(config, today)
     if shift:
