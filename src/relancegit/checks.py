@@ -15,6 +15,7 @@ from pathlib import Path
 
 from relancegit.engine.allocation import allocate
 from relancegit.model import (
+    DEFAULT_POLICY,
     ZERO,
     Call,
     Case,
@@ -103,13 +104,16 @@ def policy_steps(ctx: Context) -> Iterator[Problem]:
             yield error(
                 path,
                 f"on_broken_plan '{policy.on_broken_plan}' is not a step of policy '{policy_id}'",
-                "policies", policy_id, "on_broken_plan",
+                "policies",
+                policy_id,
+                "on_broken_plan",
             )
     if ctx.config.penalties.claim_from_step not in all_steps:
         yield error(
             path,
             f"claim_from_step '{ctx.config.penalties.claim_from_step}' is not a step of any policy",
-            "penalties", "claim_from_step",
+            "penalties",
+            "claim_from_step",
         )
 
 
@@ -138,7 +142,8 @@ def fixed_rate_floor(ctx: Context) -> Iterator[Problem]:
             ctx.candidates.config_path,
             f"penalty rate {fixed}% is below three times the legal interest rate of {known[-1]} "
             f"(3 × {legal}% = {floor}%): Code de commerce L441-10 II",
-            "penalties", "rate",
+            "penalties",
+            "rate",
         )
 
 
@@ -180,7 +185,9 @@ def unique_invoice_numbers(ctx: Context) -> Iterator[Problem]:
                 yield error(
                     path,
                     f"duplicate invoice number '{invoice.number}' (also in case {first[invoice.number]})",
-                    "invoices", i, "number",
+                    "invoices",
+                    i,
+                    "number",
                 )
             else:
                 first[invoice.number] = case.id
@@ -202,10 +209,14 @@ def case_references(ctx: Context) -> Iterator[Problem]:
             step = event.step if isinstance(event, (Reminder, Call)) else None
             if step and policy is not None and policy.step(step) is None:
                 steps = ", ".join(s.id for s in policy.steps)
-                yield error(path, f"unknown step '{step}' in policy '{policy_id}' (steps: {steps})", "events", i, "step")
+                yield error(
+                    path, f"unknown step '{step}' in policy '{policy_id}' (steps: {steps})", "events", i, "step"
+                )
             invoice = event.invoice if isinstance(event, (Payment, CreditNote, Dispute)) else None
             if invoice is not None and invoice not in numbers:
-                yield error(path, f"unknown invoice '{invoice}' in case {case.id}{_known(numbers)}", "events", i, "invoice")
+                yield error(
+                    path, f"unknown invoice '{invoice}' in case {case.id}{_known(numbers)}", "events", i, "invoice"
+                )
 
 
 def invoice_dates(ctx: Context) -> Iterator[Problem]:
@@ -213,7 +224,9 @@ def invoice_dates(ctx: Context) -> Iterator[Problem]:
         client = ctx.clients.get(case.client)
         for i, invoice in enumerate(case.invoices):
             if invoice.due < invoice.date:
-                yield error(path, f"due date {invoice.due} is before the invoice date {invoice.date}", "invoices", i, "due")
+                yield error(
+                    path, f"due date {invoice.due} is before the invoice date {invoice.date}", "invoices", i, "due"
+                )
             elif client is not None and client.type == "business":
                 term = (invoice.due - invoice.date).days
                 if term > MAX_BUSINESS_TERM_DAYS:
@@ -221,10 +234,18 @@ def invoice_dates(ctx: Context) -> Iterator[Problem]:
                         path,
                         f"payment term of {term} days exceeds the {MAX_BUSINESS_TERM_DAYS}-day maximum "
                         "between businesses (Code de commerce L441-10)",
-                        "invoices", i, "due",
+                        "invoices",
+                        i,
+                        "due",
                     )
             if invoice.net is not None and invoice.net > invoice.amount:
-                yield warning(path, f"net amount {invoice.net} is greater than the amount due {invoice.amount}", "invoices", i, "net")
+                yield warning(
+                    path,
+                    f"net amount {invoice.net} is greater than the amount due {invoice.amount}",
+                    "invoices",
+                    i,
+                    "net",
+                )
 
 
 def event_order(ctx: Context) -> Iterator[Problem]:
@@ -234,13 +255,20 @@ def event_order(ctx: Context) -> Iterator[Problem]:
             if previous is not None and event.date < previous:
                 yield error(
                     path,
-                    f"event dated {event.date} comes after one dated {previous}: events are "
-                    "appended in date order",
-                    "events", i, "date",
+                    f"event dated {event.date} comes after one dated {previous}: events are appended in date order",
+                    "events",
+                    i,
+                    "date",
                 )
             previous = max(previous, event.date) if previous else event.date
             if event.date > ctx.today:
-                yield warning(path, f"event dated {event.date} is after today ({ctx.today}): it is ignored until then", "events", i, "date")
+                yield warning(
+                    path,
+                    f"event dated {event.date} is after today ({ctx.today}): it is ignored until then",
+                    "events",
+                    i,
+                    "date",
+                )
 
 
 def event_dates(ctx: Context) -> Iterator[Problem]:
@@ -248,15 +276,27 @@ def event_dates(ctx: Context) -> Iterator[Problem]:
         open_dispute = False
         for i, event in enumerate(case.events):
             if isinstance(event, Promise) and event.due < event.date:
-                yield error(path, f"promised date {event.due} is before the promise itself ({event.date})", "events", i, "due")
+                yield error(
+                    path, f"promised date {event.due} is before the promise itself ({event.date})", "events", i, "due"
+                )
             elif isinstance(event, Pause) and event.until < event.date:
-                yield error(path, f"pause until {event.until} ends before it starts ({event.date})", "events", i, "until")
+                yield error(
+                    path, f"pause until {event.until} ends before it starts ({event.date})", "events", i, "until"
+                )
             elif isinstance(event, Plan):
                 dues = [inst.due for inst in event.installments]
                 if dues != sorted(dues):
                     yield error(path, "installments must be in date order", "events", i, "installments")
                 if dues[0] < event.date:
-                    yield warning(path, f"first installment {dues[0]} is before the plan date {event.date}", "events", i, "installments", 0, "due")
+                    yield warning(
+                        path,
+                        f"first installment {dues[0]} is before the plan date {event.date}",
+                        "events",
+                        i,
+                        "installments",
+                        0,
+                        "due",
+                    )
             elif isinstance(event, Dispute):
                 open_dispute = True
             elif isinstance(event, DisputeResolved):
@@ -276,7 +316,9 @@ def plan_amounts(ctx: Context) -> Iterator[Problem]:
                 yield warning(
                     path,
                     f"installments total {_money(planned)} but the balance on {event.date} is {_money(balance)}",
-                    "events", i, "installments",
+                    "events",
+                    i,
+                    "installments",
                 )
 
 
@@ -294,7 +336,9 @@ def overpayment(ctx: Context) -> Iterator[Problem]:
                     path,
                     f"overpayment: payments and credit notes reach {_money(received)}, "
                     f"more than the {_money(total)} invoiced",
-                    "events", i, "amount",
+                    "events",
+                    i,
+                    "amount",
                 )
 
 
@@ -314,6 +358,43 @@ def credit_limit(ctx: Context) -> Iterator[Problem]:
                 f"exposure {_money(owed)} is above the credit limit {_money(client.credit_limit)}",
                 "credit_limit",
             )
+
+
+def missing_rates(ctx: Context) -> Iterator[Problem]:
+    """Once per unknown half-year that some case's penalty interest needs (SPEC §4.7): name the
+    `rates:` row to add. Interest is never computed on a guessed rate."""
+    from relancegit.engine.facts import is_formal_notice
+    from relancegit.engine.penalties import needed_periods
+
+    penalties = ctx.config.penalties
+    table = RateTable.for_config(ctx.config)
+    cases_by_period: dict[str, int] = {}
+    for _, case in ctx.candidates.cases:
+        client = ctx.clients.get(case.client)
+        if client is None or (client.type == "business" and penalties.fixed_rate is not None):
+            continue
+        notice = None
+        if client.type == "consumer":
+            policy = ctx.policy(case)[1] or DEFAULT_POLICY
+            notice = next(
+                (e.date for e in case.events if isinstance(e, Reminder) and e.date <= ctx.today
+                 and is_formal_notice(e.step, policy.step(e.step))),
+                None,
+            )
+        periods = needed_periods(allocate(case, ctx.today), client.type, penalties, table, ctx.today, notice)
+        for period in periods:
+            cases_by_period[period] = cases_by_period.get(period, 0) + 1
+    where = ("rates",) if ctx.config.rates else ("penalties", "rate")
+    for period, count in sorted(cases_by_period.items()):
+        yield warning(
+            ctx.candidates.config_path,
+            f"no rates known for {period}, needed for the penalty interest of {count} "
+            f"case{'s' if count > 1 else ''}: add a row `{{period: {period}, ecb: …, legal_other: …}}` "
+            "under `rates:` in relancegit.yaml (ECB main refinancing rate and legal rate, "
+            "LEGAL-FR.md); interest stays unknown until then",
+            *where,
+            at=AT_KEY,
+        )
 
 
 def _known(names: Iterable[str]) -> str:
@@ -336,6 +417,7 @@ CHECKS: tuple[Check, ...] = (
     plan_amounts,
     overpayment,
     credit_limit,
+    missing_rates,
 )
 
 

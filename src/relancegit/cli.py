@@ -21,6 +21,7 @@ import click
 
 from relancegit import __version__
 from relancegit.load import LoadResult, find_ledger, load_ledger
+from relancegit.model import Status
 from relancegit.problems import RelancegitError, Severity, UsageError
 
 ENV_TODAY = "RELANCEGIT_TODAY"
@@ -166,6 +167,239 @@ def init(directory: Path, demo: bool) -> None:
     written = init_repository(directory, demo=demo)
     click.echo(f"initialised {directory} ({len(written)} files)")
     click.echo(f"next: cd {directory} && relancegit check")
+
+
+# --- record, history, audit (git as the audit log) -----------------------------------------
+
+
+def _event_types_help() -> str:
+    from relancegit.model import EVENT_TYPES, EventBase
+
+    def keys(model: type[EventBase]) -> str:
+        own = [k for k in model.model_fields if k not in EventBase.model_fields and k != "type"]
+        return " ".join(f"{k}=" for k in [*own, "note", "by"])
+
+    rows = [f"  {name:<17}{keys(model)}" for name, model in EVENT_TYPES.items()]
+    return "\b\nEvent types and their keys:\n" + "\n".join(rows)
+
+
+@main.command(epilog=_event_types_help())
+@click.argument("case_id", metavar="CASE")
+@click.argument("event_type", metavar="TYPE")
+@click.argument("assignments", metavar="[KEY=VALUE]...", nargs=-1)
+@click.option("--date", "event_date", metavar="DATE", help="The event's date, YYYY-MM-DD (default: --today).")
+@click.option("--commit", is_flag=True, help="Commit just this file, with a summary and Relancegit-* trailers.")
+@click.pass_obj
+def record(obj: Options, case_id: str, event_type: str, assignments: tuple[str, ...], event_date: str | None, commit: bool) -> None:
+    """Append an event to CASE, keeping the file's comments and layout.
+
+    The result is validated like `check` and written atomically; on any error the file is
+    left as it was. Amounts like 750 or 750.00; dates YYYY-MM-DD; quote values with spaces:
+
+    \b
+      relancegit record 2026-0042 payment amount=750 ref="VIR 8812"
+      relancegit record 2026-0042 plan installments=2026-12-15:500,2027-01-15:500 signed=true
+      relancegit record 2026-0042 reminder step=reminder-1 channel=email --commit
+
+    `by` defaults to git's user.name.
+    """
+    from relancegit.record import RecordRefused
+    from relancegit.record import record as record_event
+
+    when = _parse_date_option(event_date, "--date")
+    try:
+        done = record_event(
+            find_ledger(obj.ledger), case_id, event_type, assignments, obj.today,
+            commit=commit, event_date=when,
+        )
+    except RecordRefused as exc:
+        for problem in exc.problems:
+            click.echo(problem.format(), err=True)
+        raise
+    for problem in done.warnings:
+        click.echo(problem.format(), err=True)
+    shown = Path(done.path)
+    try:
+        shown = shown.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        pass
+    click.echo(f"recorded {done.event['type']} in {shown}:{done.line}")
+    if done.commit:
+        click.echo(f"committed {done.commit}")
+
+
+def _parse_date_option(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date YYYY-MM-DD", param_hint=name) from None
+
+
+@main.command()
+@click.argument("case_id", metavar="CASE")
+@_format_option
+@click.pass_obj
+def history(obj: Options, case_id: str) -> None:
+    """What each commit changed in CASE (following renames): events, invoices, fields."""
+    from relancegit.history import case_history, format_history
+
+    entries = case_history(find_ledger(obj.ledger), case_id)
+    if obj.format == "json":
+        _print_json([entry.to_json() for entry in entries])
+    else:
+        click.echo(format_history(entries))
+
+
+@main.command()
+@click.option("--since", metavar="REV", help="Only the commits after REV (e.g. the last audited tag).")
+@_format_option
+@click.pass_obj
+def audit(obj: Options, since: str | None) -> None:
+    """Verify the git history of the cases is append-only (exit 1 on a violation).
+
+    Reports every commit that deleted or modified a committed event, changed an invoice's
+    number, amount or due date, or deleted a case; warns about events recorded more than
+    30 days after their date. Corrections are made by appending (a credit-note, a new event
+    with a note), never by editing what was committed.
+    """
+    from relancegit.audit import audit as audit_history
+    from relancegit.audit import count_commits, format_report
+
+    root = find_ledger(obj.ledger)
+    if sys.stderr.isatty() and obj.format == "text":
+        with click.progressbar(length=count_commits(root, since), label="auditing", file=sys.stderr) as bar:
+            report = audit_history(root, since, progress=lambda _: bar.update(1))
+    else:
+        report = audit_history(root, since)
+    if obj.format == "json":
+        _print_json(report.to_json())
+    else:
+        click.echo(format_report(report))
+    sys.exit(0 if report.ok else 1)
+
+
+# --- show, list, next, report, calendar (the engine as of --today) -----------------------
+
+
+def _case_state(result: LoadResult, today: date, case_id: str) -> Any:
+    from relancegit.engine.state import compute_case
+
+    ledger = result.ledger
+    if case_id not in ledger.cases:
+        if any(path.stem == case_id for path in result.left_out):
+            raise RelancegitError(f"case '{case_id}' has errors and was left out; run 'relancegit check'")
+        raise RelancegitError(f"unknown case '{case_id}'")
+    return compute_case(ledger, ledger.cases[case_id], today)
+
+
+def _print_text(renderable: Any) -> None:
+    from relancegit.tables import console
+
+    console().print(renderable)
+
+
+@main.command()
+@click.argument("case_id", metavar="CASE")
+@_format_option
+@click.pass_obj
+def show(obj: Options, case_id: str) -> None:
+    """One case in full: invoices, balances, penalties, timeline, next action, deadlines."""
+    from relancegit import tables, views
+
+    result = obj.load()
+    _report_left_out(result)
+    state = _case_state(result, obj.today, case_id)
+    if obj.format == "json":
+        _print_json(views.case_json(state))
+    else:
+        _print_text(tables.show_text(state))
+    _finish(result)
+
+
+@main.command(name="list")
+@click.option("--status", type=click.Choice([s.value for s in Status]), help="Only cases with this status.")
+@click.option("--client", metavar="CLIENT", help="Only this client's cases (client id).")
+@_format_option
+@click.pass_obj
+def list_cases(obj: Options, status: str | None, client: str | None) -> None:
+    """One line per case: client, balance, days overdue, status, next action."""
+    from relancegit import tables, views
+    from relancegit.engine.state import compute_all, select
+
+    result = obj.load()
+    _report_left_out(result)
+    states = select(compute_all(result.ledger, obj.today), status=status, client=client)
+    if obj.format == "json":
+        _print_json(views.list_json(states))
+    else:
+        _print_text(tables.list_text(states))
+    _finish(result)
+
+
+@main.command(name="next")
+@click.option(
+    "--within", "within", type=click.IntRange(min=0), default=0, show_default=True, metavar="DAYS",
+    help="Also the actions due in the next DAYS days.",
+)
+@_format_option
+@click.pass_obj
+def next_actions(obj: Options, within: int) -> None:
+    """The agenda: actions due up to today + DAYS, by date then balance."""
+    from relancegit import tables, views
+    from relancegit.engine.state import agenda, compute_all
+
+    result = obj.load()
+    _report_left_out(result)
+    states = compute_all(result.ledger, obj.today)
+    due = agenda(states, obj.today, within)
+    if obj.format == "json":
+        _print_json(views.next_json(due))
+    else:
+        _print_text(tables.next_text(due, obj.today, states))
+    _finish(result)
+
+
+@main.command()
+@_format_option
+@click.pass_obj
+def report(obj: Options) -> None:
+    """Portfolio figures: aging, outstanding, overdue, DSO, recovery rate, what works."""
+    from relancegit import tables, views
+    from relancegit.engine.portfolio import portfolio
+    from relancegit.engine.state import compute_all
+
+    result = obj.load()
+    _report_left_out(result)
+    figures = portfolio(compute_all(result.ledger, obj.today), obj.today)
+    if obj.format == "json":
+        _print_json(views.report_json(figures))
+    else:
+        _print_text(tables.report_text(figures))
+    _finish(result)
+
+
+@main.command(name="calendar")
+@click.option(
+    "-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the .ics file here instead of standard output.",
+)
+@click.pass_obj
+def calendar_command(obj: Options, output: Path | None) -> None:
+    """iCalendar file of upcoming actions and deadlines (subscribe to it in a calendar app)."""
+    from relancegit.engine.state import compute_all
+    from relancegit.ical import calendar_ics
+
+    result = obj.load()
+    _report_left_out(result)
+    data = calendar_ics(compute_all(result.ledger, obj.today), obj.today)
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+    else:
+        output.write_bytes(data)
+        click.echo(f"wrote {output}", err=True)
+    _finish(result)
 
 
 def run() -> None:  # pragma: no cover - console entry point alias

@@ -1,0 +1,63 @@
+"""Money and dates for people, in French or English, from CLDR data (babel).
+
+Layer: presentation helpers shared by the text views and the letters. French amounts read
+`1 500,00 €` with a narrow no-break space (U+202F) between thousands and a no-break space
+(U+00A0) before the euro sign (LEGAL-FR.md, "Formatting"); dates read `15 novembre 2026`
+in letters and `15/11/2026` in tables. Amounts are rounded half-up to the cent first, as
+the ledger does, rather than babel's half-even.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+
+CENT = Decimal("0.01")
+NNBSP = "\u202f"  # narrow no-break space: French thousands separator
+NBSP = "\u00a0"  # no-break space: before the currency sign in French
+LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+
+
+def _locale(language: str) -> str:
+    return LOCALES.get(language, language)
+
+
+def cents(amount: Decimal) -> Decimal:
+    """Round half-up to the cent: the one rounding rule for money shown to people."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP) + 0  # + 0 turns -0.00 into 0.00
+
+
+def money(amount: Decimal, currency: str = "EUR", language: str = "fr") -> str:
+    """`1 500,00 €` in French, `€1,500.00` in English."""
+    text = format_currency(cents(amount), currency, locale=_locale(language))
+    if language == "fr":
+        # CLDR already gives U+202F and U+00A0; normalise older data that used U+00A0 for both.
+        whole, sep, rest = text.rpartition(",")
+        text = whole.replace(NBSP, NNBSP).replace(" ", NNBSP) + sep + rest.replace(" ", NBSP)
+    return text
+
+
+def date_long(day: date, language: str = "fr") -> str:
+    """`15 novembre 2026`, `1er novembre 2026` (French ordinal for the first), `15 November 2026`."""
+    if language == "fr":
+        text = format_date(day, "d MMMM y", locale="fr_FR")
+        return "1er" + text[1:] if day.day == 1 else text
+    return format_date(day, "d MMMM y", locale=_locale(language))
+
+
+def date_short(day: date, language: str = "fr") -> str:
+    """`15/11/2026` (both languages here use day/month/year)."""
+    return day.strftime("%d/%m/%Y")
+
+
+def day_month(day: date) -> str:
+    """`16/10`: the short form used in reasons ("promesse du 16/10 non tenue")."""
+    return day.strftime("%d/%m")
+
+
+def amount_json(amount: Decimal) -> str:
+    """Amounts in JSON: a string with exactly two decimals (`"1500.00"`)."""
+    return f"{cents(amount):.2f}"

@@ -1,0 +1,220 @@
+"""Git plumbing for the audit log: one `git log` stream, one `git cat-file --batch` process.
+
+Layer: processes and bytes. Runs git, parses its raw output into `Commit` values and reads
+blobs; knows nothing about the ledger's meaning (that is `history.py`). A history is read
+with a fixed number of processes whatever its length: one `git log` and one long-running
+`git cat-file --batch`, never one process per file or per commit.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+from relancegit.problems import RelancegitError
+
+NULL_BLOB = "0" * 40
+# Records and fields of our `git log --format`: characters that never occur in git metadata.
+_RECORD, _FIELD = "\x1e", "\x1f"
+_LOG_FORMAT = _RECORD + _FIELD.join(["%H", "%P", "%an", "%ae", "%aI", "%cI", "%B"])
+# Blob ids are written to cat-file in chunks that fit in a pipe buffer, then all answers are
+# read: git never blocks on a full stdout while we block on a full stdin.
+_CHUNK = 1000
+
+
+class GitError(RelancegitError):
+    """git is missing, the folder is not a repository, or a git command failed."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One file changed by a commit, from `--raw`: blob ids before (per parent) and after."""
+
+    status: str  # A, M, D, R (rename), C (copy), T; for merges one letter per parent
+    path: str  # the path after the commit
+    old_path: str  # the path before (differs from `path` on renames)
+    old_blobs: tuple[str, ...]  # one per parent (NULL_BLOB when the file did not exist)
+    new_blob: str  # NULL_BLOB when deleted
+
+    @property
+    def deleted(self) -> bool:
+        return self.new_blob == NULL_BLOB
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    parents: tuple[str, ...]
+    author: str
+    email: str
+    authored: datetime
+    committed: datetime
+    message: str
+    changes: tuple[Change, ...] = field(default=())
+
+    @property
+    def short(self) -> str:
+        return self.sha[:8]
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+
+def run_git(args: Sequence[str], cwd: Path, stdin: bytes | None = None) -> str:
+    """Run one git command and return its output; a failure becomes a `GitError`."""
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed (or not on PATH)") from None
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git {args[0]} failed: {detail[-1] if detail else 'exit code ' + str(done.returncode)}")
+    return done.stdout.decode("utf-8", "replace")
+
+
+def repository_root(folder: Path) -> Path:
+    """The top of the git working tree holding `folder`."""
+    try:
+        return Path(run_git(["rev-parse", "--show-toplevel"], folder).strip())
+    except GitError:
+        raise GitError(f"{folder} is not in a git repository (git init, then commit the ledger)") from None
+
+
+def log_commits(
+    repo: Path, pathspec: Sequence[str], extra: Sequence[str] = (), follow: bool = False
+) -> Iterator[Commit]:
+    """Stream the commits touching `pathspec`, oldest first unless `extra` says otherwise."""
+    args = [
+        # -M: a moved case file is a rename, not a deletion; -c: a merge lists only the
+        # files it changed against every parent (its own conflict resolutions).
+        "log", "-z", "--raw", "--no-abbrev", "-M", "-c", f"--format={_LOG_FORMAT}",
+        "--no-color", "--no-ext-diff", *(["--follow"] if follow else []), *extra,
+        "--", *pathspec,
+    ]
+    try:
+        process = subprocess.Popen(
+            ["git", *args], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed (or not on PATH)") from None
+    assert process.stdout is not None
+    pending = ""
+    try:
+        for chunk in iter(lambda: process.stdout.read(1 << 20), b""):  # type: ignore[union-attr]
+            pending += chunk.decode("utf-8", "surrogateescape")
+            *records, pending = pending.split(_RECORD)
+            for record in records:
+                if record:
+                    yield _parse_record(record)
+        if pending:
+            yield _parse_record(pending)
+    finally:
+        process.stdout.close()
+        stderr = process.stderr.read() if process.stderr else b""
+        code = process.wait()
+    if code != 0:
+        lines = stderr.decode("utf-8", "replace").strip().splitlines()
+        if any("does not have any commits" in line for line in lines):
+            return
+        raise GitError(f"git log failed: {lines[-1] if lines else code}")
+
+
+def _parse_record(record: str) -> Commit:
+    header, _, raw = record.partition("\0")
+    sha, parents, author, email, authored, committed, message = header.split(_FIELD, 6)
+    return Commit(
+        sha=sha,
+        parents=tuple(parents.split()),
+        author=author,
+        email=email,
+        authored=datetime.fromisoformat(authored),
+        committed=datetime.fromisoformat(committed),
+        message=message.strip("\n"),
+        changes=tuple(_parse_raw(raw.lstrip("\n"))),
+    )
+
+
+def _parse_raw(raw: str) -> Iterator[Change]:
+    """`:old-modes new-mode old-blobs new-blob STATUS\\0path\\0[path\\0]` entries (-z --raw)."""
+    tokens = raw.split("\0")
+    i = 0
+    while i < len(tokens):
+        meta = tokens[i].strip("\n")
+        i += 1
+        if not meta.startswith(":"):
+            continue
+        parent_count = len(meta) - len(meta.lstrip(":"))
+        fields = meta.lstrip(":").split()
+        blobs = fields[parent_count + 1 : 2 * parent_count + 2]
+        status = fields[-1]
+        old_path = tokens[i]
+        i += 1
+        path = old_path
+        if parent_count == 1 and status[:1] in ("R", "C"):
+            path = tokens[i]
+            i += 1
+        yield Change(
+            status=status[:1] if parent_count == 1 else status,
+            path=path,
+            old_path=old_path,
+            old_blobs=tuple(blobs[:-1]),
+            new_blob=blobs[-1],
+        )
+
+
+class BlobReader:
+    """One long-running `git cat-file --batch`, fed blob ids in chunks."""
+
+    def __init__(self, repo: Path) -> None:
+        try:
+            self._process = subprocess.Popen(
+                ["git", "cat-file", "--batch"],
+                cwd=repo,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except FileNotFoundError:
+            raise GitError("git is not installed (or not on PATH)") from None
+
+    def read(self, blob_ids: Iterable[str]) -> dict[str, bytes | None]:
+        """The content of each blob (None for a missing object)."""
+        ids = list(dict.fromkeys(b for b in blob_ids if b != NULL_BLOB))
+        out: dict[str, bytes | None] = {}
+        stdin, stdout = self._process.stdin, self._process.stdout
+        assert stdin is not None and stdout is not None
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            stdin.write("".join(f"{b}\n" for b in chunk).encode())
+            stdin.flush()
+            for blob in chunk:
+                header = stdout.readline().split()
+                if len(header) < 3 or header[1] == b"missing":
+                    out[blob] = None
+                    continue
+                size = int(header[2])
+                out[blob] = stdout.read(size)
+                stdout.read(1)  # the newline after each object
+        return out
+
+    def close(self) -> None:
+        if self._process.stdin:
+            self._process.stdin.close()
+        if self._process.stdout:
+            self._process.stdout.close()
+        self._process.wait()
+
+    def __enter__(self) -> BlobReader:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

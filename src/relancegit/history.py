@@ -1,0 +1,329 @@
+"""What commits changed in a case, in ledger terms: `history CASE` and the diff `audit` uses.
+
+Layer: git history -> ledger changes. `diff_versions` compares two parsed versions of a case
+file (events added, removed, modified; invoice and other field changes) and flags what breaks
+the append-only rule of SPEC §7. `case_history` reads the commits of one case with one
+`git log --follow` and one `git cat-file --batch`. Nothing here writes files.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from relancegit import gitlog
+from relancegit.gitlog import NULL_BLOB, BlobReader, Commit
+from relancegit.yamlsafe import parse_yaml
+from relancegit.record import find_case_file
+
+# Invoice fields that fix what is owed: changing them rewrites the debt (SPEC §7).
+INVOICE_KEY_FIELDS = ("number", "amount", "due")
+BACKDATED_DAYS = 30
+
+
+@dataclass(frozen=True)
+class LedgerChange:
+    kind: str  # created, deleted, event-added, event-removed, event-modified, event-inserted,
+    # invoice-added, invoice-removed, invoice-changed, field-changed, unreadable
+    text: str
+    violation: bool = False
+    event: Any = None  # the added event, for the back-dating check
+
+    def to_json(self) -> dict[str, object]:
+        return {"kind": self.kind, "description": self.text, "violation": self.violation}
+
+
+# --- reading a version -----------------------------------------------------------------
+
+
+class Unreadable(ValueError):
+    """A revision of a case file that does not parse: reported, never fatal."""
+
+
+def parse_version(raw: bytes) -> dict[str, Any]:
+    """The parsed mapping of one revision of a case file."""
+    try:
+        data = parse_yaml(raw)
+    except Exception as exc:  # noqa: BLE001 - any parse failure of an old revision is a warning
+        line = getattr(exc, "line", None)
+        raise Unreadable(f"{exc}" + (f" (line {line})" if line else "")) from None
+    if not isinstance(data, dict):
+        raise Unreadable("not a mapping of keys")
+    return data
+
+
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    return value if isinstance(value, list) else []
+
+
+# --- comparing two versions -------------------------------------------------------------
+
+
+def diff_versions(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[LedgerChange]:
+    """What changed from `old` to `new` (None: the file did not exist / was deleted)."""
+    if old is None and new is None:
+        return []
+    if new is None:
+        assert old is not None
+        return [LedgerChange(
+            "deleted",
+            f"case file deleted ({len(_list(old, 'invoices'))} invoice(s), {len(_list(old, 'events'))} event(s))",
+            violation=True,
+        )]
+    changes: list[LedgerChange] = []
+    if old is None:
+        changes.append(LedgerChange(
+            "created",
+            f"case created: {len(_list(new, 'invoices'))} invoice(s), {len(_list(new, 'events'))} event(s)",
+        ))
+        old = {}
+    else:
+        changes += _field_changes(old, new)
+    changes += _invoice_changes(_list(old, "invoices"), _list(new, "invoices"))
+    changes += event_changes(_list(old, "events"), _list(new, "events"))
+    return changes
+
+
+def event_changes(old: Sequence[Any], new: Sequence[Any]) -> list[LedgerChange]:
+    """Events are append-only: anything but new events after the old ones is a violation."""
+    matcher = difflib.SequenceMatcher(None, [_freeze(e) for e in old], [_freeze(e) for e in new], autojunk=False)
+    changes: list[LedgerChange] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "replace":
+            for k in range(max(i2 - i1, j2 - j1)):
+                i, j = i1 + k, j1 + k
+                if i < i2 and j < j2:
+                    changes.append(LedgerChange(
+                        "event-modified",
+                        f"event {i + 1} ({describe_event(old[i])}) modified: {_field_diff(old[i], new[j])}",
+                        violation=True,
+                    ))
+                elif i < i2:
+                    changes.append(_removed(i, old[i]))
+                else:
+                    changes.append(_inserted(j, new[j], at_end=i2 == len(old)))
+        elif op == "delete":
+            changes.extend(_removed(i, old[i]) for i in range(i1, i2))
+        elif op == "insert":
+            changes.extend(_inserted(j, new[j], at_end=i1 == len(old)) for j in range(j1, j2))
+    return changes
+
+
+def _removed(index: int, event: Any) -> LedgerChange:
+    return LedgerChange("event-removed", f"event {index + 1} ({describe_event(event)}) deleted", violation=True)
+
+
+def _inserted(index: int, event: Any, at_end: bool) -> LedgerChange:
+    if at_end:
+        return LedgerChange("event-added", f"event added: {describe_event(event)}", event=event)
+    return LedgerChange(
+        "event-inserted",
+        f"event {index + 1} ({describe_event(event)}) inserted before events already committed",
+        violation=True,
+        event=event,
+    )
+
+
+def _invoice_changes(old: Sequence[Any], new: Sequence[Any]) -> list[LedgerChange]:
+    changes: list[LedgerChange] = []
+    for index, (before, after) in enumerate(zip(old, new)):
+        if _freeze(before) == _freeze(after):
+            continue
+        name = _invoice_name(before)
+        b = before if isinstance(before, dict) else {}
+        a = after if isinstance(after, dict) else {}
+        key_fields = [k for k in INVOICE_KEY_FIELDS if _freeze(b.get(k)) != _freeze(a.get(k))]
+        changes.append(LedgerChange(
+            "invoice-changed",
+            f"invoice {index + 1} ({name}): {_field_diff(before, after)}",
+            violation=bool(key_fields) or not isinstance(after, dict),
+        ))
+    changes.extend(
+        LedgerChange("invoice-removed", f"invoice {i + 1} ({_invoice_name(inv)}) removed", violation=True)
+        for i, inv in enumerate(old[len(new):], start=len(new))
+    )
+    changes.extend(
+        LedgerChange("invoice-added", f"invoice added: {_invoice_name(inv)}")
+        for inv in new[len(old):]
+    )
+    return changes
+
+
+def _invoice_name(invoice: Any) -> str:
+    if not isinstance(invoice, dict):
+        return _show(invoice)
+    amount = invoice.get("amount")
+    parts = [str(invoice.get("number", "?"))]
+    if amount is not None:
+        parts.append(_show(amount, money=True))
+    if invoice.get("due") is not None:
+        parts.append(f"due {_show(invoice['due'])}")
+    return " ".join(parts)
+
+
+def _field_changes(old: dict[str, Any], new: dict[str, Any]) -> list[LedgerChange]:
+    changes = []
+    for key in [*old, *(k for k in new if k not in old)]:
+        if key in ("events", "invoices") or _freeze(old.get(key)) == _freeze(new.get(key)):
+            continue
+        if key not in old:
+            text = f"{key} set to {_show(new[key])}"
+        elif key not in new:
+            text = f"{key} removed (was {_show(old[key])})"
+        else:
+            text = f"{key}: {_show(old[key])} → {_show(new[key])}"
+        changes.append(LedgerChange("field-changed", text))
+    return changes
+
+
+def _field_diff(old: Any, new: Any) -> str:
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return f"{_show(old)} → {_show(new)}"
+    parts = []
+    for key in [*old, *(k for k in new if k not in old)]:
+        money = key == "amount"
+        if key not in new:
+            parts.append(f"{key} {_show(old[key], money)} removed")
+        elif key not in old:
+            parts.append(f"{key} {_show(new[key], money)} added")
+        elif _freeze(old[key]) != _freeze(new[key]):
+            parts.append(f"{key} {_show(old[key], money)} → {_show(new[key], money)}")
+    return ", ".join(parts) or "layout only"
+
+
+def describe_event(event: Any) -> str:
+    """`2026-10-30 payment amount=750.00 ref=VIR SEPA 8812`."""
+    if not isinstance(event, dict):
+        return _show(event)
+    head = [_show(event.get("date", "?")), str(event.get("type", "?"))]
+    rest = [f"{k}={_show(v, money=k == 'amount')}" for k, v in event.items() if k not in ("date", "type")]
+    return " ".join(head + rest)
+
+
+def _show(value: Any, money: bool = False) -> str:
+    if money and isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+        return f"{Decimal(value):.2f}"
+    if isinstance(value, list):
+        return ",".join(
+            f"{_show(v.get('due'))}:{_show(v.get('amount'), True)}" if isinstance(v, dict) and "due" in v else _show(v)
+            for v in value
+        )
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:
+        return "nothing"
+    text = str(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable form of a parsed value: equal values (750 and 750.00) freeze equal."""
+    if isinstance(value, dict):
+        return ("{}", tuple(sorted(((repr(k), _freeze(v)) for k, v in value.items()), key=lambda kv: kv[0])))
+    if isinstance(value, list):
+        return ("[]", tuple(_freeze(v) for v in value))
+    if isinstance(value, bool):
+        return ("bool", value)  # true must not equal the amount 1
+    return value
+
+
+def backdated(event: Any, committed: date) -> int | None:
+    """Days between an added event's date and its commit, when more than the allowed 30."""
+    when = event.get("date") if isinstance(event, dict) else None
+    if isinstance(when, date) and (committed - when).days > BACKDATED_DAYS:
+        return (committed - when).days
+    return None
+
+
+# --- history CASE ----------------------------------------------------------------------
+
+
+@dataclass
+class HistoryEntry:
+    commit: Commit
+    change: gitlog.Change
+    changes: list[LedgerChange] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        renamed = self.change.old_path != self.change.path
+        return {
+            "commit": self.commit.sha,
+            "author": self.commit.author,
+            "email": self.commit.email,
+            "date": self.commit.authored.isoformat(),
+            "message": self.commit.message,
+            "path": self.change.path,
+            "renamed_from": self.change.old_path if renamed else None,
+            "changes": [c.to_json() for c in self.changes],
+        }
+
+
+def case_history(root: Path, case_id: str) -> list[HistoryEntry]:
+    """Every commit touching the case file (following renames), oldest first."""
+    case_path = find_case_file(root, case_id)
+    repo = gitlog.repository_root(case_path.parent)
+    relative = case_path.resolve().relative_to(repo.resolve()).as_posix()
+    entries = [
+        HistoryEntry(commit, commit.changes[0])
+        for commit in gitlog.log_commits(repo, [relative], follow=True)
+        if commit.changes
+    ]
+    entries.reverse()  # --follow does not combine with --reverse in every git version
+    _fill_changes(repo, entries)
+    return entries
+
+
+def _fill_changes(repo: Path, entries: list[HistoryEntry]) -> None:
+    """Parse each revision once, all read through one `git cat-file --batch`."""
+    blobs = {b for e in entries for b in (*e.change.old_blobs, e.change.new_blob)}
+    with BlobReader(repo) as reader:
+        contents = reader.read(sorted(blobs))
+    parsed: dict[str, dict[str, Any]] = {}
+    problems: dict[str, str] = {}
+    for blob, raw in contents.items():
+        try:
+            parsed[blob] = parse_version(raw or b"")
+        except Unreadable as exc:
+            problems[blob] = str(exc)
+    last_readable: dict[str, Any] | None = None
+    for entry in entries:
+        change = entry.change
+        old_blob = change.old_blobs[0] if change.old_blobs else NULL_BLOB
+        # An unreadable revision is compared through: the next readable one is diffed
+        # against the last readable one, so nothing slips through a broken commit.
+        old = parsed.get(old_blob, last_readable if old_blob in problems else None)
+        if change.old_path != change.path:
+            entry.changes.append(LedgerChange("renamed", f"renamed from {change.old_path}"))
+        if change.new_blob in problems:
+            entry.changes.append(LedgerChange("unreadable", f"file unreadable in this commit: {problems[change.new_blob]}"))
+            continue
+        new = parsed.get(change.new_blob)
+        if old_blob != change.new_blob:
+            entry.changes.extend(diff_versions(old, new))
+        if new is not None:
+            last_readable = new
+
+
+def format_history(entries: Sequence[HistoryEntry]) -> str:
+    """For people: one block per commit, its changes in ledger terms below it."""
+    if not entries:
+        return "no commits touch this case yet"
+    blocks = []
+    for entry in entries:
+        commit = entry.commit
+        when = commit.authored.strftime("%Y-%m-%d %H:%M")
+        lines = [f"{commit.short}  {when}  {commit.author}  {commit.subject}"]
+        marks = {"event-added": "+", "created": "+", "invoice-added": "+"}
+        for change in entry.changes or [LedgerChange("none", "no change in ledger terms")]:
+            mark = "!" if change.violation else marks.get(change.kind, "~")
+            lines.append(f"    {mark} {change.text}")
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
