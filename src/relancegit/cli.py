@@ -6,23 +6,29 @@ Layer: the edge. The only module importing click and the only one reading the cl
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
 
 from relancegit import __version__
-from relancegit.load import LoadResult, find_ledger, load_ledger
-from relancegit.model import Status
+from relancegit.discover import find_ledger
+from relancegit.enums import Status
 from relancegit.problems import RelancegitError, Severity, UsageError
+
+if TYPE_CHECKING:  # the model and its loader are imported only by the commands that need them
+    from relancegit.load import LoadResult
 
 ENV_TODAY = "RELANCEGIT_TODAY"
 PARIS = ZoneInfo("Europe/Paris")
@@ -38,6 +44,8 @@ class Options:
     _loaded: LoadResult | None = None
 
     def load(self) -> LoadResult:
+        from relancegit.load import load_ledger
+
         if self._loaded is None:
             self._loaded = load_ledger(find_ledger(self.ledger), self.today)
         return self._loaded
@@ -65,6 +73,78 @@ def _format_option(func: F) -> F:
         if fmt:
             ctx.obj.format = fmt
         return ctx.invoke(func, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _Tee(io.TextIOBase):
+    """Writes through to a stream while keeping a copy (to replay a command's output)."""
+
+    def __init__(self, target: TextIO) -> None:
+        self.target, self.parts = target, []  # type: list[str]
+
+    def write(self, text: str | bytes) -> int:  # type: ignore[override]
+        if isinstance(text, bytes):  # click writes bytes when given them
+            text = text.decode(self.encoding, "replace")
+        self.parts.append(text)
+        return self.target.write(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return self.target.isatty()
+
+    def fileno(self) -> int:
+        return self.target.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.target, "encoding", "utf-8")
+
+
+# What else decides how a reading command prints: terminal, width, colours.
+_OUTPUT_ENV = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TERM", "TTY_COMPATIBLE")
+
+
+def _memoized(func: F) -> F:
+    """Replay a reading command's output when nothing it depends on changed.
+
+    The key holds the tool version, every ledger file's stamp (and content when racy), the
+    command and its options, today, the output format and the terminal. Anything else runs
+    the command and stores what it printed and its exit code.
+    """
+
+    @wraps(func)
+    def wrapper(obj: Options, *args: Any, **kwargs: Any) -> Any:
+        from relancegit import cache
+        from relancegit.discover import input_signature
+
+        if not cache.enabled():
+            return func(obj, *args, **kwargs)
+        ctx = click.get_current_context()
+        root = find_ledger(obj.ledger)
+        terminal = (sys.stdout.isatty(), sys.stderr.isatty(), shutil.get_terminal_size((0, 0)))
+        key = input_signature(
+            root, ctx.info_name, sorted(kwargs.items()), args, obj.today, obj.format, terminal,
+            [os.environ.get(name) for name in _OUTPUT_ENV],
+        )
+        store = cache.LedgerCache(root)
+        hit = store.get_result(str(ctx.info_name), key)
+        if hit is not None:
+            out, err, code = hit
+            sys.stdout.write(out)
+            sys.stderr.write(err)
+            sys.exit(code)
+        out_tee, err_tee = _Tee(sys.stdout), _Tee(sys.stderr)
+        code = 0
+        with contextlib.redirect_stdout(out_tee), contextlib.redirect_stderr(err_tee):
+            try:
+                func(obj, *args, **kwargs)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        store.put_result(str(ctx.info_name), key, ("".join(out_tee.parts), "".join(err_tee.parts), code))
+        sys.exit(code)
 
     return wrapper  # type: ignore[return-value]
 
@@ -118,6 +198,7 @@ def _finish(result: LoadResult) -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @_format_option
 @click.pass_obj
+@_memoized
 def check(obj: Options, strict: bool) -> None:
     """Validate the ledger: schema, references and legal lints, with file:line:col."""
     result = obj.load()
@@ -183,7 +264,15 @@ def _event_types_help() -> str:
     return "\b\nEvent types and their keys:\n" + "\n".join(rows)
 
 
-@main.command(epilog=_event_types_help())
+class _EventTypesHelp(click.Command):
+    """Builds the event-type list only when help is shown (it needs the model)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.epilog = _event_types_help()
+        super().format_epilog(ctx, formatter)
+
+
+@main.command(cls=_EventTypesHelp)
 @click.argument("case_id", metavar="CASE")
 @click.argument("event_type", metavar="TYPE")
 @click.argument("assignments", metavar="[KEY=VALUE]...", nargs=-1)
@@ -304,6 +393,7 @@ def _print_text(renderable: Any) -> None:
 @click.argument("case_id", metavar="CASE")
 @_format_option
 @click.pass_obj
+@_memoized
 def show(obj: Options, case_id: str) -> None:
     """One case in full: invoices, balances, penalties, timeline, next action, deadlines."""
     from relancegit import tables, views
@@ -323,6 +413,7 @@ def show(obj: Options, case_id: str) -> None:
 @click.option("--client", metavar="CLIENT", help="Only this client's cases (client id).")
 @_format_option
 @click.pass_obj
+@_memoized
 def list_cases(obj: Options, status: str | None, client: str | None) -> None:
     """One line per case: client, balance, days overdue, status, next action."""
     from relancegit import tables, views
@@ -345,6 +436,7 @@ def list_cases(obj: Options, status: str | None, client: str | None) -> None:
 )
 @_format_option
 @click.pass_obj
+@_memoized
 def next_actions(obj: Options, within: int) -> None:
     """The agenda: actions due up to today + DAYS, by date then balance."""
     from relancegit import tables, views
@@ -364,6 +456,7 @@ def next_actions(obj: Options, within: int) -> None:
 @main.command()
 @_format_option
 @click.pass_obj
+@_memoized
 def report(obj: Options) -> None:
     """Portfolio figures: aging, outstanding, overdue, DSO, recovery rate, what works."""
     from relancegit import tables, views
@@ -402,6 +495,46 @@ def calendar_command(obj: Options, output: Path | None) -> None:
     _finish(result)
 
 
+# --- build (the static dashboard) -----------------------------------------------------------
+
+ENV_REDACT_KEY = "RELANCEGIT_REDACT_KEY"
+PROGRESS_MIN_PAGES = 200  # smaller sites build in a blink: no bar
+
+
+@main.command()
+@click.option("-o", "--output", "output", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: site/ beside the ledger folder).")
+@click.option("--redact", is_flag=True, help=f"Replace debtor names, contacts, addresses and notes with stable pseudonyms (key: ${ENV_REDACT_KEY}).")
+@click.pass_obj
+def build(obj: Options, output: Path | None, redact: bool) -> None:
+    """The static dashboard: index.html, cases/, clients/, analytics.html, data.json."""
+    from relancegit.dashboard import build as build_site
+
+    result = obj.load()
+    _report_left_out(result)
+    ledger = result.ledger
+    out_dir = output if output is not None else ledger.root.resolve().parent / "site"
+    key = os.environ.get(ENV_REDACT_KEY) or None
+    if sys.stderr.isatty() and len(ledger.cases) + len(ledger.clients) >= PROGRESS_MIN_PAGES:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task("building the dashboard", total=None)
+            done = build_site(
+                ledger, obj.today, out_dir, redact=redact, redact_key=key,
+                progress=lambda n, total: bar.update(task, completed=n, total=total),
+            )
+    else:
+        done = build_site(ledger, obj.today, out_dir, redact=redact, redact_key=key)
+    click.echo(
+        f"built {out_dir}: {len(ledger.cases)} cases, {len(ledger.clients)} clients; "
+        f"{len(done.written)} file(s) written, {done.unchanged} unchanged"
+        + (f", {len(done.removed)} removed" if done.removed else "")
+        + (" (redacted)" if redact else ""),
+        err=True,
+    )
+    _finish(result)
+
+
 def run() -> None:  # pragma: no cover - console entry point alias
     main(prog_name="relancegit")
 
@@ -410,4 +543,4 @@ if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
 
 
-__all__ = ["main", "Options", "UsageError", "os"]
+__all__ = ["Options", "UsageError", "main", "os"]

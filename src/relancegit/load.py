@@ -28,66 +28,37 @@ from relancegit.model import Case, Client, Config, Ledger
 from relancegit.problems import (
     AT_KEY,
     AT_VALUE,
-    LedgerNotFound,
     Problem,
     Severity,
     error,
 )
 from relancegit.yamlsafe import YamlProblem, locate, parse_yaml
 
-__all__ = ["YamlProblem", "find_ledger", "load_file", "load_ledger", "locate", "parse_yaml"]
+__all__ = [
+    "CONFIG_NAME",
+    "ENV_LEDGER",
+    "LEDGER_DIR",
+    "YAML_SUFFIXES",
+    "YamlProblem",
+    "find_ledger",
+    "input_signature",
+    "ledger_files",
+    "load_file",
+    "load_ledger",
+    "locate",
+    "parse_yaml",
+]
 
-CONFIG_NAME = "relancegit.yaml"
-LEDGER_DIR = "ledger"
-ENV_LEDGER = "RELANCEGIT_LEDGER"
-YAML_SUFFIXES = (".yaml", ".yml")
-
-
-# --- discovery -----------------------------------------------------------------------------
-
-
-def find_ledger(explicit: str | Path | None = None, cwd: Path | None = None) -> Path:
-    """The ledger folder (the one holding `relancegit.yaml`): SPEC §2 discovery order."""
-    candidate = explicit if explicit is not None else os.environ.get(ENV_LEDGER) or None
-    if candidate is not None:
-        path = Path(candidate)
-        for folder in (path, path / LEDGER_DIR):
-            if (folder / CONFIG_NAME).is_file():
-                return folder
-        if path.name == CONFIG_NAME and path.is_file():
-            return path.parent
-        origin = "--ledger" if explicit is not None else ENV_LEDGER
-        raise LedgerNotFound(f"no ledger at {path} ({origin}): expected {path / CONFIG_NAME}")
-    start = (cwd or Path.cwd()).resolve()
-    for folder in (start, *start.parents):
-        if (folder / LEDGER_DIR / CONFIG_NAME).is_file():
-            return folder / LEDGER_DIR
-        if folder.name == LEDGER_DIR and (folder / CONFIG_NAME).is_file():
-            return folder
-    raise LedgerNotFound(
-        f"no ledger found: no {LEDGER_DIR}/{CONFIG_NAME} in {start} or its parents "
-        f"(use --ledger PATH, set {ENV_LEDGER}, or create one with 'relancegit init DIR')"
-    )
-
-
-def ledger_files(root: Path) -> tuple[list[Path], list[Path]]:
-    """Client and case files, sorted, hidden files and folders left aside."""
-    return _yaml_files(root / "clients", recursive=False), _yaml_files(root / "cases", recursive=True)
-
-
-def _yaml_files(folder: Path, recursive: bool) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")] if recursive else []
-        found.extend(
-            os.path.join(dirpath, name)
-            for name in filenames
-            if name.endswith(YAML_SUFFIXES) and not name.startswith(".")
-        )
-    return [Path(p) for p in sorted(found)]  # sorting strings: Path comparisons are slow
-
+# Re-exported: discovery lives in discover.py, which the fast paths import without pydantic.
+from relancegit.discover import (
+    CONFIG_NAME,
+    ENV_LEDGER,
+    LEDGER_DIR,
+    YAML_SUFFIXES,
+    find_ledger,
+    input_signature,
+    ledger_files,
+)
 
 # --- building the model --------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -30,6 +29,9 @@ from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import tva as stdnum_tva
+
+from relancegit.enums import Channel as Channel
+from relancegit.enums import Status as Status
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -186,27 +188,6 @@ class Strict(BaseModel):
 
 
 # --- enums ---------------------------------------------------------------------------------
-
-
-class Channel(StrEnum):
-    EMAIL = "email"
-    SMS = "sms"
-    PHONE = "phone"
-    LETTER = "letter"
-    REGISTERED_LETTER = "registered-letter"
-    HANDOVER = "handover"
-
-
-class Status(StrEnum):
-    WRITTEN_OFF = "written-off"
-    PAID = "paid"
-    ESCALATED = "escalated"
-    DISPUTED = "disputed"
-    PAUSED = "paused"
-    PLAN = "plan"
-    PROMISED = "promised"
-    OVERDUE = "overdue"
-    UPCOMING = "upcoming"
 
 
 Language = Literal["fr", "en"]

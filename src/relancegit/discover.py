@@ -1,0 +1,87 @@
+"""Where the ledger is and which files it has, without parsing anything.
+
+Layer: file system only. Kept free of pydantic and YAML so that the fast paths (a command
+whose result is cached) import little: see `cli._memoized`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from relancegit import cache as ledger_cache
+from relancegit.cache import FileStamp
+from relancegit.problems import LedgerNotFound
+
+CONFIG_NAME = "relancegit.yaml"
+LEDGER_DIR = "ledger"
+ENV_LEDGER = "RELANCEGIT_LEDGER"
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+# --- discovery -----------------------------------------------------------------------------
+
+
+def find_ledger(explicit: str | Path | None = None, cwd: Path | None = None) -> Path:
+    """The ledger folder (the one holding `relancegit.yaml`): SPEC §2 discovery order."""
+    candidate = explicit if explicit is not None else os.environ.get(ENV_LEDGER) or None
+    if candidate is not None:
+        path = Path(candidate)
+        for folder in (path, path / LEDGER_DIR):
+            if (folder / CONFIG_NAME).is_file():
+                return folder
+        if path.name == CONFIG_NAME and path.is_file():
+            return path.parent
+        origin = "--ledger" if explicit is not None else ENV_LEDGER
+        raise LedgerNotFound(f"no ledger at {path} ({origin}): expected {path / CONFIG_NAME}")
+    start = (cwd or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / LEDGER_DIR / CONFIG_NAME).is_file():
+            return folder / LEDGER_DIR
+        if folder.name == LEDGER_DIR and (folder / CONFIG_NAME).is_file():
+            return folder
+    raise LedgerNotFound(
+        f"no ledger found: no {LEDGER_DIR}/{CONFIG_NAME} in {start} or its parents "
+        f"(use --ledger PATH, set {ENV_LEDGER}, or create one with 'relancegit init DIR')"
+    )
+
+
+def ledger_files(root: Path) -> tuple[list[Path], list[Path]]:
+    """Client and case files, sorted, hidden files and folders left aside."""
+    return _yaml_files(root / "clients", recursive=False), _yaml_files(root / "cases", recursive=True)
+
+
+def _yaml_files(folder: Path, recursive: bool) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")] if recursive else []
+        found.extend(
+            os.path.join(dirpath, name)
+            for name in filenames
+            if name.endswith(YAML_SUFFIXES) and not name.startswith(".")
+        )
+    return [Path(p) for p in sorted(found)]  # sorting strings: Path comparisons are slow
+
+
+def input_signature(root: Path, *parts: object) -> str:
+    """A key for everything a ledger command reads: each file's stamp (and content when racy)."""
+    client_paths, case_paths = ledger_files(root)
+    now_ns = time.time_ns()
+    stamps: dict[str, FileStamp] = {}
+    racy: dict[str, bytes] = {}
+    for path in (str(root / CONFIG_NAME), *map(str, client_paths), *map(str, case_paths)):
+        try:
+            stamp = FileStamp.of(os.stat(path))
+        except OSError:
+            continue
+        stamps[path] = stamp
+        if stamp.racy(now_ns):
+            try:
+                with open(path, "rb") as handle:
+                    racy[path] = ledger_cache.digest(handle.read())
+            except OSError:
+                continue
+    return ledger_cache.signature(stamps, racy, str(root.resolve()), *parts)
