@@ -36,6 +36,26 @@ RACY_SECONDS = 2.0
 _FORMAT = 1  # bump when the layout of cached values changes
 
 
+def code_fingerprint() -> str:
+    """The version plus the stamps of the package's own files (code and data, e.g. the rates
+    table), so that an upgrade or a local edit of relancegit never replays an old result."""
+    global _FINGERPRINT
+    if _FINGERPRINT is None:
+        h = hashlib.blake2b(f"{__version__}\0{_FORMAT}\0".encode(), digest_size=16)
+        package = Path(__file__).resolve().parent
+        for dirpath, dirnames, filenames in os.walk(package):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(filenames):
+                if name.endswith((".py", ".yaml", ".json", ".j2")):
+                    stat = os.stat(os.path.join(dirpath, name))
+                    h.update(f"{dirpath}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+        _FINGERPRINT = h.hexdigest()
+    return _FINGERPRINT
+
+
+_FINGERPRINT: str | None = None
+
+
 def enabled() -> bool:
     return os.environ.get(ENV_NO_CACHE, "") in ("", "0")
 
@@ -133,7 +153,7 @@ class LedgerCache:
     def _entries(self) -> dict[str, tuple[FileStamp, bytes | None, Any]]:
         if self._files is None:
             loaded = self._files_store.load()
-            valid = isinstance(loaded, dict) and loaded.get("version") == __version__
+            valid = isinstance(loaded, dict) and loaded.get("version") == code_fingerprint()
             self._files = loaded["entries"] if valid else {}
         return self._files
 
@@ -176,14 +196,14 @@ class LedgerCache:
 
     def save(self) -> None:
         if self._files_dirty and self._files is not None:
-            self._files_store.save({"version": __version__, "entries": self._files})
+            self._files_store.save({"version": code_fingerprint(), "entries": self._files})
             self._files_dirty = False
 
 
 def signature(stamps: dict[str, FileStamp], racy_digests: dict[str, bytes], *parts: object) -> str:
     """A key for everything a result depends on: every input file and the given parts."""
     h = hashlib.blake2b(digest_size=20)
-    h.update(f"{__version__}\0{_FORMAT}\0".encode())
+    h.update(code_fingerprint().encode())
     for path in sorted(stamps):
         s = stamps[path]
         h.update(f"{path}\0{s.size}\0{s.mtime_ns}\0{s.inode}\0".encode())

@@ -1,0 +1,215 @@
+"""The cache never serves stale data: changed, added, removed and renamed files are seen,
+a damaged or foreign cache is ignored and rebuilt, and results are the same without it."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import CASE, DEMO, DEMO_TODAY
+from relancegit import cache
+from relancegit.cli import main
+from relancegit.load import load_ledger
+
+OTHER_CASE = CASE.replace("2026-0042", "2026-0043").replace("F2026-0043", "F2026-0043")
+
+
+@pytest.fixture(autouse=True)
+def private_cache_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv(cache.ENV_NO_CACHE, raising=False)
+
+
+def age(path: Path, seconds: float = 60) -> None:
+    """Make a file look old, so its cache entry is trusted on its stamp alone (not racy)."""
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+
+
+def age_all(root: Path) -> None:
+    for path in root.rglob("*.yaml"):
+        age(path)
+
+
+def check_json(root: Path) -> dict:
+    result = CliRunner().invoke(main, ["--ledger", str(root), "--today", "2026-11-23", "check", "--format", "json"])
+    return json.loads(result.stdout)
+
+
+def next_json(root: Path) -> list:
+    result = CliRunner().invoke(main, ["--ledger", str(root), "--today", "2026-11-23", "next", "--format", "json"])
+    return json.loads(result.stdout)
+
+
+def test_cache_is_written_and_used(make_ledger):
+    root = make_ledger()
+    age_all(root)
+    first = load_ledger(root, DEMO_TODAY, use_cache=True)
+    folder = root.parent / cache.CACHE_DIR
+    assert (folder / "files.v1.pickle").is_file()
+    store = cache.LedgerCache(root)
+    path = str(root / "cases/2026/2026-0042.yaml")
+    hit, parsed = store.get_file(path, cache.FileStamp.of(os.stat(path)))
+    assert hit and parsed[0] == "data" and parsed[1]["id"] == "2026-0042"
+    second = load_ledger(root, DEMO_TODAY, use_cache=True)
+    assert second.ledger.cases == first.ledger.cases
+
+
+def test_changed_file_is_seen_even_with_same_size_and_mtime(make_ledger):
+    """The racy case: an edit within the same mtime tick and the same size."""
+    root = make_ledger()
+    path = root / "cases/2026/2026-0042.yaml"
+    assert load_ledger(root, DEMO_TODAY, use_cache=True).ledger.cases["2026-0042"].events[1].amount == 750
+    stat = path.stat()
+    path.write_text(path.read_text().replace("amount: 750,", "amount: 751,"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime
+    assert path.stat().st_size == stat.st_size
+    assert load_ledger(root, DEMO_TODAY, use_cache=True).ledger.cases["2026-0042"].events[1].amount == 751
+
+
+def test_changed_file_is_seen(make_ledger):
+    root = make_ledger()
+    age_all(root)
+    load_ledger(root, DEMO_TODAY, use_cache=True)
+    path = root / "cases/2026/2026-0042.yaml"
+    path.write_text(path.read_text() + "  - {date: 2026-11-01, type: payment, amount: 750}\n")
+    age(path, 30)
+    assert load_ledger(root, DEMO_TODAY, use_cache=True).ledger.cases["2026-0042"].events[-1].amount == 750
+    assert check_json(root)["counts"]["events"] == 3
+
+
+def test_added_removed_and_renamed_files_are_seen(make_ledger):
+    root = make_ledger()
+    age_all(root)
+    assert list(load_ledger(root, DEMO_TODAY, use_cache=True).ledger.cases) == ["2026-0042"]
+    added = root / "cases/2026/2026-0043.yaml"
+    added.write_text(OTHER_CASE)
+    age(added)
+    assert sorted(load_ledger(root, DEMO_TODAY, use_cache=True).ledger.cases) == ["2026-0042", "2026-0043"]
+    renamed = root / "cases/2025/2026-0043.yaml"
+    renamed.parent.mkdir()
+    shutil.move(added, renamed)
+    result = load_ledger(root, DEMO_TODAY, use_cache=True)
+    assert result.ledger.case_files["2026-0043"] == renamed
+    renamed.unlink()
+    assert list(load_ledger(root, DEMO_TODAY, use_cache=True).ledger.cases) == ["2026-0042"]
+
+
+def test_command_results_follow_the_files(make_ledger):
+    root = make_ledger()
+    age_all(root)
+    assert check_json(root)["ok"] is True
+    assert check_json(root)["ok"] is True  # replayed
+    path = root / "cases/2026/2026-0042.yaml"
+    path.write_text(path.read_text().replace("amount: 750", "amount: 7.505"))
+    age(path, 30)
+    report = check_json(root)
+    assert report["ok"] is False and report["errors"][0]["message"] == "amount 7.505 has more than 2 decimals"
+
+
+def test_result_key_includes_today_and_options(make_ledger):
+    root = make_ledger()
+    age_all(root)
+    runner = CliRunner()
+    base = ["--ledger", str(root), "check", "--format", "json"]
+    early = json.loads(runner.invoke(main, ["--today", "2026-10-10", *base]).stdout)
+    late = json.loads(runner.invoke(main, ["--today", "2026-11-23", *base]).stdout)
+    assert len(early["warnings"]) == 1 and late["warnings"] == []
+    strict = runner.invoke(main, ["--today", "2026-10-10", *base, "--strict"])
+    assert strict.exit_code == 1
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage", b"\x00" * 64])
+def test_damaged_cache_is_ignored_and_rebuilt(make_ledger, damage: bytes):
+    root = make_ledger()
+    age_all(root)
+    expected = check_json(root)
+    folder = root.parent / cache.CACHE_DIR
+    for path in folder.iterdir():
+        path.write_bytes(damage)
+    assert check_json(root) == expected
+    assert load_ledger(root, DEMO_TODAY, use_cache=True).ledger.cases
+    assert (folder / "files.v1.pickle").read_bytes() != damage  # rebuilt
+
+
+def test_foreign_cache_is_never_unpickled(make_ledger, tmp_path: Path):
+    """A cache file not signed with this user's key (e.g. committed by someone) is ignored."""
+    root = make_ledger()
+    folder = root.parent / cache.CACHE_DIR
+    folder.mkdir()
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    payload = pickle.dumps({"version": "0", "entries": Evil()})
+    (folder / "files.v1.pickle").write_bytes(b"\x00" * 32 + payload)
+    assert load_ledger(root, DEMO_TODAY, use_cache=True).ledger.cases
+    assert not marker.exists()
+
+
+def test_two_writers_leave_a_readable_cache(make_ledger):
+    root = make_ledger()
+    age_all(root)
+    first, second = cache.LedgerCache(root), cache.LedgerCache(root)
+    path = str(root / "cases/2026/2026-0042.yaml")
+    stamp = cache.FileStamp.of(os.stat(path))
+    first.put_file(path, stamp, None, ("data", {"id": "a"}))
+    second.put_file(path, stamp, None, ("data", {"id": "b"}))
+    first.save()
+    second.save()
+    hit, parsed = cache.LedgerCache(root).get_file(path, stamp)
+    assert hit and parsed == ("data", {"id": "b"})
+    assert not [p for p in (root.parent / cache.CACHE_DIR).iterdir() if p.name.startswith(".")]
+
+
+def test_demo_results_identical_with_and_without_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    copy = tmp_path / "demo" / "ledger"
+    shutil.copytree(DEMO, copy)
+    cold = (check_json(copy), next_json(copy))
+    warm = (check_json(copy), next_json(copy))
+    monkeypatch.setenv(cache.ENV_NO_CACHE, "1")
+    uncached = (check_json(copy), next_json(copy))
+    assert cold == warm == uncached
+    assert cold[1]  # the demo agenda is not empty
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(0, 2**16), st.lists(st.sampled_from(["edit", "add", "remove", "touch"]), max_size=4))
+def test_generated_ledger_same_results_with_and_without_cache(tmp_path_factory, seed: int, edits: list[str]):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from generate import generate
+
+    root = generate(60, tmp_path_factory.mktemp("gen"), DEMO_TODAY, seed)
+    cases = sorted((root / "cases").rglob("*.yaml"))
+    load_ledger(root, DEMO_TODAY, use_cache=True)  # fill the cache
+    for i, edit in enumerate(edits):
+        target = cases[(seed + i) % len(cases)]
+        if not target.exists():
+            continue
+        if edit == "edit":
+            target.write_text(target.read_text().replace("events: []", "events:") + f"  - {{date: 2026-11-20, type: note, note: n{i}}}\n")
+        elif edit == "add":
+            new = target.with_name(f"9999-{i:06d}.yaml")
+            text = target.read_text().replace(target.stem, new.stem)
+            new.write_text(text.replace("number: F", "number: G"))
+        elif edit == "remove":
+            target.unlink()
+        else:
+            os.utime(target)
+    cached = load_ledger(root, DEMO_TODAY, use_cache=True)
+    fresh = load_ledger(root, DEMO_TODAY, use_cache=False)
+    assert cached.ledger.cases == fresh.ledger.cases
+    assert [p.format() for p in cached.problems] == [p.format() for p in fresh.problems]
