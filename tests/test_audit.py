@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +66,7 @@ def test_done_when_a_rewritten_event_is_caught_with_its_commit(repo: GitLedger) 
     assert violation["file"] == CASE_PATH
     assert violation["date"] == "2026-11-20T12:00:00+02:00"
     assert violation["message"] == (
-        "event 6 (2026-10-30 payment amount=750.00 ref=VIR SEPA 8812 by=Claire Martin) "
-        "modified: amount 750.00 → 75.00"
+        "event 6 (2026-10-30 payment amount=750.00 ref=VIR SEPA 8812 by=Claire Martin) modified: amount 750.00 → 75.00"
     )
     text = repo.run("audit")
     assert text.exit_code == 1
@@ -79,7 +79,9 @@ def test_scripted_history_with_appends_rewrite_deletion_rename_and_backdating(re
     repo.write("ledger/cases/2026/2026-0044.yaml", head.replace("0042", "0044"))
     repo.commit("Open 0043 and 0044")
     repo.at("2026-10-16")
-    assert repo.run("record", "2026-0042", "call", "outcome=no-answer", "--date", "2026-10-16", "--commit").exit_code == 0
+    assert (
+        repo.run("record", "2026-0042", "call", "outcome=no-answer", "--date", "2026-10-16", "--commit").exit_code == 0
+    )
     repo.at("2026-10-17")
     repo.git("mv", CASE_PATH, "ledger/cases/2026-0042.yaml")
     renamed = repo.commit("Rename, same content")
@@ -93,7 +95,20 @@ def test_scripted_history_with_appends_rewrite_deletion_rename_and_backdating(re
     repo.git("rm", "-q", "ledger/cases/2026/2026-0044.yaml")
     removed = repo.commit("Remove a case")
     repo.at("2026-12-20")
-    assert repo.run("--today", "2026-12-20", "record", "2026-0043", "reminder", "step=pre-due", "--date", "2026-09-26", "--commit").exit_code == 0
+    assert (
+        repo.run(
+            "--today",
+            "2026-12-20",
+            "record",
+            "2026-0043",
+            "reminder",
+            "step=pre-due",
+            "--date",
+            "2026-09-26",
+            "--commit",
+        ).exit_code
+        == 0
+    )
     backdated = repo.git("rev-parse", "HEAD").strip()
     repo.at("2026-12-21")
     repo.replace("amount: 1500.00", "amount: 1600.00", "ledger/cases/2026/2026-0043.yaml")
@@ -103,12 +118,18 @@ def test_scripted_history_with_appends_rewrite_deletion_rename_and_backdating(re
     assert code == 1
     found = [(v["commit"], v["file"], v["message"]) for v in report["violations"]]
     assert found == [
-        (rewrite, "ledger/cases/2026-0042.yaml",
-         "event 2 (2026-10-02 reminder step=reminder-1 channel=email) modified: step reminder-1 → reminder-2"),
+        (
+            rewrite,
+            "ledger/cases/2026-0042.yaml",
+            "event 2 (2026-10-02 reminder step=reminder-1 channel=email) modified: step reminder-1 → reminder-2",
+        ),
         (deletion, "ledger/cases/2026-0042.yaml", "event 1 (2026-09-26 reminder step=pre-due) deleted"),
         (removed, "ledger/cases/2026/2026-0044.yaml", "case file deleted (1 invoice(s), 0 event(s))"),
-        (invoice, "ledger/cases/2026/2026-0043.yaml",
-         "invoice 1 (F2026-0043 1500.00 due 2026-10-01): amount 1500.00 → 1600.00"),
+        (
+            invoice,
+            "ledger/cases/2026/2026-0043.yaml",
+            "invoice 1 (F2026-0043 1500.00 due 2026-10-01): amount 1500.00 → 1600.00",
+        ),
     ]
     assert renamed not in {v["commit"] for v in report["violations"]}
     [warning] = report["warnings"]
@@ -209,3 +230,87 @@ def test_fast_path_needs_events_last_and_in_block_style() -> None:
     assert _shape(b"id: x\nevents:\n- {date: 2026-10-01, type: note}\n") == 0
     # The count of items proves the `events:` line is the key, not text in a scalar.
     assert _shape(b'id: x\nnote: "a\nevents:\n  - b"\nevents:\n  - {date: 2026-10-01, type: note}\n') is None
+
+
+# --- the one-line shortcut reads exactly what the YAML loader reads --------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from relancegit.audit import quick_items  # noqa: E402
+
+_scalar_text = st.one_of(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12),
+    st.sampled_from(
+        [
+            "2026-10-30",
+            "2026-02-30",
+            "750",
+            "750.00",
+            "0750",
+            "-5",
+            "yes",
+            "No",
+            "~",
+            "null",
+            "1e3",
+            ".5",
+            "=",
+            "a: b",
+            "x #y",
+            "it's",
+            "VIR 8812",
+            "é à",
+        ]
+    ),
+)
+_rendered = st.one_of(
+    _scalar_text,
+    _scalar_text.map(lambda t: "'" + t.replace("'", "''") + "'"),
+    _scalar_text.map(lambda t: '"' + t + '"'),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["date", "type", "amount", "note", "ref", "by"]), _rendered), min_size=1, max_size=5
+    )
+)
+def test_quick_items_agree_with_the_parser(pairs: list[tuple[str, str]]) -> None:
+    line = ("  - {" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}\n").encode()
+    quick = quick_items(line)
+    if quick is None:
+        return
+    [parsed] = parse_yaml(b"items:\n" + line)["items"]
+    [item] = quick
+    assert item.parse() == parsed
+    when = parsed.get("date")
+    assert item.when == (when if type(when) is date else None)
+
+
+def test_appends_by_record_are_audited_without_parsing_whole_files(
+    repo: GitLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import relancegit.audit as audit_module
+
+    _record_whole_case(repo)
+    parsed: list[bytes] = []
+    real = audit_module.parse_version
+
+    def counting(raw: bytes) -> Any:
+        parsed.append(raw)
+        return real(raw)
+
+    monkeypatch.setattr(audit_module, "parse_version", counting)
+    code, _ = _audit(repo)
+    assert code == 0
+    assert len(parsed) == 1  # the file as created; every append after it is read on the bytes
+
+
+def test_fast_path_from_an_empty_events_key() -> None:
+    old = b"id: x\nevents:\n# none yet\n"
+    assert events_shape(old, parse_yaml(old)).dash == -1
+    assert appended_text(old, old + b"    - {date: 2026-10-03, type: note}\n", -1) is not None
+    assert appended_text(old, old + b"other: 1\n", -1) is None
+    assert events_shape(b"id: x\nevents: []\n", {"id": "x", "events": []}).dash is None

@@ -47,9 +47,7 @@ def test_history_lists_each_commit_with_ledger_changes(repo: GitLedger) -> None:
     assert sorted(kinds[2]) == ["field-changed", "invoice-changed"]
     assert kinds[3] == ["renamed"]
     assert entries[3]["renamed_from"] == CASE_PATH
-    assert entries[4]["changes"][0]["description"] == (
-        "event added: 2026-10-30 payment amount=750.00 by=Claire Martin"
-    )
+    assert entries[4]["changes"][0]["description"] == ("event added: 2026-10-30 payment amount=750.00 by=Claire Martin")
     invoice = next(c for c in entries[2]["changes"] if c["kind"] == "invoice-changed")
     assert invoice == {
         "kind": "invoice-changed",

@@ -14,7 +14,8 @@ from gitledger import CASE, CASE_PATH, GitLedger, last_event, make_ledger
 from relancegit import record as record_module
 from relancegit.load import load_ledger
 from relancegit.problems import RelancegitError
-from relancegit.record import append_event, build_event
+from relancegit.record import build_event
+from relancegit.splice import append_event
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitLedger:
 def _inserted(old: bytes, new: bytes) -> list[bytes]:
     """The lines of `new` that are not in `old`, checking every other line is untouched."""
     old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
-    start = next((i for i, (a, b) in enumerate(zip(old_lines, new_lines)) if a != b), len(old_lines))
+    start = next((i for i, (a, b) in enumerate(zip(old_lines, new_lines, strict=False)) if a != b), len(old_lines))
     added = len(new_lines) - len(old_lines)
     assert new_lines[:start] == old_lines[:start]
     assert new_lines[start + added :] == old_lines[start:]
@@ -36,16 +37,34 @@ def _inserted(old: bytes, new: bytes) -> list[bytes]:
 
 EVENTS: list[tuple[str, list[str], dict[str, Any]]] = [
     ("reminder", ["step=reminder-2", "channel=email"], {"step": "reminder-2", "channel": "email"}),
-    ("call", ["outcome=reached", "step=call", "note=Trésorerie tendue, propose 2 fois"],
-     {"outcome": "reached", "step": "call", "note": "Trésorerie tendue, propose 2 fois"}),
+    (
+        "call",
+        ["outcome=reached", "step=call", "note=Trésorerie tendue, propose 2 fois"],
+        {"outcome": "reached", "step": "call", "note": "Trésorerie tendue, propose 2 fois"},
+    ),
     ("promise", ["amount=750", "due=2026-11-15"], {"amount": Decimal("750"), "due": date(2026, 11, 15)}),
-    ("payment", ["amount=750.00", "ref=VIR SEPA 8812", "invoice=F2026-0042"],
-     {"amount": Decimal("750.00"), "ref": "VIR SEPA 8812", "invoice": "F2026-0042"}),
+    (
+        "payment",
+        ["amount=750.00", "ref=VIR SEPA 8812", "invoice=F2026-0042"],
+        {"amount": Decimal("750.00"), "ref": "VIR SEPA 8812", "invoice": "F2026-0042"},
+    ),
     ("credit-note", ["amount=100.5", "number=AV-2026-01"], {"amount": Decimal("100.50"), "number": "AV-2026-01"}),
-    ("plan", ["installments=2026-11-15:750,2026-12-15:750", "signed=true"],
-     {"installments": [{"due": date(2026, 11, 15), "amount": Decimal(750)},
-                       {"due": date(2026, 12, 15), "amount": Decimal(750)}], "signed": True}),
-    ("dispute", ["reason=Livraison incomplète: 2 pièces manquantes"], {"reason": "Livraison incomplète: 2 pièces manquantes"}),
+    (
+        "plan",
+        ["installments=2026-11-15:750,2026-12-15:750", "signed=true"],
+        {
+            "installments": [
+                {"due": date(2026, 11, 15), "amount": Decimal(750)},
+                {"due": date(2026, 12, 15), "amount": Decimal(750)},
+            ],
+            "signed": True,
+        },
+    ),
+    (
+        "dispute",
+        ["reason=Livraison incomplète: 2 pièces manquantes"],
+        {"reason": "Livraison incomplète: 2 pièces manquantes"},
+    ),
     ("pause", ["until=2026-11-30"], {"until": date(2026, 11, 30)}),
     ("escalation", ["to=agency", "ref=DOS-77"], {"to": "agency", "ref": "DOS-77"}),
     ("write-off", ["reason=Liquidation judiciaire"], {"reason": "Liquidation judiciaire"}),
@@ -55,7 +74,9 @@ EVENTS: list[tuple[str, list[str], dict[str, Any]]] = [
 
 
 @pytest.mark.parametrize(("event_type", "args", "fields"), EVENTS, ids=[e[0] for e in EVENTS])
-def test_each_event_type_is_appended_and_reads_back(repo: GitLedger, event_type: str, args: list[str], fields: dict[str, Any]) -> None:
+def test_each_event_type_is_appended_and_reads_back(
+    repo: GitLedger, event_type: str, args: list[str], fields: dict[str, Any]
+) -> None:
     result = repo.run("record", "2026-0042", event_type, *args)
 
     assert result.exit_code == 0, result.output
@@ -78,7 +99,10 @@ def test_dispute_resolved_after_a_dispute(repo: GitLedger) -> None:
 
 def test_new_event_keeps_flow_style_and_every_other_byte(repo: GitLedger) -> None:
     before = repo.read()
-    assert repo.run("record", "2026-0042", "payment", "amount=750", "ref=VIR SEPA 8812", "--date", "2026-10-20").exit_code == 0
+    assert (
+        repo.run("record", "2026-0042", "payment", "amount=750", "ref=VIR SEPA 8812", "--date", "2026-10-20").exit_code
+        == 0
+    )
     assert _inserted(before, repo.read()) == [
         b"  - {date: 2026-10-20, type: payment, amount: 750, ref: VIR SEPA 8812, by: Claire Martin}\n"
     ]
@@ -111,7 +135,9 @@ events:
 def test_block_style_is_followed_and_comments_stay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = make_ledger(tmp_path, monkeypatch, case=BLOCK_CASE)
     before = repo.read()
-    result = repo.run("record", "2026-0042", "plan", "installments=2026-11-15:750,2026-12-15:750", "--date", "2026-10-20")
+    result = repo.run(
+        "record", "2026-0042", "plan", "installments=2026-11-15:750,2026-12-15:750", "--date", "2026-10-20"
+    )
     assert result.exit_code == 0, result.output
     assert b"".join(_inserted(before, repo.read())) == (
         b"    -   date: 2026-10-20\n"
@@ -151,15 +177,21 @@ def test_crlf_line_endings_and_byte_order_mark_are_kept(tmp_path: Path, monkeypa
 
 def test_flow_sequence_of_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     head = CASE.split("events:")[0]
-    repo = make_ledger(tmp_path, monkeypatch, case=head + "events: [{date: 2026-09-26, type: reminder, step: pre-due}]\n")
+    repo = make_ledger(
+        tmp_path, monkeypatch, case=head + "events: [{date: 2026-09-26, type: reminder, step: pre-due}]\n"
+    )
     assert repo.run("record", "2026-0042", "note", "note=ok", "by=Paul").exit_code == 0
     assert repo.read().decode().endswith(
-        "events: [{date: 2026-09-26, type: reminder, step: pre-due}, {date: 2026-10-30, type: note, note: ok, by: Paul}]\n"
+        "events: [{date: 2026-09-26, type: reminder, step: pre-due}, "
+        "{date: 2026-10-30, type: note, note: ok, by: Paul}]\n"
     )
 
 
 def test_by_given_wins_over_git_user_and_date_option(repo: GitLedger) -> None:
-    assert repo.run("record", "2026-0042", "call", "outcome=voicemail", "by=Paul Roux", "--date", "2026-10-05").exit_code == 0
+    assert (
+        repo.run("record", "2026-0042", "call", "outcome=voicemail", "by=Paul Roux", "--date", "2026-10-05").exit_code
+        == 0
+    )
     assert last_event(repo) == {"date": date(2026, 10, 5), "type": "call", "outcome": "voicemail", "by": "Paul Roux"}
 
 

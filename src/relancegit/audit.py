@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from relancegit import gitlog
@@ -85,6 +85,9 @@ class _Shape:
     dash: int | None  # column of the `-` of the events items; None: no byte-level append
 
 
+ANY_DASH = -1  # an empty `events:` last in the file: items may follow at any indentation
+
+
 # --- recognising an append on the bytes ---------------------------------------------------
 
 
@@ -93,11 +96,13 @@ def events_shape(raw: bytes, data: dict[str, Any]) -> _Shape:
     events = data.get("events")
     count = len(events) if isinstance(events, list) else 0
     keys = list(_EVENTS_KEY.finditer(raw))
-    if not events or len(keys) != 1 or _KEEP_CHOMPING.search(raw):
+    if len(keys) != 1 or _KEEP_CHOMPING.search(raw):
         return _Shape(count, None)
     lines = raw[keys[0].end():].split(b"\n")[1:]
     content = [line.rstrip(b"\r") for line in lines if _is_content(line)]
-    if not content:
+    if "events" in data and events is None and not content:
+        return _Shape(0, ANY_DASH)  # `events:` ends the file: the first item sets the indentation
+    if not events or not content:
         return _Shape(count, None)
     dash = len(content[0]) - len(content[0].lstrip(b" "))
     items = 0
@@ -128,7 +133,7 @@ def _starts_item(line: bytes, dash: int) -> bool:
     return line[dash:dash + 2] in (b"- ", b"-") and line[dash:dash + 3] != b"---"
 
 
-def appended_text(old: bytes, new: bytes, dash: int) -> bytes | None:
+def appended_text(old: bytes, new: bytes, dash: int) -> tuple[bytes, int] | None:
     """The text after old's last event, if new items there are the only change.
 
     Comment and blank lines ending the old file carry no data: the new items may go before
@@ -147,12 +152,14 @@ def appended_text(old: bytes, new: bytes, dash: int) -> bytes | None:
             continue
         line = line.rstrip(b"\r")
         indent = _indent(line)
+        if first and dash == ANY_DASH and indent is not None:
+            dash = indent
         if indent is None or indent < dash:
             return None
         if (first or indent == dash) and not (indent == dash and _starts_item(line, dash)):
             return None
         first = False
-    return None if first else inserted
+    return None if first else (inserted, dash)
 
 
 def _trailing_comments_start(raw: bytes) -> int:
@@ -171,7 +178,7 @@ def _trailing_comments_start(raw: bytes) -> int:
 # valid YAML whose meaning the pattern itself gives: no parser needed for the common case.
 _KEY = rb"[A-Za-z_][A-Za-z0-9_-]*"
 _SCALAR = rb"""'(?:[^'\r\n]|'')*'|"[^"\\\r\n]*"|(?:[^\s'"{}\[\],#:&*!|>%@`?-]|-(?=\d))[^{}\[\],#:\r\n]*?"""
-_PAIR = re.compile(rb"(" + _KEY + rb"): +(" + _SCALAR + rb") *(?:,|$)")
+_PAIR = re.compile(rb"(" + _KEY + rb"): +(" + _SCALAR + rb") *(?:, *|$)")
 _FLOW_LINE = re.compile(
     rb" *- \{ *((?:" + _KEY + rb": +(?:" + _SCALAR + rb") *, *)*" + _KEY + rb": +(?:" + _SCALAR
     + rb")) *\}(?: +#[^\r\n]*)? *\r?"
@@ -179,7 +186,18 @@ _FLOW_LINE = re.compile(
 _PLAIN_DATE = re.compile(rb"\d{4}-\d\d-\d\d")
 
 
-def quick_items(text: bytes) -> list[dict[str, Any]] | None:
+@dataclass(frozen=True)
+class LineEvent:
+    """An appended one-line event: its date is read from the bytes, the rest only if needed."""
+
+    when: date | None
+    line: bytes
+
+    def parse(self) -> Any:
+        return parse_yaml(b"items:\n" + self.line + b"\n")["items"][0]
+
+
+def quick_items(text: bytes) -> list[LineEvent] | None:
     """The events of an appended text made only of one-line flow mappings; else None."""
     items = []
     for line in text.split(b"\n"):
@@ -188,32 +206,32 @@ def quick_items(text: bytes) -> list[dict[str, Any]] | None:
         match = _FLOW_LINE.fullmatch(line)
         if match is None:
             return None
-        pairs = [(k.decode(), v.strip()) for k, v in _PAIR.findall(match[1].replace(b", ", b",") + b",")]
-        if len({k for k, _ in pairs}) != len(pairs):
+        # Same grammar as the line: findall splits it into its pairs, in order.
+        found = _PAIR.findall(match[1])
+        pairs = dict(found)
+        if len(pairs) != len(found):
             return None  # a duplicate key: the full parse reports it
-        items.append({key: _scalar(key, value) for key, value in pairs})
+        if any(value.rstrip() == b"=" for value in pairs.values()):
+            return None  # YAML's `=` value tag, which the safe loader refuses
+        items.append(LineEvent(_plain_date(pairs.get(b"date", b"").rstrip()), line.rstrip(b"\r")))
     return items
 
 
-def _scalar(key: str, raw: bytes) -> Any:
-    if raw[:1] == b"'":
-        return raw[1:-1].replace(b"''", b"'").decode("utf-8", "replace")
-    if raw[:1] == b'"':
-        return raw[1:-1].decode("utf-8", "replace")
-    if key == "date" and _PLAIN_DATE.fullmatch(raw):
-        try:
-            return date.fromisoformat(raw.decode())
-        except ValueError:
-            return raw.decode()
-    return raw.decode("utf-8", "replace")
+def _plain_date(raw: bytes) -> date | None:
+    if not _PLAIN_DATE.fullmatch(raw):
+        return None  # quoted, or not a date: the loader does not read a date either
+    try:
+        return date.fromisoformat(raw.decode())
+    except ValueError:
+        return None
 
 
 def parse_appended(texts: list[bytes]) -> list[list[Any] | None]:
     """The items of each appended text: by `quick_items`, else parsed together in one
     document (one parse per commit, not per file); a text that does not parse gives None."""
-    quick = [quick_items(text) for text in texts]
+    quick: list[list[Any] | None] = [quick_items(text) for text in texts]
     slow = [i for i, items in enumerate(quick) if items is None]
-    for index, items in zip(slow, _parse_texts([texts[i] for i in slow])):
+    for index, items in zip(slow, _parse_texts([texts[i] for i in slow]), strict=True):
         quick[index] = items
     return quick
 
@@ -222,7 +240,7 @@ def _parse_texts(texts: list[bytes]) -> list[list[Any] | None]:
     def parse(text: bytes) -> list[Any] | None:
         try:
             value = parse_yaml(b"items:\n" + text).get("items")
-        except Exception:  # noqa: BLE001 - then the slow path compares the whole files
+        except Exception:
             return None
         return value if isinstance(value, list) else None
 
@@ -234,7 +252,7 @@ def _parse_texts(texts: list[bytes]) -> list[list[Any] | None]:
         values = [data.get(f"i{index}") for index in range(len(texts))]
         if all(isinstance(v, list) for v in values):
             return values
-    except Exception:  # noqa: BLE001 - one bad text: parse each alone to find it
+    except Exception:
         pass
     return [parse(text) for text in texts]
 
@@ -283,20 +301,20 @@ class _Walk:
         self.report.commits += 1
         wanted = [b for c in changes for b in (c.new_blob, *c.old_blobs) if b not in self.contents]
         self.contents.update({b: raw or b"" for b, raw in self.reader.read(wanted).items()})
-        appends: list[tuple[Change, bytes]] = []
+        appends: list[tuple[Change, bytes, int]] = []
         for change in changes:
-            text = self._append_only(change)
-            if text is None:
+            appended = self._append_only(change)
+            if appended is None:
                 self._compare(commit, change)
             else:
-                appends.append((change, text))
-        items = parse_appended([text for _, text in appends])
-        for (change, _), added in zip(appends, items):
+                appends.append((change, *appended))
+        items = parse_appended([text for _, text, _ in appends])
+        for (change, _, dash), added in zip(appends, items, strict=True):
             if added is None:
                 self._compare(commit, change)
                 continue
             old = self.shapes[change.old_blobs[0]]
-            self.shapes[change.new_blob] = _Shape(old.events + len(added), old.dash)
+            self.shapes[change.new_blob] = _Shape(old.events + len(added), dash)
             for event in added:
                 self._check_backdated(commit, change.path, event)
         for change in changes:  # each revision is usually the next one's "before": keep only that
@@ -304,7 +322,7 @@ class _Walk:
                 self.contents.pop(blob, None)
                 self.parsed.pop(blob, None)
 
-    def _append_only(self, change: Change) -> bytes | None:
+    def _append_only(self, change: Change) -> tuple[bytes, int] | None:
         if len(change.old_blobs) != 1 or change.deleted or change.old_blobs[0] == NULL_BLOB:
             return None
         if not (self.is_case(change.path) and self.is_case(change.old_path)):
@@ -361,7 +379,11 @@ class _Walk:
             self._check_backdated(commit, path, change.event)
 
     def _check_backdated(self, commit: Commit, path: str, event: Any) -> None:
-        days = backdated(event, commit.committed.date())
+        if isinstance(event, LineEvent):
+            days = backdated({"date": event.when}, commit.committed.date())
+            event = event.parse() if days is not None else event
+        else:
+            days = backdated(event, commit.committed.date())
         if days is not None:
             message = f"back-dated event, recorded {days} days after its date: {describe_event(event)}"
             self.report.warnings.append(Finding(commit, path, message))
@@ -379,11 +401,15 @@ def audit(
         _verify_revision(repo, since)
         extra.append(f"{since}..HEAD")
 
+    prefix, known = cases + "/", {}  # each path is asked about in many commits
+
     def is_case(path: str) -> bool:
-        name = PurePosixPath(path)
-        return path.startswith(cases + "/") and name.suffix in YAML_SUFFIXES and not any(
-            part.startswith(".") for part in name.parts
-        )
+        if path not in known:
+            inside = path[len(prefix):]
+            known[path] = (
+                path.startswith(prefix) and path.endswith(YAML_SUFFIXES) and "/." not in "/" + inside
+            )
+        return known[path]
 
     with BlobReader(repo) as reader:
         walk = _Walk(reader, is_case)

@@ -114,9 +114,9 @@ class Store:
             blob = self.path.read_bytes()
         except OSError:
             return None
-        mac, payload = blob[:32], blob[32:]
+        payload, mac = memoryview(blob)[:-32], blob[-32:]
         expected = hmac.new(self.key, payload, hashlib.sha256).digest()
-        if len(mac) != 32 or not hmac.compare_digest(mac, expected):
+        if len(blob) < 32 or not hmac.compare_digest(mac, expected):
             return None  # not ours, or damaged: ignored and rebuilt
         try:
             return pickle.loads(payload)
@@ -124,16 +124,36 @@ class Store:
             return None
 
     def save(self, value: Any) -> None:
-        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        mac = hmac.new(self.key, payload, hashlib.sha256).digest()
+        """Stream the pickle to a temporary file, signing as it goes, then rename it."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(mac + payload)
-            os.replace(tmp, self.path)
-        except OSError:
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    signer = _SigningWriter(handle, hmac.new(self.key, digestmod=hashlib.sha256))
+                    pickler = pickle.Pickler(signer, protocol=pickle.HIGHEST_PROTOCOL)
+                    # No memo: the cached data has no cycles, and at 100,000 files the memo of
+                    # every pickled object would cost hundreds of megabytes.
+                    pickler.fast = True
+                    pickler.dump(value)
+                    handle.write(signer.mac.digest())
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except (OSError, pickle.PicklingError):
             return  # a read-only checkout simply runs uncached
+
+
+class _SigningWriter:
+    """A file wrapper that feeds everything written to an HMAC."""
+
+    def __init__(self, handle: Any, mac: hmac.HMAC) -> None:
+        self.handle, self.mac = handle, mac
+
+    def write(self, data: bytes) -> int:
+        self.mac.update(data)
+        return int(self.handle.write(data))
 
 
 class LedgerCache:

@@ -18,8 +18,8 @@ from typing import Any
 
 from relancegit import gitlog
 from relancegit.gitlog import NULL_BLOB, BlobReader, Commit
-from relancegit.yamlsafe import parse_yaml
 from relancegit.record import find_case_file
+from relancegit.yamlsafe import parse_yaml
 
 # Invoice fields that fix what is owed: changing them rewrites the debt (SPEC §7).
 INVOICE_KEY_FIELDS = ("number", "amount", "due")
@@ -49,7 +49,7 @@ def parse_version(raw: bytes) -> dict[str, Any]:
     """The parsed mapping of one revision of a case file."""
     try:
         data = parse_yaml(raw)
-    except Exception as exc:  # noqa: BLE001 - any parse failure of an old revision is a warning
+    except Exception as exc:
         line = getattr(exc, "line", None)
         raise Unreadable(f"{exc}" + (f" (line {line})" if line else "")) from None
     if not isinstance(data, dict):
@@ -132,7 +132,7 @@ def _inserted(index: int, event: Any, at_end: bool) -> LedgerChange:
 
 def _invoice_changes(old: Sequence[Any], new: Sequence[Any]) -> list[LedgerChange]:
     changes: list[LedgerChange] = []
-    for index, (before, after) in enumerate(zip(old, new)):
+    for index, (before, after) in enumerate(zip(old, new, strict=False)):
         if _freeze(before) == _freeze(after):
             continue
         name = _invoice_name(before)
@@ -303,7 +303,8 @@ def _fill_changes(repo: Path, entries: list[HistoryEntry]) -> None:
         if change.old_path != change.path:
             entry.changes.append(LedgerChange("renamed", f"renamed from {change.old_path}"))
         if change.new_blob in problems:
-            entry.changes.append(LedgerChange("unreadable", f"file unreadable in this commit: {problems[change.new_blob]}"))
+            message = f"file unreadable in this commit: {problems[change.new_blob]}"
+            entry.changes.append(LedgerChange("unreadable", message))
             continue
         new = parsed.get(change.new_blob)
         if old_blob != change.new_blob:

@@ -191,12 +191,19 @@ def parse_files(paths: list[str], started_ns: int) -> list[tuple[str, FileStamp 
         return _read_chunk(paths, started_ns)
     size = -(-len(paths) // (workers * 4))
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+    results: list[tuple[str, FileStamp | None, bytes | None, Parsed]] = []
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.starmap(_read_chunk, [(chunk, started_ns) for chunk in chunks])
+            # Chunk by chunk, in order: each worker's pickled reply is freed once unpacked.
+            for part in pool.imap(_read_chunk_args, [(chunk, started_ns) for chunk in chunks]):
+                results.extend(part)
     except OSError:  # no fork or no semaphores here (some sandboxes): parse in this process
         return _read_chunk(paths, started_ns)
-    return [item for part in parts for item in part]
+    return results
+
+
+def _read_chunk_args(args: tuple[list[str], int]) -> list[tuple[str, FileStamp | None, bytes | None, Parsed]]:
+    return _read_chunk(*args)
 
 
 def validate_file(path: Path, parsed: Parsed, kind: type[BaseModel], check_id: bool = True) -> FileResult:
@@ -288,8 +295,10 @@ def load_ledger(root: Path, today: date, use_cache: bool | None = None) -> LoadR
     config = config_result.value if isinstance(config_result.value, Config) else FALLBACK_CONFIG
     paths = list(outcomes)[1:]
     client_count = sum(1 for p in paths if Path(p).parent == root / "clients")
-    client_results = [validate_file(Path(p), outcomes[p], Client) for p in paths[:client_count]]
-    case_results = [validate_file(Path(p), outcomes[p], Case) for p in paths[client_count:]]
+    # Each file's raw data is dropped as soon as its model is built: at 100,000 cases, raw data
+    # and models together would double the peak memory.
+    client_results = [validate_file(Path(p), outcomes.pop(p), Client) for p in paths[:client_count]]
+    case_results = [validate_file(Path(p), outcomes.pop(p), Case) for p in paths[client_count:]]
     client_paths = [r.path for r in client_results]
     case_paths = [r.path for r in case_results]
 

@@ -1,19 +1,15 @@
 """`record`: append one event to a case file, validated, atomically, optionally committed.
 
 Layer: a round-trip edit of one file. `build_event` turns `key=value` arguments into an
-event; `append_event` splices the event's text into the file, so every byte the user wrote
-(comments, key order, quoting, spacing, line endings) stays as it was: ruamel.yaml composes
-the file to find where the events end and in which style they are written, and renders only
-the new event. A full round-trip dump would re-flow the whole file (indentation, spaces in
-flow mappings, long lines), which is why it is not used. The result is checked with the same
-rules as `check` before an atomic rename replaces the file. Nothing here reads the clock.
+event; `splice.append_event` adds its text to the file, so every byte the user wrote
+(comments, key order, quoting, spacing, line endings) stays as it was. The result is checked
+with the same rules as `check` before an atomic rename replaces the file, and `--commit`
+commits just that file. Nothing here reads the clock.
 """
 
 from __future__ import annotations
 
-import io
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -21,12 +17,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError as RuamelError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from relancegit import checks, gitlog
 from relancegit.load import (
@@ -39,7 +30,8 @@ from relancegit.load import (
 )
 from relancegit.model import CENT, EVENT_TYPES, Case, Client, Config, EventBase
 from relancegit.problems import Problem, RelancegitError, Severity, UsageError
-from relancegit.yamlsafe import locate, parse_yaml
+from relancegit.splice import LayoutError, append_event, verify_append
+from relancegit.yamlsafe import locate
 
 # Fields whose text is parsed into a typed value; every other field is text for the model.
 _MONEY_FIELDS = {"amount"}
@@ -163,171 +155,6 @@ def _dotted(path: tuple[str | int, ...]) -> str:
     return ".".join(str(p) for p in path) or "event"
 
 
-# --- rendering the new event --------------------------------------------------------------
-
-_PYYAML_RESOLVER = yaml.resolver.Resolver()
-
-
-def _renderer(sequence: int, offset: int) -> YAML:
-    out = YAML(typ="rt")
-    out.width = 1 << 20  # never fold a long note over several lines
-    out.allow_unicode = True
-    out.indent(mapping=2, sequence=sequence, offset=offset)
-    out.representer.add_representer(Decimal, _represent_decimal)
-    out.representer.add_representer(str, _represent_text)
-    return out
-
-
-def _represent_decimal(representer: Any, value: Decimal) -> Any:
-    text = format(value, "f")  # as given: 750 stays 750, 750.00 stays 750.00
-    tag = "tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int"
-    return representer.represent_scalar(tag, text)
-
-
-def _represent_text(representer: Any, value: str) -> Any:
-    # The ledger is read as YAML 1.1 (libyaml): `yes`, `no`, `on`… are booleans there, though
-    # not in ruamel's YAML 1.2, so quote every text that would be read back as something else.
-    resolved = _PYYAML_RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
-    style = "'" if resolved != "tag:yaml.org,2002:str" else None
-    return representer.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-def render_event(event: dict[str, Any], flow: bool, sequence: int = 4, offset: int = 2) -> list[str]:
-    """The event's YAML lines (no newline), as a flow mapping on one line or a block mapping."""
-    node = _commented(event, flow)
-    stream = io.StringIO()
-    _renderer(sequence, offset).dump(node, stream)
-    return stream.getvalue().rstrip("\n").split("\n")
-
-
-def _commented(value: Any, flow: bool) -> Any:
-    if isinstance(value, dict):
-        mapping = CommentedMap((k, _commented(v, flow)) for k, v in value.items())
-        mapping.fa.set_flow_style() if flow else mapping.fa.set_block_style()
-        return mapping
-    if isinstance(value, list):
-        items = CommentedSeq(_commented(v, flow) for v in value)
-        items.fa.set_flow_style() if flow else items.fa.set_block_style()
-        return items
-    return value
-
-
-# --- splicing it into the file -------------------------------------------------------------
-
-
-class LayoutError(RelancegitError):
-    """The file is laid out in a way `record` cannot append to safely: edit it by hand."""
-
-
-def append_event(text: str, event: dict[str, Any]) -> tuple[str, int]:
-    """`text` with `event` appended to its `events`, and the (0-based) line where it starts."""
-    try:
-        root = YAML(typ="rt").compose(text)
-    except RuamelError as exc:
-        raise LayoutError(f"cannot read the file as YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(root, MappingNode) or root.flow_style:
-        raise LayoutError("the case file is not a block mapping of keys; add the event by hand")
-    newline = "\r\n" if "\r\n" in text else "\n"
-    pair = next(((k, v) for k, v in root.value if k.value == "events"), None)
-    if pair is None:
-        return _append_events_key(text, event, root, newline)
-    key, value = pair
-    if isinstance(value, SequenceNode) and value.value and value.flow_style:
-        return _append_to_flow_sequence(text, event, value)
-    if isinstance(value, SequenceNode) and value.value:
-        return _append_to_block_sequence(text, event, value, newline)
-    if _is_null(value) or (isinstance(value, SequenceNode) and not value.value):
-        return _replace_empty(text, event, key, value, newline)
-    raise LayoutError("'events' is not a list; fix the file (relancegit check) first")
-
-
-def _is_null(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null"
-
-
-def _item_lines(event: dict[str, Any], dash: int, content: int, flow: bool, nl: str) -> str:
-    lines = render_event(event, flow)
-    first = " " * dash + "-" + " " * (content - dash - 1) + lines[0]
-    rest = [" " * content + line for line in lines[1:]]
-    return nl.join([first, *rest]) + nl
-
-
-def _with_final_newline(text: str, nl: str) -> str:
-    return text if not text or text.endswith("\n") else text + nl
-
-
-def _append_events_key(text: str, event: dict[str, Any], root: MappingNode, nl: str) -> tuple[str, int]:
-    column = root.start_mark.column
-    head = _with_final_newline(text, nl)
-    block = " " * column + "events:" + nl + _item_lines(event, column + 2, column + 4, True, nl)
-    return head + block, head.count("\n") + 1
-
-
-def _replace_empty(text: str, event: dict[str, Any], key: Node, value: Node, nl: str) -> tuple[str, int]:
-    """`events:`, `events: ~` or `events: []`: drop the empty value, list the event below."""
-    line_end = text.find("\n", value.end_mark.index)
-    line_end = len(text) if line_end < 0 else line_end + 1
-    rest_of_line = text[value.end_mark.index : line_end].rstrip("\r\n")
-    before = text[: value.start_mark.index].rstrip(" ") if not rest_of_line.strip() else text[: value.start_mark.index]
-    key_line = before + (rest_of_line if rest_of_line.strip() else "")
-    column = key.start_mark.column
-    head = _with_final_newline(key_line, nl)
-    items = _item_lines(event, column + 2, column + 4, True, nl)
-    return head + items + text[line_end:], head.count("\n")
-
-
-def _append_to_block_sequence(text: str, event: dict[str, Any], seq: SequenceNode, nl: str) -> tuple[str, int]:
-    last = seq.value[-1]
-    line_start = text.rfind("\n", 0, last.start_mark.index) + 1
-    dash = text.rfind("-", line_start, last.start_mark.index) - line_start
-    if dash < 0:
-        raise LayoutError("cannot find where the events list is indented; add the event by hand")
-    content = last.start_mark.column
-    flow = not isinstance(last, MappingNode) or bool(last.flow_style)
-    end = _content_end(text, last)
-    line_end = text.find("\n", end)
-    insert_at = len(text) if line_end < 0 else line_end + 1
-    head = _with_final_newline(text[:insert_at], nl)
-    items = _item_lines(event, dash, content, flow, nl)
-    return head + items + text[insert_at:], head.count("\n")
-
-
-def _content_end(text: str, node: Node) -> int:
-    """Where the node's own text ends: block collections end at their last value, not at the
-    comments and blank lines that follow it (those stay after the new event)."""
-    while isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
-        last = node.value[-1]
-        node = last[1] if isinstance(last, tuple) else last
-        if _is_null(node) and node.start_mark.index == node.end_mark.index and isinstance(last, tuple):
-            node = last[0]
-    end = node.end_mark.index
-    while end > 0 and text[end - 1] in " \t\r\n":
-        end -= 1
-    return end
-
-
-def _append_to_flow_sequence(text: str, event: dict[str, Any], seq: SequenceNode) -> tuple[str, int]:
-    close = text.rfind("]", 0, seq.end_mark.index)
-    after_last = _content_end(text, seq.value[-1])
-    if close < after_last:
-        raise LayoutError("cannot find the end of the events list; add the event by hand")
-    rendered = " ".join(render_event(event, flow=True))
-    return text[:after_last] + ", " + rendered + text[after_last:], text.count("\n", 0, after_last)
-
-
-def verify_append(old: bytes, new: bytes, event: dict[str, Any]) -> None:
-    """Read both versions back: the new one must be the old one plus exactly this event."""
-    try:
-        before, after = parse_yaml(old), parse_yaml(new)
-    except Exception as exc:  # noqa: BLE001 - any reading failure means: do not write
-        raise LayoutError(f"the file would not read back after appending ({exc}); add the event by hand") from None
-    if not isinstance(before, dict) or not isinstance(after, dict):
-        raise LayoutError("the case file is not a mapping of keys; fix it first")
-    expected = {**before, "events": [*(before.get("events") or []), event]}
-    if after != expected:
-        raise LayoutError("appending would change more than the events (unusual layout); add the event by hand")
-
-
 # --- validation with the rules of `check` ---------------------------------------------------
 
 
@@ -359,7 +186,8 @@ def case_problems(ctx: _Context, case_path: Path, content_path: Path, today: dat
     case = result.value
     if isinstance(case, Case):
         if case.id != case_path.stem:
-            problems.append(Problem(case_path, f"id '{case.id}' does not match the file name (expected '{case_path.stem}')", path=("id",)))
+            message = f"id '{case.id}' does not match the file name (expected '{case_path.stem}')"
+            problems.append(Problem(case_path, message, path=("id",)))
         shift = demo_shift(ctx.config, today)
         clients = [(p, shift_dates(c, shift)) for p, c in ctx.clients] if shift else ctx.clients
         candidates = checks.Candidates(
@@ -470,12 +298,12 @@ def atomic_write(path: Path, content: bytes) -> None:
     interruption before the rename, the file keeps its old bytes."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(temporary, "wb") as handle:
+        with temporary.open("wb") as handle:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, path.stat().st_mode & 0o7777)
-        os.replace(temporary, path)
+        temporary.chmod(path.stat().st_mode & 0o7777)
+        temporary.replace(path)  # os.replace: atomic on POSIX and Windows
     except BaseException as exc:
         temporary.unlink(missing_ok=True)
         if isinstance(exc, OSError):
