@@ -279,7 +279,9 @@ class _EventTypesHelp(click.Command):
 @click.option("--date", "event_date", metavar="DATE", help="The event's date, YYYY-MM-DD (default: --today).")
 @click.option("--commit", is_flag=True, help="Commit just this file, with a summary and Relancegit-* trailers.")
 @click.pass_obj
-def record(obj: Options, case_id: str, event_type: str, assignments: tuple[str, ...], event_date: str | None, commit: bool) -> None:
+def record(
+    obj: Options, case_id: str, event_type: str, assignments: tuple[str, ...], event_date: str | None, commit: bool
+) -> None:
     """Append an event to CASE, keeping the file's comments and layout.
 
     The result is validated like `check` and written atomically; on any error the file is
@@ -307,11 +309,9 @@ def record(obj: Options, case_id: str, event_type: str, assignments: tuple[str, 
         raise
     for problem in done.warnings:
         click.echo(problem.format(), err=True)
-    shown = Path(done.path)
-    try:
-        shown = shown.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        pass
+    shown = done.path.resolve()
+    if shown.is_relative_to(Path.cwd().resolve()):
+        shown = shown.relative_to(Path.cwd().resolve())
     click.echo(f"recorded {done.event['type']} in {shown}:{done.line}")
     if done.commit:
         click.echo(f"committed {done.commit}")
@@ -532,6 +532,8 @@ def build(obj: Options, output: Path | None, redact: bool) -> None:
         + (" (redacted)" if redact else ""),
         err=True,
     )
+    if done.letters_skipped:
+        click.echo(f"relancegit: {done.letters_skipped} letter(s) could not be rendered (try 'relancegit letter CASE')", err=True)
     _finish(result)
 
 
