@@ -63,27 +63,28 @@ def _parse_today(value: str | None) -> date:
 def _format_option(func: F) -> F:
     """`--format` on each reading command too, overriding the global one when given."""
 
-    @click.option(
-        "--format", "fmt", type=click.Choice(["text", "json"]), default=None,
-        help="Output for people (text) or programs (json).",
-    )
-    @click.pass_context
     @wraps(func)
-    def wrapper(ctx: click.Context, *args: Any, fmt: str | None, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, fmt: str | None, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
         if fmt:
             ctx.obj.format = fmt
         return ctx.invoke(func, *args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    option = click.option(
+        "--format", "fmt", type=click.Choice(["text", "json"]), default=None,
+        help="Output for people (text) or programs (json).",
+    )
+    return option(wrapper)  # type: ignore[return-value]
 
 
 class _Tee(io.TextIOBase):
     """Writes through to a stream while keeping a copy (to replay a command's output)."""
 
     def __init__(self, target: TextIO) -> None:
-        self.target, self.parts = target, []  # type: list[str]
+        self.target = target
+        self.parts: list[str] = []
 
-    def write(self, text: str | bytes) -> int:  # type: ignore[override]
+    def write(self, text: str | bytes) -> int:
         if isinstance(text, bytes):  # click writes bytes when given them
             text = text.decode(self.encoding, "replace")
         self.parts.append(text)
@@ -502,8 +503,14 @@ PROGRESS_MIN_PAGES = 200  # smaller sites build in a blink: no bar
 
 
 @main.command()
-@click.option("-o", "--output", "output", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: site/ beside the ledger folder).")
-@click.option("--redact", is_flag=True, help=f"Replace debtor names, contacts, addresses and notes with stable pseudonyms (key: ${ENV_REDACT_KEY}).")
+@click.option(
+    "-o", "--output", "output", type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: site/ beside the ledger folder).",
+)
+@click.option(
+    "--redact", is_flag=True,
+    help=f"Replace debtor names, contacts, addresses and notes with stable pseudonyms (key: ${ENV_REDACT_KEY}).",
+)
 @click.pass_obj
 def build(obj: Options, output: Path | None, redact: bool) -> None:
     """The static dashboard: index.html, cases/, clients/, analytics.html, data.json."""
@@ -533,7 +540,118 @@ def build(obj: Options, output: Path | None, redact: bool) -> None:
         err=True,
     )
     if done.letters_skipped:
-        click.echo(f"relancegit: {done.letters_skipped} letter(s) could not be rendered (try 'relancegit letter CASE')", err=True)
+        click.echo(
+            f"relancegit: {done.letters_skipped} letter(s) could not be rendered (try 'relancegit letter CASE')",
+            err=True,
+        )
+    _finish(result)
+
+
+# --- letter, send (letters and e-mail) --------------------------------------------------------
+
+LETTER_FORMATS = ("md", "html", "pdf", "eml")
+
+
+@main.command()
+@click.argument("case_id", metavar="[CASE]", required=False)
+@click.option(
+    "--client", "client_id", metavar="CLIENT",
+    help="One consolidated letter for all of this client's cases due for action.",
+)
+@click.option(
+    "--step", metavar="STEP",
+    help="Render this step instead of the next action's (a policy step, or promise-confirmation, "
+    "plan-agreement, handover, promise-broken).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(LETTER_FORMATS), default="md", show_default=True,
+    help="Markdown, standalone HTML, PDF (A4) or e-mail (.eml).",
+)
+@click.option(
+    "-o", "--output", "output", type=click.Path(file_okay=False, path_type=Path),
+    help="Write DIR/{case}-{step}.{format} instead of standard output.",
+)
+@click.pass_obj
+def letter(
+    obj: Options, case_id: str | None, client_id: str | None, step: str | None, fmt: str, output: Path | None
+) -> None:
+    """Render the letter of CASE's next action (or --step), in the client's language and tone.
+
+    \b
+      relancegit letter 2026-0220                       # Markdown on standard output
+      relancegit letter 2026-0220 --format pdf -o out/  # out/2026-0220-formal-notice.pdf
+      relancegit letter --client acme-industrie         # one letter for all due cases
+      relancegit letter 2026-0208 --step escalate -o out/   # also out/2026-0208-escalate/ (dossier)
+    """
+    from relancegit import letters
+
+    if bool(case_id) == bool(client_id):
+        raise UsageError("give a CASE or --client CLIENT (one of the two)")
+    result = obj.load()
+    _report_left_out(result)
+    ledger = result.ledger
+    if case_id:
+        if case_id not in ledger.cases and any(path.stem == case_id for path in result.left_out):
+            raise RelancegitError(f"case '{case_id}' has errors and was left out; run 'relancegit check'")
+        built = letters.letter_for_case(ledger, case_id, obj.today, step)
+    else:
+        assert client_id is not None
+        if client_id not in ledger.clients and any(path.stem == client_id for path in result.left_out):
+            raise RelancegitError(f"client '{client_id}' has errors and was left out; run 'relancegit check'")
+        built = letters.letter_for_client(ledger, client_id, obj.today, step)
+    if output is not None:
+        click.echo(str(letters.write_output(output, built, fmt)))
+        if letters.is_handover(built) and not built.context.consolidated:
+            from relancegit.letters.handover import write_dossier
+
+            for path in write_dossier(ledger, built, obj.today, output, fmt):
+                click.echo(str(path))
+    else:
+        if fmt == "pdf" and sys.stdout.isatty():
+            raise UsageError("a PDF is binary: give -o DIR, or redirect standard output to a file")
+        data = letters.render(built, fmt)
+        stream = click.get_binary_stream("stdout")
+        stream.write(data)
+        stream.flush()
+    _finish(result)
+
+
+@main.command()
+@click.argument("case_ids", metavar="[CASE]...", nargs=-1)
+@click.option("--due", is_flag=True, help="Every due e-mail step marked auto in the policy.")
+@click.option("--dry-run", is_flag=True, help="Write the messages to an outbox folder; send and record nothing.")
+@click.option(
+    "--outbox", type=click.Path(file_okay=False, path_type=Path),
+    help="Outbox folder for --dry-run (default: .relancegit/outbox beside ledger/).",
+)
+@click.option("--commit", is_flag=True, help="Commit each recorded reminder (like record --commit).")
+@click.pass_obj
+def send(obj: Options, case_ids: tuple[str, ...], due: bool, dry_run: bool, outbox: Path | None, commit: bool) -> None:
+    """E-mail the due automatic reminders through SMTP and record them, never twice.
+
+    SMTP settings come from relancegit.yaml (smtp:), the password from the environment
+    variable RELANCEGIT_SMTP_PASSWORD. Each step of a case is sent at most once: a journal in
+    .relancegit/sent/ beside ledger/ remembers what was sent, and a run interrupted between
+    sending and recording records the event on the next run instead of sending again.
+    """
+    from relancegit.mail import ENV_PASSWORD, Result
+    from relancegit.mail import send as send_mail
+
+    result = obj.load()
+    _report_left_out(result)
+    now = datetime.now(PARIS)
+    outcomes = send_mail(
+        result.ledger, obj.today, case_ids=case_ids, due=due, dry_run=dry_run, outbox=outbox, commit=commit,
+        password=os.environ.get(ENV_PASSWORD), sent_at=now if now.date() == obj.today else None,
+    )
+    for outcome in outcomes:
+        where = f" -> {outcome.path}" if outcome.path else ""
+        line = f"{outcome.result.value:<9} {outcome.case} {outcome.step}: {outcome.detail}{where}"
+        click.echo(line, err=outcome.result == Result.FAILED)
+    if not outcomes:
+        click.echo("nothing to send", err=True)
+    if any(not o.ok for o in outcomes):
+        sys.exit(1)
     _finish(result)
 
 

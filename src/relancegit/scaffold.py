@@ -118,6 +118,7 @@ repos:
 GITIGNORE = """\
 site/
 .relancegit-cache/
+.relancegit/
 outbox/
 __pycache__/
 """

@@ -66,8 +66,23 @@ def _environment(user_dir: Path | None) -> jinja2.Environment:
 
 
 def environment(ledger_root: Path | None = None) -> jinja2.Environment:
-    """The shared environment (cached per user template folder)."""
+    """The shared environment (cached per user template folder), filters bound to French."""
     return _environment(user_templates_dir(ledger_root))
+
+
+@cache
+def _bound(user_dir: Path | None, language: str, currency: str) -> jinja2.Environment:
+    base = _environment(user_dir)
+    # An overlay has its own template cache (compiled once per language, then reused) but
+    # shares its parent's `filters` dict: give it a new one rather than updating the shared one.
+    env = base.overlay(cache_size=400)
+    env.filters = {**base.filters, **filters(language, currency)}
+    return env
+
+
+def bound_environment(ledger_root: Path | None, language: str = "fr", currency: str = "EUR") -> jinja2.Environment:
+    """The environment with filters for one language and currency, cached: templates compile once."""
+    return _bound(user_templates_dir(ledger_root), language, currency)
 
 
 def render(
@@ -78,12 +93,7 @@ def render(
     language: str = "fr",
     currency: str = "EUR",
 ) -> str:
-    """Render the first existing template of `name` with language-bound filters.
-
-    Filters are passed through a per-call overlay so concurrent renders in different
-    languages never share state.
-    """
-    env = environment(ledger_root).overlay()
-    env.filters.update(filters(language, currency))
+    """Render the first existing template of `name` with language-bound filters."""
+    env = bound_environment(ledger_root, language, currency)
     template = env.select_template(name if isinstance(name, list) else [name])
     return template.render(context)

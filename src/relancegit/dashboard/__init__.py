@@ -1,0 +1,13 @@
+"""The static dashboard (`relancegit build`, SPEC §8).
+
+- `data.py`: the figures behind each chart and list (pure);
+- `svg.py`: inline SVG charts;
+- `redact.py`: the pseudonymised ledger for `--redact`;
+- `timeline.py`: events merged with the git history of each case file;
+- `letters.py`: letters rendered into the site (hook to the letters module);
+- `build.py`: pages, assets and data.json written into the output folder.
+"""
+
+from relancegit.dashboard.build import BuildResult, UnsafeOutput, build
+
+__all__ = ["BuildResult", "UnsafeOutput", "build"]

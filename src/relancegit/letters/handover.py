@@ -1,0 +1,83 @@
+"""The handover dossier of the `escalate` step: what an agency, a lawyer or a commissaire de
+justice needs to take the case over.
+
+Layer: render, writing one folder. Holds the summary (invoices, principal / interest /
+indemnity, full history, prescription date: the `escalate` template), every letter already
+sent for the case, re-rendered as it stood the day it was sent (one per `reminder` event of a
+letter or e-mail step, dated at the event, from the case as it was just before that event),
+and the invoice files. A CPCE R124-4 agency letter must state all of it (LEGAL-FR.md).
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+from relancegit.engine.state import compute_case
+from relancegit.letters import output_path, render, safe_child
+from relancegit.letters.build import build_context
+from relancegit.letters.context import HANDOVER_STEPS
+from relancegit.letters.render import Letter, invoice_file, template_names
+from relancegit.model import Channel, Ledger, Reminder
+from relancegit.problems import RelancegitError
+from relancegit.templating import environment
+
+# Steps whose reminder was a written message to the debtor (a call leaves no letter).
+WRITTEN = frozenset({Channel.EMAIL, Channel.LETTER, Channel.REGISTERED_LETTER})
+
+
+def sent_letters(ledger: Ledger, case_id: str, today: date) -> list[Letter]:
+    """Every letter or e-mail step already sent for the case, as it was on the day."""
+    from relancegit.letters import make_letter
+
+    case = ledger.cases[case_id]
+    policy = ledger.policy_for(case)
+    env = environment(ledger.root)
+    letters = []
+    for index, event in enumerate(case.events):
+        if not isinstance(event, Reminder) or event.date > today or event.step in HANDOVER_STEPS:
+            continue
+        step = policy.step(event.step)
+        channel = event.channel or (step.channel if step else None)
+        if channel not in WRITTEN:
+            continue
+        before = case.model_copy(update={"events": case.events[:index]})
+        state = compute_case(ledger, before, event.date)
+        context = build_context(ledger, [state], event.step, event.date, kind="sent")
+        try:
+            env.select_template(template_names(event.step, context.tone, context.language))
+        except Exception:
+            continue
+        letters.append(make_letter(ledger, context))
+    return letters
+
+
+def write_dossier(ledger: Ledger, letter: Letter, today: date, folder: Path, fmt: str) -> list[Path]:
+    """Write `folder/{case}-{step}/`: the summary, the letters sent and the invoice files."""
+    if letter.context.consolidated:
+        raise RelancegitError("a handover dossier is for one case: give the case id, not --client")
+    case_id = letter.context.cases[0]
+    dossier = safe_child(folder, letter.name)
+    dossier.mkdir(parents=True, exist_ok=True)
+    written = [_write(dossier, "summary", "md", render(letter, "md"))]
+    if fmt != "md":
+        written.append(_write(dossier, "summary", fmt, render(letter, fmt)))
+    for sent in sent_letters(ledger, case_id, today):
+        stem = f"{sent.context.date.isoformat()}-{sent.context.step}"
+        (dossier / "letters").mkdir(exist_ok=True)
+        written.append(_write(dossier / "letters", stem, fmt, render(sent, fmt)))
+    for invoice in ledger.cases[case_id].invoices:
+        if invoice.file:
+            source = invoice_file(ledger.root, invoice.file, invoice.number)
+            (dossier / "invoices").mkdir(exist_ok=True)
+            target = safe_child(dossier / "invoices", source.name)
+            shutil.copyfile(source, target)
+            written.append(target)
+    return written
+
+
+def _write(folder: Path, stem: str, fmt: str, data: bytes) -> Path:
+    path = output_path(folder, stem, fmt)
+    path.write_bytes(data)
+    return path

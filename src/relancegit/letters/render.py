@@ -1,0 +1,289 @@
+"""A letter context to Markdown, standalone HTML, PDF and e-mail (SPEC §6).
+
+Layer: render. Templates come from the one shared Jinja environment (`templating`): the
+ledger repository's `templates/` first, then the packaged ones; undefined variables are
+errors; ledger values are passed as *data*, never compiled, so `{{ 7*7 }}` in a client's
+name stays those seven characters.
+
+How ledger values stay inert in HTML. The HTML of a letter is its Markdown converted, and
+Markdown lets raw HTML through. So the HTML is not converted from the `.md` output: the
+template is rendered a second time with every free-text value of the context made literal
+for Markdown (backslash before each Markdown punctuation mark, `&`, `<`, `>` as entities).
+Markdown turns those back into the same characters, as text. Only template text (trusted)
+can produce markup. The header blocks and the page around the body come from an HTML
+template with Jinja's HTML autoescaping, fed with the plain values.
+
+The PDF is that HTML through WeasyPrint (A4; the debtor's address where a French window
+envelope shows it), with every external fetch refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, fields, is_dataclass, replace
+from datetime import datetime, time
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+import markdown
+from markupsafe import Markup
+
+from relancegit import templating
+from relancegit.letters.context import Keyword, LetterContext, one_line
+from relancegit.problems import RelancegitError
+
+FORMATS = ("md", "html", "pdf", "eml")
+PARIS = ZoneInfo("Europe/Paris")
+# Python-Markdown's backslash escapes (plus `|`, which its tables extension adds): each of
+# these characters, preceded by a backslash, comes out as itself.
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
+_MARKDOWN_EXTENSIONS = ["tables", "sane_lists"]
+
+
+class TemplateProblem(RelancegitError):
+    """A letter template is missing, or fails (syntax, undefined variable)."""
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A letter ready to render in any format."""
+
+    context: LetterContext
+    ledger_root: Path
+    currency: str
+    sender: str | None  # smtp.from, else the creditor's e-mail
+    hash_seed: str  # identifies the ledger in Message-IDs (creditor name and SIREN)
+
+    @property
+    def name(self) -> str:
+        """`{case}-{step}` (or `{client}-{step}` for a consolidated letter): the file stem."""
+        return f"{self.context.reference}-{self.context.step}"
+
+    @property
+    def message_id(self) -> str:
+        """Stable for a case (or client) and step of one ledger: a re-send has the same id."""
+        ctx = self.context
+        scope = "client" if ctx.consolidated else "case"
+        seed = "\0".join((self.hash_seed, scope, ctx.reference, ctx.step))
+        digest = hashlib.sha256(seed.encode("utf-8")).hexdigest()[:16]
+        return f"<{ctx.reference}.{ctx.step}.{digest}@relancegit>"
+
+
+@dataclass(frozen=True)
+class RenderedText:
+    subject: str
+    text: str  # Markdown
+    document: bool  # an internal or standalone document (call script, dossier): no window address
+
+
+# --- templates -------------------------------------------------------------------------------
+
+
+def template_names(step: str, tone: str, language: str) -> list[str]:
+    """SPEC §6 lookup: the tone's variant, then the step's template."""
+    return [f"letters/{step}.{tone}.{language}.md.j2", f"letters/{step}.{language}.md.j2"]
+
+
+def _environment(letter: Letter) -> jinja2.Environment:
+    """The shared environment with the letter's language filters (cached: templates compile once)."""
+    return templating.bound_environment(letter.ledger_root, letter.context.language, letter.currency)
+
+
+def _render(letter: Letter, render: Callable[[jinja2.Environment], Any], what: str) -> Any:
+    try:
+        return render(_environment(letter))
+    except jinja2.TemplatesNotFound as exc:
+        raise TemplateProblem(
+            f"no template for step '{letter.context.step}' in {letter.context.language} "
+            f"(looked for {', '.join(str(n) for n in exc.templates)}); add one to templates/letters/"
+        ) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateProblem(f"{exc.filename or exc.name}:{exc.lineno}: template error: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateProblem(f"{what}: {exc.message} (a variable the template uses is missing)") from None
+
+
+def render_text(letter: Letter, *, header: bool = True, for_html: bool = False) -> RenderedText:
+    """The letter's Markdown and subject. `for_html` makes every ledger value literal for the
+    Markdown-to-HTML conversion (see the module docstring)."""
+    ctx = replace(letter.context, header=header)
+    if for_html:
+        ctx = inert(ctx)
+    names = template_names(ctx.step, ctx.tone, ctx.language)
+
+    def run(env: jinja2.Environment) -> RenderedText:
+        template = env.select_template(names)
+        module = template.make_module(ctx.as_template_vars())
+        text = str(module)
+        subject = getattr(module, "subject", None)
+        if subject is None:
+            raise TemplateProblem(f"{template.name}: the template sets no subject ({{% set subject = … %}})")
+        return RenderedText(one_line(str(subject)), text.strip() + "\n", bool(getattr(module, "document", False)))
+
+    result: RenderedText = _render(letter, run, names[-1])
+    return result
+
+
+def markdown_literal(text: str) -> str:
+    """`text` as Markdown that converts to exactly `text`, HTML-escaped."""
+    return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", text), quote=False)
+
+
+def inert(value: Any) -> Any:
+    """A copy of the context with every free-text value made literal for Markdown + HTML."""
+    if isinstance(value, Keyword):
+        return value
+    if isinstance(value, str):
+        return markdown_literal(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(value, **{f.name: inert(getattr(value, f.name)) for f in fields(value)})
+    if isinstance(value, tuple):
+        return tuple(inert(v) for v in value)
+    return value
+
+
+def markdown_to_html(text: str) -> Markup:
+    return Markup(markdown.markdown(text, extensions=_MARKDOWN_EXTENSIONS, output_format="html"))
+
+
+# --- formats -----------------------------------------------------------------------------------
+
+
+def to_markdown(letter: Letter) -> str:
+    return render_text(letter, header=True).text
+
+
+def _page(letter: Letter, template: str, header: bool) -> str:
+    plain = render_text(letter, header=header)
+    body = markdown_to_html(render_text(letter, header=False, for_html=True).text)
+    variables = {
+        **letter.context.as_template_vars(),
+        "subject": plain.subject,
+        "document": plain.document,
+        "body": body,
+    }
+    result: str = _render(letter, lambda env: env.get_template(template).render(variables), template)
+    return result
+
+
+def to_html(letter: Letter) -> str:
+    """A standalone page with its print CSS (the header blocks laid out for a window envelope)."""
+    return _page(letter, "letters/page.html.j2", header=True)
+
+
+def to_pdf(letter: Letter) -> bytes:
+    return html_to_pdf(to_html(letter))
+
+
+def html_to_pdf(page: str) -> bytes:
+    from weasyprint import HTML
+
+    pdf: bytes = HTML(string=page, url_fetcher=_refuse_fetch()).write_pdf()
+    return pdf
+
+
+def _refuse_fetch() -> Any:
+    """Letters need no external resource: nothing is fetched (no file, no network)."""
+    try:
+        from weasyprint import URLFetcher
+    except ImportError:  # WeasyPrint < 66: a plain function
+
+        def refuse(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            raise ValueError(f"letters fetch no external resource ({url})")
+
+        return refuse
+
+    class Refuse(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            raise ValueError(f"letters fetch no external resource ({url})")
+
+    return Refuse()
+
+
+def recipient(letter: Letter) -> Address:
+    """The first contact with an e-mail address (SPEC §3.2: the first is the default addressee)."""
+    debtor = letter.context.debtor
+    contact = next((c for c in debtor.contacts if c.email), None)
+    if contact is None or contact.email is None:
+        raise RelancegitError(
+            f"client '{debtor.id}' has no contact with an e-mail address (add one under contacts: in its file)"
+        )
+    return _address(contact.name, contact.email, f"contact of client '{debtor.id}'")
+
+
+def _address(name: str, email: str, what: str) -> Address:
+    username, at, domain = email.strip().partition("@")
+    if not at or not username or not domain or any(c.isspace() or c in "<>,;\"" for c in email.strip()):
+        raise RelancegitError(f"invalid e-mail address '{email}' ({what})")
+    try:
+        return Address(display_name=one_line(name), username=username, domain=domain)
+    except (ValueError, IndexError) as exc:
+        raise RelancegitError(f"invalid e-mail address '{email}' ({what}): {exc}") from None
+
+
+def sender(letter: Letter) -> str:
+    if letter.sender:
+        return letter.sender
+    raise RelancegitError("no sender address: set smtp.from or creditor.email in relancegit.yaml")
+
+
+def to_email(letter: Letter, sent_at: datetime | None = None) -> EmailMessage:
+    """RFC 5322 message: plain text and HTML alternatives, invoice files attached."""
+    ctx = letter.context
+    plain = render_text(letter, header=False)
+    page = _page(letter, "letters/email.html.j2", header=False)
+    message = EmailMessage()
+    message["Subject"] = plain.subject
+    try:
+        message["From"] = sender(letter)
+    except (ValueError, IndexError) as exc:
+        raise RelancegitError(f"invalid sender address '{letter.sender}' (smtp.from): {exc}") from None
+    message["To"] = recipient(letter)
+    if ctx.creditor.email and ctx.creditor.email not in message["From"]:
+        message["Reply-To"] = _address(ctx.creditor.name, ctx.creditor.email, "creditor.email")
+    message["Date"] = format_datetime(sent_at or datetime.combine(ctx.date, time(9, 0), PARIS))
+    message["Message-ID"] = letter.message_id
+    message["Content-Language"] = ctx.language
+    message["X-Relancegit-Case"] = " ".join(ctx.cases)
+    message["X-Relancegit-Step"] = ctx.step
+    message.set_content(plain.text, charset="utf-8")
+    message.add_alternative(page, subtype="html", charset="utf-8")
+    for invoice in ctx.invoices:
+        if invoice.file:
+            content = invoice_file(letter.ledger_root, invoice.file, invoice.number).read_bytes()
+            message.add_attachment(content, maintype="application", subtype="pdf", filename=Path(invoice.file).name)
+    return message
+
+
+def invoice_file(ledger_root: Path, relative: str, number: str) -> Path:
+    """An invoice's `file`, relative to ledger/, which must stay inside it."""
+    root = ledger_root.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        raise RelancegitError(f"invoice {number}: file '{relative}' is outside the ledger folder")
+    if not path.is_file():
+        raise RelancegitError(f"invoice {number}: file '{relative}' not found (paths are relative to {root})")
+    return path
+
+
+def render(letter: Letter, fmt: str) -> bytes:
+    """The letter in one of FORMATS, as bytes."""
+    if fmt == "md":
+        return to_markdown(letter).encode("utf-8")
+    if fmt == "html":
+        return to_html(letter).encode("utf-8")
+    if fmt == "pdf":
+        return to_pdf(letter)
+    if fmt == "eml":
+        from email import policy
+
+        return to_email(letter).as_bytes(policy=policy.SMTP)
+    raise RelancegitError(f"unknown format '{fmt}' (expected one of: {', '.join(FORMATS)})")

@@ -1,0 +1,433 @@
+"""`send`: e-mail the due automatic reminders, record them, never send one twice.
+
+Layer: the one module that talks SMTP. It selects the cases whose next action is a dunning
+step sent by `email` and marked `auto` in the policy, and due as of `today`; renders each
+message (`letters.render.to_email`); sends it; and records a `reminder` event through
+`record.record`, the code path of `relancegit record`.
+
+Guarantees, and how:
+
+- **At most once per step of a case.** A message's Message-ID is derived from the ledger, the
+  case and the step (`Letter.message_id`), so the same step of the same case always gives the
+  same id. Before sending, an entry named after the case and step is *created exclusively*
+  (O_EXCL) in the journal folder `.relancegit/sent/` beside `ledger/`, and fsynced: two runs
+  at once cannot both claim it, and once it exists the message is never sent again.
+- **Recorded even if interrupted.** The entry goes `sending` -> `sent` (after the SMTP server
+  accepted the message) -> `recorded` (after the event was written). Each run first settles
+  the journal: an entry whose event is not in the case file is recorded now, dated the day it
+  was sent, instead of being sent again. An entry left at `sending` (a crash or a dropped
+  connection during the SMTP exchange) may or may not have been delivered; it is recorded too,
+  with a warning to check the sent mail: never sending twice wins over sending at all.
+- **A refused message is not claimed.** When the server answers with an error (recipient or
+  sender refused, message rejected), nothing was delivered: the entry is removed and the next
+  run tries again.
+- `--dry-run` writes each message as `{case}-{step}.eml` into an outbox folder, sends nothing,
+  records nothing and leaves the journal alone.
+- With `commit=True`, each recorded event is committed (like `record --commit`); a case file
+  with uncommitted changes is refused *before* its message is sent.
+
+To send a step again on purpose (say, the first e-mail bounced), delete its journal file.
+The SMTP password comes only from the environment (`RELANCEGIT_SMTP_PASSWORD`), never a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import smtplib
+import ssl
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from relancegit import record as recording
+from relancegit.engine.schedule import ActionKind
+from relancegit.engine.state import CaseState, compute_all
+from relancegit.letters import letter_for_case, safe_child
+from relancegit.letters.render import to_email
+from relancegit.model import Channel, Ledger, Smtp
+from relancegit.problems import RelancegitError, UsageError
+
+ENV_PASSWORD = "RELANCEGIT_SMTP_PASSWORD"
+STATE_DIR = ".relancegit"
+SMTP_TIMEOUT = 60
+
+
+class Entry(StrEnum):
+    SENDING = "sending"
+    SENT = "sent"
+    RECORDED = "recorded"
+
+
+class Result(StrEnum):
+    SENT = "sent"  # sent and recorded now
+    RECOVERED = "recovered"  # sent by an earlier, interrupted run: recorded now
+    WRITTEN = "written"  # --dry-run: written to the outbox
+    SKIPPED = "skipped"  # not sent, on purpose (already sent, not due, not automatic)
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: str
+    step: str
+    result: Result
+    detail: str = ""
+    message_id: str | None = None
+    path: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result != Result.FAILED
+
+
+def journal_dir(ledger_root: Path) -> Path:
+    return ledger_root.resolve().parent / STATE_DIR / "sent"
+
+
+def default_outbox(ledger_root: Path) -> Path:
+    return ledger_root.resolve().parent / STATE_DIR / "outbox"
+
+
+# --- which cases -------------------------------------------------------------------------
+
+
+def automatic_email(state: CaseState) -> bool:
+    """A dunning step sent by e-mail and marked `auto` in the policy."""
+    action = state.next_action
+    if action is None or action.kind != ActionKind.STEP or action.channel != Channel.EMAIL or not action.step:
+        return False
+    step = state.policy.step(action.step)
+    return step is not None and step.auto
+
+
+def due_emails(states: Sequence[CaseState]) -> list[CaseState]:
+    """The open cases whose next action is a due automatic e-mail step."""
+    return [s for s in states if s.is_open and s.action_due and automatic_email(s)]
+
+
+# --- the journal -------------------------------------------------------------------------
+
+
+class Journal:
+    """One small JSON file per (case, step) claimed for sending, written atomically."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, case_id: str, step: str) -> Path:
+        return safe_child(self.folder, f"{case_id}.{step}.json")
+
+    def claim(self, entry: dict[str, Any]) -> bool:
+        """Create the entry (state `sending`); False when it already exists."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.path(entry["case"], entry["step"])
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({**entry, "state": Entry.SENDING.value}, handle, ensure_ascii=False, indent=1)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _fsync_folder(self.folder)
+        return True
+
+    def update(self, entry: dict[str, Any], state: Entry) -> dict[str, Any]:
+        updated = {**entry, "state": state.value}
+        path = self.path(entry["case"], entry["step"])
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            json.dump(updated, handle, ensure_ascii=False, indent=1)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(path)
+        _fsync_folder(self.folder)
+        return updated
+
+    def release(self, entry: dict[str, Any]) -> None:
+        self.path(entry["case"], entry["step"]).unlink(missing_ok=True)
+        _fsync_folder(self.folder)
+
+    def get(self, case_id: str, step: str) -> dict[str, Any] | None:
+        path = self.path(case_id, step)
+        return _read_entry(path) if path.exists() else None
+
+    def unsettled(self) -> list[dict[str, Any]]:
+        """Entries not yet known to be recorded."""
+        if not self.folder.is_dir():
+            return []
+        found = []
+        for path in sorted(self.folder.glob("*.json")):
+            entry = _read_entry(path)
+            if entry.get("state") != Entry.RECORDED.value:
+                found.append(entry)
+        return found
+
+
+def _read_entry(path: Path) -> dict[str, Any]:
+    """An entry; one cut short by a crash while it was being created counts as `sending`."""
+    try:
+        entry = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        entry = None
+    if not isinstance(entry, dict) or "case" not in entry or "step" not in entry:
+        case_id, _, rest = path.name.removesuffix(".json").partition(".")
+        return {"case": case_id, "step": rest, "state": Entry.SENDING.value, "date": None, "message_id": None}
+    return entry
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# --- recording -----------------------------------------------------------------------------
+
+
+def record_sent(root: Path, entry: dict[str, Any], today: date, commit: bool) -> None:
+    """The `reminder` event of a sent message, through the code of `relancegit record`."""
+    sent_on = date.fromisoformat(entry["date"]) if entry.get("date") else today
+    assignments = [f"step={entry['step']}", "channel=email"]
+    if entry.get("message_id"):
+        assignments.append(f"note=e-mail {entry['message_id']}")
+    recording.record(root, entry["case"], "reminder", assignments, today, commit=commit, event_date=sent_on)
+
+
+def _step_recorded(ledger: Ledger, case_id: str, step: str) -> bool:
+    case = ledger.cases.get(case_id)
+    if case is None:
+        return False
+    return any(getattr(e, "type", None) == "reminder" and getattr(e, "step", None) == step for e in case.events)
+
+
+def settle_journal(
+    journal: Journal, ledger: Ledger, today: date, commit: bool,
+    record: Callable[[Path, dict[str, Any], date, bool], None] = record_sent,
+) -> list[Outcome]:
+    """Record what an interrupted run sent but did not record, instead of sending it again."""
+    outcomes = []
+    for entry in journal.unsettled():
+        case_id, step = entry["case"], entry["step"]
+        if _step_recorded(ledger, case_id, step):
+            journal.update(entry, Entry.RECORDED)
+            continue
+        uncertain = entry.get("state") == Entry.SENDING.value
+        try:
+            record(ledger.root, entry, today, commit)
+        except RelancegitError as exc:
+            detail = f"sent earlier but not recorded: {exc}"
+            outcomes.append(Outcome(case_id, step, Result.FAILED, detail, entry.get("message_id")))
+            continue
+        journal.update(entry, Entry.RECORDED)
+        detail = "sent by an interrupted run; recorded now"
+        if uncertain:
+            detail = (
+                "an earlier run was interrupted while sending: recorded as sent, not sent again; "
+                "check the mail server's sent messages"
+            )
+        outcomes.append(Outcome(case_id, step, Result.RECOVERED, detail, entry.get("message_id")))
+    return outcomes
+
+
+# --- SMTP ------------------------------------------------------------------------------------
+
+
+def connect(settings: Smtp, password: str | None) -> smtplib.SMTP:
+    """An authenticated connection: implicit TLS (`ssl: true`) or STARTTLS (`starttls: true`)."""
+    context = ssl.create_default_context()
+    where = f"{settings.host}:{settings.port}"
+    try:
+        client: smtplib.SMTP
+        if settings.ssl:
+            client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=SMTP_TIMEOUT, context=context)
+        else:
+            client = smtplib.SMTP(settings.host, settings.port, timeout=SMTP_TIMEOUT)
+            if settings.starttls:
+                client.starttls(context=context)
+        if settings.username:
+            if password is None:
+                client.close()
+                raise RelancegitError(
+                    f"smtp.username is set: put the password in the environment variable {ENV_PASSWORD}"
+                )
+            client.login(settings.username, password)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise RelancegitError(f"cannot connect to the SMTP server {where}: {exc}") from None
+    return client
+
+
+class _Connection:
+    """Connect on the first message actually sent (a run with nothing to send opens none)."""
+
+    def __init__(self, settings: Smtp, password: str | None) -> None:
+        self.settings, self.password = settings, password
+        self.client: smtplib.SMTP | None = None
+
+    def get(self) -> smtplib.SMTP:
+        if self.client is None:
+            self.client = connect(self.settings, self.password)
+        return self.client
+
+    def close(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.quit()
+            except (OSError, smtplib.SMTPException):
+                self.client.close()
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def select(states: Sequence[CaseState], case_ids: Sequence[str], due: bool) -> tuple[list[CaseState], list[Outcome]]:
+    """The cases to e-mail: every due automatic step (`due`), and/or the given cases, each of
+    which must have one."""
+    if not due and not case_ids:
+        raise UsageError("nothing selected: give --due (every due automatic e-mail) or case ids")
+    chosen = due_emails(states) if due else []
+    skipped = []
+    by_id = {s.id: s for s in states}
+    for case_id in case_ids:
+        state = by_id.get(case_id)
+        if state is None:
+            raise RelancegitError(f"unknown case '{case_id}'")
+        if any(s is state for s in chosen):
+            continue
+        if state in due_emails([state]):
+            chosen.append(state)
+            continue
+        action = state.next_action
+        what = "nothing to do" if action is None else f"next action {action.kind.value} {action.step or ''}".strip()
+        if action is not None and automatic_email(state):
+            what += f", due on {action.date.isoformat()}"
+        step = (action.step or "") if action else ""
+        skipped.append(Outcome(case_id, step, Result.SKIPPED, f"not a due automatic e-mail ({what})"))
+    return chosen, skipped
+
+
+def send(
+    ledger: Ledger,
+    today: date,
+    *,
+    case_ids: Sequence[str] = (),
+    due: bool = False,
+    dry_run: bool = False,
+    outbox: Path | None = None,
+    commit: bool = False,
+    password: str | None = None,
+    sent_at: datetime | None = None,
+    record: Callable[[Path, dict[str, Any], date, bool], None] = record_sent,
+) -> list[Outcome]:
+    """E-mail the selected steps and record them (see the module docstring for guarantees)."""
+    root = ledger.root
+    journal = Journal(journal_dir(root))
+    outcomes: list[Outcome] = []
+    if not dry_run:
+        outcomes.extend(settle_journal(journal, ledger, today, commit, record))
+    chosen, skipped = select(compute_all(ledger, today), case_ids, due)
+    outcomes.extend(skipped)
+    if dry_run:
+        folder = outbox or default_outbox(root)
+        for state in chosen:
+            outcomes.append(_write_outbox(ledger, state, today, folder, sent_at))
+        return outcomes
+    if chosen and ledger.config.smtp is None:
+        raise RelancegitError("no smtp: settings in relancegit.yaml (host, port, username, from, starttls)")
+    connection = _Connection(ledger.config.smtp, password) if ledger.config.smtp else None
+    settled = {(o.case, o.step) for o in outcomes}
+    try:
+        for state in chosen:
+            if connection is not None:
+                outcomes.append(_send_one(ledger, state, today, journal, connection, commit, sent_at, record, settled))
+    finally:
+        if connection is not None:
+            connection.close()
+    return outcomes
+
+
+def _write_outbox(ledger: Ledger, state: CaseState, today: date, folder: Path, sent_at: datetime | None) -> Outcome:
+    step = state.next_action.step if state.next_action and state.next_action.step else ""
+    try:
+        letter = letter_for_case(ledger, state.id, today, step, header=False)
+        message = to_email(letter, sent_at)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = safe_child(folder, f"{letter.name}.eml")
+        from email import policy
+
+        path.write_bytes(message.as_bytes(policy=policy.SMTP))
+    except RelancegitError as exc:
+        return Outcome(state.id, step, Result.FAILED, str(exc))
+    return Outcome(state.id, step, Result.WRITTEN, f"to {message['To']}", letter.message_id, path)
+
+
+def _send_one(
+    ledger: Ledger,
+    state: CaseState,
+    today: date,
+    journal: Journal,
+    connection: _Connection,
+    commit: bool,
+    sent_at: datetime | None,
+    record: Callable[[Path, dict[str, Any], date, bool], None],
+    settled: set[tuple[str, str]],
+) -> Outcome:
+    step = state.next_action.step if state.next_action and state.next_action.step else ""
+    if (state.id, step) in settled:
+        return Outcome(state.id, step, Result.SKIPPED, "recorded from the journal in this run")
+    existing = journal.get(state.id, step)
+    if existing is not None:
+        return Outcome(
+            state.id, step, Result.SKIPPED,
+            f"already sent on {existing.get('date') or '?'} (journal {journal.path(state.id, step).name})",
+            existing.get("message_id"),
+        )
+    try:
+        letter = letter_for_case(ledger, state.id, today, step, header=False)
+        message = to_email(letter, sent_at)
+        if commit:
+            case_path = ledger.case_files.get(state.id) or recording.find_case_file(ledger.root, state.id)
+            recording.ensure_committable(case_path)
+        client = connection.get()
+    except RelancegitError as exc:
+        return Outcome(state.id, step, Result.FAILED, str(exc))
+    entry = {
+        "case": state.id,
+        "step": step,
+        "client": state.client.id,
+        "message_id": letter.message_id,
+        "to": str(message["To"]),
+        "date": today.isoformat(),
+    }
+    if not journal.claim(entry):
+        return Outcome(state.id, step, Result.SKIPPED, "claimed by another run", letter.message_id)
+    try:
+        client.send_message(message)
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+        journal.release(entry)  # the server refused it: nothing was delivered
+        return Outcome(state.id, step, Result.FAILED, f"refused by the SMTP server: {exc}", letter.message_id)
+    except (OSError, smtplib.SMTPException) as exc:
+        return Outcome(
+            state.id, step, Result.FAILED,
+            f"interrupted while sending ({exc}); not sent again: the next run records it as sent",
+            letter.message_id,
+        )
+    entry = journal.update(entry, Entry.SENT)
+    try:
+        record(ledger.root, entry, today, commit)
+    except RelancegitError as exc:
+        detail = f"sent but not recorded ({exc}); the next run records it"
+        return Outcome(state.id, step, Result.FAILED, detail, letter.message_id)
+    journal.update(entry, Entry.RECORDED)
+    return Outcome(state.id, step, Result.SENT, f"to {message['To']}", letter.message_id)
