@@ -118,7 +118,9 @@ def plan(c: CaseWriter) -> None:
     start = last + timedelta(days=5)
     if start > c.today:
         return
-    lines = ", ".join(f"{{due: {start + timedelta(days=30 * (i + 1))}, amount: {money(a)}}}" for i, a in enumerate(amounts))
+    lines = ", ".join(
+        f"{{due: {start + timedelta(days=30 * (i + 1))}, amount: {money(a)}}}" for i, a in enumerate(amounts)
+    )
     c.event(start, f"type: plan, signed: true, installments: [{lines}]")
     for i, amount in enumerate(amounts):
         if c.rng.random() < 0.85:
@@ -127,7 +129,9 @@ def plan(c: CaseWriter) -> None:
 
 def dispute(c: CaseWriter) -> None:
     last = c.dunning(1)
-    c.event(last + timedelta(days=4), f'type: dispute, reason: "Quantité livrée contestée", invoice: {c.invoices[0][0]}')
+    c.event(
+        last + timedelta(days=4), f'type: dispute, reason: "Quantité livrée contestée", invoice: {c.invoices[0][0]}'
+    )
     if c.rng.random() < 0.5:
         c.event(last + timedelta(days=20), "type: credit-note, amount: 50.00, note: avoir")
         c.event(last + timedelta(days=21), "type: dispute-resolved")
@@ -156,8 +160,15 @@ def overdue(c: CaseWriter) -> None:
 
 
 SCENARIOS: list[tuple[float, Callable[[CaseWriter], None]]] = [
-    (0.25, paid_early), (0.20, paid_after_reminders), (0.08, promise), (0.06, plan), (0.04, dispute),
-    (0.03, pause), (0.03, escalated), (0.02, written_off), (0.29, overdue),
+    (0.25, paid_early),
+    (0.20, paid_after_reminders),
+    (0.08, promise),
+    (0.06, plan),
+    (0.04, dispute),
+    (0.03, pause),
+    (0.03, escalated),
+    (0.02, written_off),
+    (0.29, overdue),
 ]
 
 

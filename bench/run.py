@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate  # noqa: E402
+from generate import generate
 
 TODAY = "2026-11-23"
 FLOOR = """\
@@ -77,7 +77,7 @@ def touch_one_case(ledger: Path, round_: int) -> None:
     """Change one case the way a user does: append an event."""
     case = sorted((ledger / "cases").rglob("*.yaml"))[len(list((ledger / "cases").rglob("*.yaml"))) // 2]
     text = case.read_text(encoding="utf-8").replace("events: []\n", "events:\n")
-    case.write_text(text + f"  - {{date: {TODAY}, type: note, note: \"bench {round_}\"}}\n", encoding="utf-8")
+    case.write_text(text + f'  - {{date: {TODAY}, type: note, note: "bench {round_}"}}\n', encoding="utf-8")
 
 
 def bench_size(n: int, repeat: int, work: Path) -> dict[str, Timing]:
@@ -127,7 +127,13 @@ def machine() -> str:
         pass
     memory = ""
     try:
-        kib = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")))
+        kib = int(
+            next(
+                line.split()[1]
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")
+            )
+        )
         memory = f", {kib / 1024 / 1024:.0f} GiB"
     except (OSError, StopIteration):
         pass
@@ -173,7 +179,8 @@ def main() -> None:
             f"Machine: {machine()}.\n\n"
             f"Command: `python bench/run.py {' '.join(map(str, args.sizes))} --repeat {args.repeat} --write {args.write}`"
             f" (median of {args.repeat} runs; ratio to the in-process parse floor; peak memory of the process).\n\n"
-            + report + "\n",
+            + report
+            + "\n",
             encoding="utf-8",
         )
 

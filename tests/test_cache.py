@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import CASE, DEMO, DEMO_TODAY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CASE, DEMO, DEMO_TODAY
 from relancegit import cache
 from relancegit.cli import main
 from relancegit.load import load_ledger
@@ -200,7 +200,10 @@ def test_generated_ledger_same_results_with_and_without_cache(tmp_path_factory, 
         if not target.exists():
             continue
         if edit == "edit":
-            target.write_text(target.read_text().replace("events: []", "events:") + f"  - {{date: 2026-11-20, type: note, note: n{i}}}\n")
+            target.write_text(
+                target.read_text().replace("events: []", "events:")
+                + f"  - {{date: 2026-11-20, type: note, note: n{i}}}\n"
+            )
         elif edit == "add":
             new = target.with_name(f"9999-{i:06d}.yaml")
             text = target.read_text().replace(target.stem, new.stem)

@@ -157,15 +157,17 @@ def test_formal_notice_holds_every_element_of_legal_fr(demo: Ledger) -> None:
 
 
 def test_formal_notice_with_known_rates_states_the_interest(make_ledger) -> None:  # type: ignore[no-untyped-def]
-    root = make_ledger({
-        "clients/acme.yaml": "id: acme\nname: ACME Industrie SAS\naddress: [1 rue de la Paix, 75002 Paris]\n",
-        "cases/2026/2026-0042.yaml": """\
+    root = make_ledger(
+        {
+            "clients/acme.yaml": "id: acme\nname: ACME Industrie SAS\naddress: [1 rue de la Paix, 75002 Paris]\n",
+            "cases/2026/2026-0042.yaml": """\
             id: 2026-0042
             client: acme
             invoices:
               - {number: F2026-0042, date: 2026-09-01, due: 2026-10-01, amount: 1500.00}
             """,
-    })
+        }
+    )
     ledger = load_ledger(root, DEMO_TODAY).ledger
     text = md(ledger, "2026-0042", "formal-notice")
     # 53 days × 1 500 × 12.15 % / 365 = 26.46 (conftest's 2026-H2 test row).
@@ -324,7 +326,10 @@ def test_handover_dossier_holds_summary_letters_sent_and_invoice_files(tmp_path:
     assert (dossier / "invoices" / "F2026-0208.pdf").read_bytes() == b"%PDF-1.4 invoice"
     sent = sorted(p.name for p in (dossier / "letters").iterdir())
     assert sent == [
-        "2026-09-28-reminder-1.md", "2026-10-05-reminder-2.md", "2026-10-26-letter.md", "2026-11-09-formal-notice.md"
+        "2026-09-28-reminder-1.md",
+        "2026-10-05-reminder-2.md",
+        "2026-10-26-letter.md",
+        "2026-11-09-formal-notice.md",
     ]
     # Each letter is dated the day it was sent, from the case as it was just before.
     notice = (dossier / "letters" / "2026-11-09-formal-notice.md").read_text("utf-8")

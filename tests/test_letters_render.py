@@ -63,13 +63,15 @@ events:
 
 @pytest.fixture
 def evil(make_ledger) -> Ledger:  # type: ignore[no-untyped-def]
-    root = make_ledger({
-        "relancegit.yaml": CONFIG,
-        "clients/acme.yaml": None,
-        "cases/2026/2026-0042.yaml": None,
-        "clients/evil.yaml": CLIENT,
-        "cases/2026/2026-0666.yaml": CASE,
-    })
+    root = make_ledger(
+        {
+            "relancegit.yaml": CONFIG,
+            "clients/acme.yaml": None,
+            "cases/2026/2026-0042.yaml": None,
+            "clients/evil.yaml": CLIENT,
+            "cases/2026/2026-0666.yaml": CASE,
+        }
+    )
     (root / "invoices").mkdir()
     (root / "invoices" / "F66.pdf").write_bytes(b"%PDF-1.4 the invoice")
     result = load_ledger(root, DEMO_TODAY)

@@ -166,11 +166,13 @@ def _rate_warnings(result) -> list[str]:
 
 
 def test_check_warns_once_naming_the_row_to_add(load) -> None:
-    result = load({
-        "relancegit.yaml": BARE_CONFIG,
-        "cases/2026/2026-0042.yaml": LATE_CASE.format(id="2026-0042"),
-        "cases/2026/2026-0043.yaml": LATE_CASE.format(id="2026-0043"),
-    })
+    result = load(
+        {
+            "relancegit.yaml": BARE_CONFIG,
+            "cases/2026/2026-0042.yaml": LATE_CASE.format(id="2026-0042"),
+            "cases/2026/2026-0043.yaml": LATE_CASE.format(id="2026-0043"),
+        }
+    )
     (message,) = _rate_warnings(result)
     assert "2026-H2" in message and "2 cases" in message
     assert "{period: 2026-H2, ecb: …, legal_other: …}" in message

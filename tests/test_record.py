@@ -181,9 +181,13 @@ def test_flow_sequence_of_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         tmp_path, monkeypatch, case=head + "events: [{date: 2026-09-26, type: reminder, step: pre-due}]\n"
     )
     assert repo.run("record", "2026-0042", "note", "note=ok", "by=Paul").exit_code == 0
-    assert repo.read().decode().endswith(
-        "events: [{date: 2026-09-26, type: reminder, step: pre-due}, "
-        "{date: 2026-10-30, type: note, note: ok, by: Paul}]\n"
+    assert (
+        repo.read()
+        .decode()
+        .endswith(
+            "events: [{date: 2026-09-26, type: reminder, step: pre-due}, "
+            "{date: 2026-10-30, type: note, note: ok, by: Paul}]\n"
+        )
     )
 
 

@@ -84,7 +84,7 @@ def repo(tmp_path: Path, inbox: tuple[Inbox, int]) -> Path:
     replacement = (
         "smtp:\n  host: 127.0.0.1\n"
         f"  port: {port}\n"
-        "  from: \"Atelier Dupré — Comptabilité <compta@atelier-dupre.example>\"\n  starttls: false\n"
+        '  from: "Atelier Dupré — Comptabilité <compta@atelier-dupre.example>"\n  starttls: false\n'
     )
     config.write_text(text[: smtp.start()] + replacement + text[smtp.end() :], "utf-8")
     return tmp_path / "ledger"

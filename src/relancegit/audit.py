@@ -98,7 +98,7 @@ def events_shape(raw: bytes, data: dict[str, Any]) -> _Shape:
     keys = list(_EVENTS_KEY.finditer(raw))
     if len(keys) != 1 or _KEEP_CHOMPING.search(raw):
         return _Shape(count, None)
-    lines = raw[keys[0].end():].split(b"\n")[1:]
+    lines = raw[keys[0].end() :].split(b"\n")[1:]
     content = [line.rstrip(b"\r") for line in lines if _is_content(line)]
     if "events" in data and events is None and not content:
         return _Shape(0, ANY_DASH)  # `events:` ends the file: the first item sets the indentation
@@ -126,11 +126,11 @@ def _is_content(line: bytes) -> bool:
 def _indent(line: bytes) -> int | None:
     """Leading spaces; None when tabs are mixed in (YAML forbids them there: no fast path)."""
     indent = len(line) - len(line.lstrip(b" "))
-    return None if line[indent:indent + 1] == b"\t" else indent
+    return None if line[indent : indent + 1] == b"\t" else indent
 
 
 def _starts_item(line: bytes, dash: int) -> bool:
-    return line[dash:dash + 2] in (b"- ", b"-") and line[dash:dash + 3] != b"---"
+    return line[dash : dash + 2] in (b"- ", b"-") and line[dash : dash + 3] != b"---"
 
 
 def appended_text(old: bytes, new: bytes, dash: int) -> tuple[bytes, int] | None:
@@ -180,7 +180,14 @@ _KEY = rb"[A-Za-z_][A-Za-z0-9_-]*"
 _SCALAR = rb"""'(?:[^'\r\n]|'')*'|"[^"\\\r\n]*"|(?:[^\s'"{}\[\],#:&*!|>%@`?-]|-(?=\d))[^{}\[\],#:\r\n]*?"""
 _PAIR = re.compile(rb"(" + _KEY + rb"): +(" + _SCALAR + rb") *(?:, *|$)")
 _FLOW_LINE = re.compile(
-    rb" *- \{ *((?:" + _KEY + rb": +(?:" + _SCALAR + rb") *, *)*" + _KEY + rb": +(?:" + _SCALAR
+    rb" *- \{ *((?:"
+    + _KEY
+    + rb": +(?:"
+    + _SCALAR
+    + rb") *, *)*"
+    + _KEY
+    + rb": +(?:"
+    + _SCALAR
     + rb")) *\}(?: +#[^\r\n]*)? *\r?"
 )
 _PLAIN_DATE = re.compile(rb"\d{4}-\d\d-\d\d")
@@ -389,9 +396,7 @@ class _Walk:
             self.report.warnings.append(Finding(commit, path, message))
 
 
-def audit(
-    root: Path, since: str | None = None, progress: Callable[[int], None] | None = None
-) -> AuditReport:
+def audit(root: Path, since: str | None = None, progress: Callable[[int], None] | None = None) -> AuditReport:
     """Walk the history of the ledger's cases once and report what was rewritten."""
     repo = gitlog.repository_root(root)
     ledger = root.resolve().relative_to(repo.resolve()).as_posix()
@@ -405,10 +410,8 @@ def audit(
 
     def is_case(path: str) -> bool:
         if path not in known:
-            inside = path[len(prefix):]
-            known[path] = (
-                path.startswith(prefix) and path.endswith(YAML_SUFFIXES) and "/." not in "/" + inside
-            )
+            inside = path[len(prefix) :]
+            known[path] = path.startswith(prefix) and path.endswith(YAML_SUFFIXES) and "/." not in "/" + inside
         return known[path]
 
     with BlobReader(repo) as reader:
@@ -437,7 +440,6 @@ def _verify_revision(repo: Path, revision: str) -> None:
         gitlog.run_git(["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], repo)
     except gitlog.GitError:
         raise UsageError(f"--since: unknown revision '{revision}'") from None
-
 
 
 def format_report(report: AuditReport) -> str:

@@ -377,8 +377,11 @@ def missing_rates(ctx: Context) -> Iterator[Problem]:
         if client.type == "consumer":
             policy = ctx.policy(case)[1] or DEFAULT_POLICY
             notice = next(
-                (e.date for e in case.events if isinstance(e, Reminder) and e.date <= ctx.today
-                 and is_formal_notice(e.step, policy.step(e.step))),
+                (
+                    e.date
+                    for e in case.events
+                    if isinstance(e, Reminder) and e.date <= ctx.today and is_formal_notice(e.step, policy.step(e.step))
+                ),
                 None,
             )
         periods = needed_periods(allocate(case, ctx.today), client.type, penalties, table, ctx.today, notice)

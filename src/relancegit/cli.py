@@ -71,7 +71,10 @@ def _format_option(func: F) -> F:
         return ctx.invoke(func, *args, **kwargs)
 
     option = click.option(
-        "--format", "fmt", type=click.Choice(["text", "json"]), default=None,
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default=None,
         help="Output for people (text) or programs (json).",
     )
     return option(wrapper)  # type: ignore[return-value]
@@ -127,7 +130,13 @@ def _memoized(func: F) -> F:
         root = find_ledger(obj.ledger)
         terminal = (sys.stdout.isatty(), sys.stderr.isatty(), shutil.get_terminal_size((0, 0)))
         key = input_signature(
-            root, ctx.info_name, sorted(kwargs.items()), args, obj.today, obj.format, terminal,
+            root,
+            ctx.info_name,
+            sorted(kwargs.items()),
+            args,
+            obj.today,
+            obj.format,
+            terminal,
             [os.environ.get(name) for name in _OUTPUT_ENV],
         )
         store = cache.LedgerCache(root)
@@ -162,9 +171,23 @@ class Group(click.Group):
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--ledger", metavar="PATH", help="Ledger folder (default: $RELANCEGIT_LEDGER, else ledger/ found upwards).")
-@click.option("--today", metavar="DATE", envvar=ENV_TODAY, help="Compute as of this date, YYYY-MM-DD (default: today in Europe/Paris).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output for people or programs.")
+@click.option(
+    "--ledger", metavar="PATH", help="Ledger folder (default: $RELANCEGIT_LEDGER, else ledger/ found upwards)."
+)
+@click.option(
+    "--today",
+    metavar="DATE",
+    envvar=ENV_TODAY,
+    help="Compute as of this date, YYYY-MM-DD (default: today in Europe/Paris).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output for people or programs.",
+)
 @click.version_option(__version__, prog_name="relancegit")
 @click.pass_context
 def main(ctx: click.Context, ledger: str | None, today: str | None, fmt: str) -> None:
@@ -207,12 +230,14 @@ def check(obj: Options, strict: bool) -> None:
     errors = [p for p in problems if p.severity == Severity.ERROR]
     warnings = [p for p in problems if p.severity == Severity.WARNING]
     if obj.format == "json":
-        _print_json({
-            "ok": not errors,
-            "errors": [p.to_json() for p in errors],
-            "warnings": [p.to_json() for p in warnings],
-            "counts": result.counts,
-        })
+        _print_json(
+            {
+                "ok": not errors,
+                "errors": [p.to_json() for p in errors],
+                "warnings": [p.to_json() for p in warnings],
+                "counts": result.counts,
+            }
+        )
     else:
         for problem in problems:
             click.echo(problem.format(), err=True)
@@ -227,7 +252,13 @@ def check(obj: Options, strict: bool) -> None:
 
 
 @main.command()
-@click.option("-o", "--output", "output", type=click.Path(file_okay=False, path_type=Path), help="Write one .schema.json file per kind into this folder.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write one .schema.json file per kind into this folder.",
+)
 def schema(output: Path | None) -> None:
     """JSON Schemas of the three file kinds (for editors with a YAML language server)."""
     from relancegit.scaffold import json_schemas, write_schemas
@@ -301,8 +332,13 @@ def record(
     when = _parse_date_option(event_date, "--date")
     try:
         done = record_event(
-            find_ledger(obj.ledger), case_id, event_type, assignments, obj.today,
-            commit=commit, event_date=when,
+            find_ledger(obj.ledger),
+            case_id,
+            event_type,
+            assignments,
+            obj.today,
+            commit=commit,
+            event_date=when,
         )
     except RecordRefused as exc:
         for problem in exc.problems:
@@ -432,7 +468,12 @@ def list_cases(obj: Options, status: str | None, client: str | None) -> None:
 
 @main.command(name="next")
 @click.option(
-    "--within", "within", type=click.IntRange(min=0), default=0, show_default=True, metavar="DAYS",
+    "--within",
+    "within",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="DAYS",
     help="Also the actions due in the next DAYS days.",
 )
 @_format_option
@@ -476,7 +517,10 @@ def report(obj: Options) -> None:
 
 @main.command(name="calendar")
 @click.option(
-    "-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Write the .ics file here instead of standard output.",
 )
 @click.pass_obj
@@ -504,11 +548,15 @@ PROGRESS_MIN_PAGES = 200  # smaller sites build in a blink: no bar
 
 @main.command()
 @click.option(
-    "-o", "--output", "output", type=click.Path(file_okay=False, path_type=Path),
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(file_okay=False, path_type=Path),
     help="Output folder (default: site/ beside the ledger folder).",
 )
 @click.option(
-    "--redact", is_flag=True,
+    "--redact",
+    is_flag=True,
     help=f"Replace debtor names, contacts, addresses and notes with stable pseudonyms (key: ${ENV_REDACT_KEY}).",
 )
 @click.pass_obj
@@ -527,7 +575,11 @@ def build(obj: Options, output: Path | None, redact: bool) -> None:
         with Progress(transient=True) as bar:
             task = bar.add_task("building the dashboard", total=None)
             done = build_site(
-                ledger, obj.today, out_dir, redact=redact, redact_key=key,
+                ledger,
+                obj.today,
+                out_dir,
+                redact=redact,
+                redact_key=key,
                 progress=lambda n, total: bar.update(task, completed=n, total=total),
             )
     else:
@@ -555,20 +607,30 @@ LETTER_FORMATS = ("md", "html", "pdf", "eml")
 @main.command()
 @click.argument("case_id", metavar="[CASE]", required=False)
 @click.option(
-    "--client", "client_id", metavar="CLIENT",
+    "--client",
+    "client_id",
+    metavar="CLIENT",
     help="One consolidated letter for all of this client's cases due for action.",
 )
 @click.option(
-    "--step", metavar="STEP",
+    "--step",
+    metavar="STEP",
     help="Render this step instead of the next action's (a policy step, or promise-confirmation, "
     "plan-agreement, handover, promise-broken).",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(LETTER_FORMATS), default="md", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(LETTER_FORMATS),
+    default="md",
+    show_default=True,
     help="Markdown, standalone HTML, PDF (A4) or e-mail (.eml).",
 )
 @click.option(
-    "-o", "--output", "output", type=click.Path(file_okay=False, path_type=Path),
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(file_okay=False, path_type=Path),
     help="Write DIR/{case}-{step}.{format} instead of standard output.",
 )
 @click.pass_obj
@@ -621,7 +683,8 @@ def letter(
 @click.option("--due", is_flag=True, help="Every due e-mail step marked auto in the policy.")
 @click.option("--dry-run", is_flag=True, help="Write the messages to an outbox folder; send and record nothing.")
 @click.option(
-    "--outbox", type=click.Path(file_okay=False, path_type=Path),
+    "--outbox",
+    type=click.Path(file_okay=False, path_type=Path),
     help="Outbox folder for --dry-run (default: .relancegit/outbox beside ledger/).",
 )
 @click.option("--commit", is_flag=True, help="Commit each recorded reminder (like record --commit).")
@@ -641,8 +704,15 @@ def send(obj: Options, case_ids: tuple[str, ...], due: bool, dry_run: bool, outb
     _report_left_out(result)
     now = datetime.now(PARIS)
     outcomes = send_mail(
-        result.ledger, obj.today, case_ids=case_ids, due=due, dry_run=dry_run, outbox=outbox, commit=commit,
-        password=os.environ.get(ENV_PASSWORD), sent_at=now if now.date() == obj.today else None,
+        result.ledger,
+        obj.today,
+        case_ids=case_ids,
+        due=due,
+        dry_run=dry_run,
+        outbox=outbox,
+        commit=commit,
+        password=os.environ.get(ENV_PASSWORD),
+        sent_at=now if now.date() == obj.today else None,
     )
     for outcome in outcomes:
         where = f" -> {outcome.path}" if outcome.path else ""

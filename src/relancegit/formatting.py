@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from babel.dates import format_date
 from babel.numbers import format_currency
@@ -31,7 +32,22 @@ def cents(amount: Decimal) -> Decimal:
 
 
 def money(amount: Decimal, currency: str = "EUR", language: str = "fr") -> str:
-    """`1 500,00 €` in French, `€1,500.00` in English."""
+    """`1 500,00 €` in French, `€1,500.00` in English.
+
+    The layout (symbol, separators, signs) comes from CLDR through babel, read once per
+    locale and currency (`_layout`); applying it is then a string format, so a dashboard
+    with 100,000 amounts does not pay babel's pattern engine 100,000 times.
+    """
+    layout = _layout(currency, language)
+    if layout is None:
+        return _money_babel(amount, currency, language)
+    value = cents(amount)
+    prefix, suffix, group, decimal, neg_prefix, neg_suffix = layout
+    body = f"{abs(value):,.2f}".replace(",", "\0").replace(".", decimal).replace("\0", group)
+    return f"{neg_prefix}{body}{neg_suffix}" if value < 0 else f"{prefix}{body}{suffix}"
+
+
+def _money_babel(amount: Decimal, currency: str, language: str) -> str:
     text = format_currency(cents(amount), currency, locale=_locale(language))
     if language == "fr":
         # CLDR already gives U+202F and U+00A0; normalise older data that used U+00A0 for both.
@@ -40,6 +56,31 @@ def money(amount: Decimal, currency: str = "EUR", language: str = "fr") -> str:
     return text
 
 
+_SAMPLE = Decimal("1234567.89")
+
+
+@lru_cache(maxsize=64)
+def _layout(currency: str, language: str) -> tuple[str, str, str, str, str, str] | None:
+    """(prefix, suffix, group, decimal, negative prefix, negative suffix) for a locale, or None
+    when its pattern is not "grouped by three, two decimals" (then babel formats each amount)."""
+    parts = []
+    for sample in (_SAMPLE, -_SAMPLE):
+        text = _money_babel(sample, currency, language)
+        digits = [i for i, char in enumerate(text) if char.isdigit()]
+        if not digits:
+            return None
+        first, last = digits[0], digits[-1]
+        parts.append((text[:first], text[last + 1 :], text[first : last + 1]))
+    (prefix, suffix, body), (neg_prefix, neg_suffix, neg_body) = parts
+    if len(body) != 12 or body != neg_body:  # "1 234 567,89": groups of three, two decimals
+        return None
+    group, decimal = body[1], body[-3]
+    if f"{_SAMPLE:,.2f}".replace(",", "\0").replace(".", decimal).replace("\0", group) != body:
+        return None
+    return prefix, suffix, group, decimal, neg_prefix, neg_suffix
+
+
+@lru_cache(maxsize=8192)  # letters and pages repeat the same few hundred dates
 def date_long(day: date, language: str = "fr") -> str:
     """`15 novembre 2026`, `1er novembre 2026` (French ordinal for the first), `15 November 2026`."""
     if language == "fr":

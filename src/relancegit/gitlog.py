@@ -68,9 +68,7 @@ class Commit:
 def run_git(args: Sequence[str], cwd: Path, stdin: bytes | None = None) -> str:
     """Run one git command and return its output; a failure becomes a `GitError`."""
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False
-        )
+        done = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False)
     except FileNotFoundError:
         raise GitError("git is not installed (or not on PATH)") from None
     if done.returncode != 0:
@@ -94,14 +92,22 @@ def log_commits(
     args = [
         # -M: a moved case file is a rename, not a deletion; -c: a merge lists only the
         # files it changed against every parent (its own conflict resolutions).
-        "log", "-z", "--raw", "--no-abbrev", "-M", "-c", f"--format={_LOG_FORMAT}",
-        "--no-color", "--no-ext-diff", *(["--follow"] if follow else []), *extra,
-        "--", *pathspec,
+        "log",
+        "-z",
+        "--raw",
+        "--no-abbrev",
+        "-M",
+        "-c",
+        f"--format={_LOG_FORMAT}",
+        "--no-color",
+        "--no-ext-diff",
+        *(["--follow"] if follow else []),
+        *extra,
+        "--",
+        *pathspec,
     ]
     try:
-        process = subprocess.Popen(
-            ["git", *args], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
+        process = subprocess.Popen(["git", *args], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError:
         raise GitError("git is not installed (or not on PATH)") from None
     assert process.stdout is not None
@@ -214,7 +220,5 @@ class BlobReader:
     def __enter__(self) -> BlobReader:
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
         self.close()

@@ -71,17 +71,21 @@ def diff_versions(old: dict[str, Any] | None, new: dict[str, Any] | None) -> lis
         return []
     if new is None:
         assert old is not None
-        return [LedgerChange(
-            "deleted",
-            f"case file deleted ({len(_list(old, 'invoices'))} invoice(s), {len(_list(old, 'events'))} event(s))",
-            violation=True,
-        )]
+        return [
+            LedgerChange(
+                "deleted",
+                f"case file deleted ({len(_list(old, 'invoices'))} invoice(s), {len(_list(old, 'events'))} event(s))",
+                violation=True,
+            )
+        ]
     changes: list[LedgerChange] = []
     if old is None:
-        changes.append(LedgerChange(
-            "created",
-            f"case created: {len(_list(new, 'invoices'))} invoice(s), {len(_list(new, 'events'))} event(s)",
-        ))
+        changes.append(
+            LedgerChange(
+                "created",
+                f"case created: {len(_list(new, 'invoices'))} invoice(s), {len(_list(new, 'events'))} event(s)",
+            )
+        )
         old = {}
     else:
         changes += _field_changes(old, new)
@@ -99,11 +103,13 @@ def event_changes(old: Sequence[Any], new: Sequence[Any]) -> list[LedgerChange]:
             for k in range(max(i2 - i1, j2 - j1)):
                 i, j = i1 + k, j1 + k
                 if i < i2 and j < j2:
-                    changes.append(LedgerChange(
-                        "event-modified",
-                        f"event {i + 1} ({describe_event(old[i])}) modified: {_field_diff(old[i], new[j])}",
-                        violation=True,
-                    ))
+                    changes.append(
+                        LedgerChange(
+                            "event-modified",
+                            f"event {i + 1} ({describe_event(old[i])}) modified: {_field_diff(old[i], new[j])}",
+                            violation=True,
+                        )
+                    )
                 elif i < i2:
                     changes.append(_removed(i, old[i]))
                 else:
@@ -139,19 +145,18 @@ def _invoice_changes(old: Sequence[Any], new: Sequence[Any]) -> list[LedgerChang
         b = before if isinstance(before, dict) else {}
         a = after if isinstance(after, dict) else {}
         key_fields = [k for k in INVOICE_KEY_FIELDS if _freeze(b.get(k)) != _freeze(a.get(k))]
-        changes.append(LedgerChange(
-            "invoice-changed",
-            f"invoice {index + 1} ({name}): {_field_diff(before, after)}",
-            violation=bool(key_fields) or not isinstance(after, dict),
-        ))
+        changes.append(
+            LedgerChange(
+                "invoice-changed",
+                f"invoice {index + 1} ({name}): {_field_diff(before, after)}",
+                violation=bool(key_fields) or not isinstance(after, dict),
+            )
+        )
     changes.extend(
         LedgerChange("invoice-removed", f"invoice {i + 1} ({_invoice_name(inv)}) removed", violation=True)
-        for i, inv in enumerate(old[len(new):], start=len(new))
+        for i, inv in enumerate(old[len(new) :], start=len(new))
     )
-    changes.extend(
-        LedgerChange("invoice-added", f"invoice added: {_invoice_name(inv)}")
-        for inv in new[len(old):]
-    )
+    changes.extend(LedgerChange("invoice-added", f"invoice added: {_invoice_name(inv)}") for inv in new[len(old) :])
     return changes
 
 

@@ -279,7 +279,7 @@ def read_ledger(root: Path, use_cache: bool | None = None) -> dict[str, Parsed]:
     if store is not None:
         store.keep_only(set(paths))
         store.save()
-    return outcomes
+    return {path: outcomes[path] for path in paths}  # in listing order: config, clients, cases
 
 
 def load_ledger(root: Path, today: date, use_cache: bool | None = None) -> LoadResult:
@@ -293,12 +293,13 @@ def load_ledger(root: Path, today: date, use_cache: bool | None = None) -> LoadR
     config_path = root / CONFIG_NAME
     config_result = validate_file(config_path, outcomes[str(config_path)], Config, check_id=False)
     config = config_result.value if isinstance(config_result.value, Config) else FALLBACK_CONFIG
+    clients_dir = root / "clients"
     paths = list(outcomes)[1:]
-    client_count = sum(1 for p in paths if Path(p).parent == root / "clients")
+    client_paths_set = {p for p in paths if Path(p).parent == clients_dir}
     # Each file's raw data is dropped as soon as its model is built: at 100,000 cases, raw data
     # and models together would double the peak memory.
-    client_results = [validate_file(Path(p), outcomes.pop(p), Client) for p in paths[:client_count]]
-    case_results = [validate_file(Path(p), outcomes.pop(p), Case) for p in paths[client_count:]]
+    client_results = [validate_file(Path(p), outcomes.pop(p), Client) for p in paths if p in client_paths_set]
+    case_results = [validate_file(Path(p), outcomes.pop(p), Case) for p in paths if p not in client_paths_set]
     client_paths = [r.path for r in client_results]
     case_paths = [r.path for r in case_results]
 

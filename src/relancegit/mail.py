@@ -213,7 +213,10 @@ def _step_recorded(ledger: Ledger, case_id: str, step: str) -> bool:
 
 
 def settle_journal(
-    journal: Journal, ledger: Ledger, today: date, commit: bool,
+    journal: Journal,
+    ledger: Ledger,
+    today: date,
+    commit: bool,
     record: Callable[[Path, dict[str, Any], date, bool], None] = record_sent,
 ) -> list[Outcome]:
     """Record what an interrupted run sent but did not record, instead of sending it again."""
@@ -389,7 +392,9 @@ def _send_one(
     existing = journal.get(state.id, step)
     if existing is not None:
         return Outcome(
-            state.id, step, Result.SKIPPED,
+            state.id,
+            step,
+            Result.SKIPPED,
             f"already sent on {existing.get('date') or '?'} (journal {journal.path(state.id, step).name})",
             existing.get("message_id"),
         )
@@ -419,7 +424,9 @@ def _send_one(
         return Outcome(state.id, step, Result.FAILED, f"refused by the SMTP server: {exc}", letter.message_id)
     except (OSError, smtplib.SMTPException) as exc:
         return Outcome(
-            state.id, step, Result.FAILED,
+            state.id,
+            step,
+            Result.FAILED,
             f"interrupted while sending ({exc}); not sent again: the next run records it as sent",
             letter.message_id,
         )

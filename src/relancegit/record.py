@@ -67,9 +67,7 @@ def event_fields(event_type: str) -> list[str]:
     return ["date", "type", *own, *_COMMON_TAIL]
 
 
-def build_event(
-    event_type: str, assignments: Sequence[str], today: date, by: str | None = None
-) -> dict[str, Any]:
+def build_event(event_type: str, assignments: Sequence[str], today: date, by: str | None = None) -> dict[str, Any]:
     """The event of `TYPE key=value…`, keys in file order; dates default to `today`."""
     if event_type not in EVENT_TYPES:
         raise UsageError(f"unknown event type '{event_type}' (expected one of: {', '.join(EVENT_TYPES)})")
@@ -337,8 +335,7 @@ def ensure_committable(path: Path) -> None:
         raise RelancegitError(f"{path} is not committed yet; commit it first, or record without --commit")
     if status.strip("\0"):
         raise RelancegitError(
-            f"{path} has uncommitted changes (staged or not); commit or discard them first, "
-            "or record without --commit"
+            f"{path} has uncommitted changes (staged or not); commit or discard them first, or record without --commit"
         )
 
 
@@ -351,10 +348,7 @@ def commit_file(path: Path, message: str) -> str:
 
 def commit_message(case_id: str, event: dict[str, Any], currency: str) -> str:
     """`2026-0042: payment 750.00 EUR` plus the trailers that `history` and tools can read."""
-    return (
-        f"{case_id}: {summary(event, currency)}\n\n"
-        f"Relancegit-Case: {case_id}\nRelancegit-Event: {event['type']}\n"
-    )
+    return f"{case_id}: {summary(event, currency)}\n\nRelancegit-Case: {case_id}\nRelancegit-Event: {event['type']}\n"
 
 
 def summary(event: dict[str, Any], currency: str) -> str:

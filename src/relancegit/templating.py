@@ -8,6 +8,8 @@ are errors (`StrictUndefined`), HTML is autoescaped, and ledger values are only 
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -28,6 +30,20 @@ def user_templates_dir(ledger_root: Path | None) -> Path | None:
     folder = ledger_root.resolve().parent / "templates"
     packaged = packaged_dir("templates").resolve()
     return folder if folder.is_dir() and folder.resolve() != packaged else None
+
+
+def templates_fingerprint(ledger_root: Path | None) -> str:
+    """Stamps of every template a render may read (the user's folder, then the packaged one)."""
+    h = hashlib.blake2b(digest_size=16)
+    for folder in (user_templates_dir(ledger_root), packaged_dir("templates")):
+        if folder is None:
+            continue
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames.sort()
+            for name in sorted(filenames):
+                stat = os.stat(os.path.join(dirpath, name))  # noqa: PTH116, PTH118 - 100s of files, cheap
+                h.update(f"{dirpath}/{name}:{stat.st_size}:{stat.st_mtime_ns}\0".encode())
+    return h.hexdigest()
 
 
 def _autoescape(name: str | None) -> bool:

@@ -10,10 +10,12 @@ Nothing here reads the clock or the environment: `today` and the redaction key a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -26,7 +28,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from markupsafe import Markup
 
-from relancegit import formatting, templating, views
+from relancegit import cache, formatting, templating, views
 from relancegit.dashboard import data, letters, svg
 from relancegit.dashboard.labels import Words
 from relancegit.dashboard.redact import redact_ledger, redaction_key
@@ -102,6 +104,15 @@ class SiteWriter:
             Path(temp).unlink(missing_ok=True)
             raise
         self.result.written.append(target)
+
+    def keep(self, relative: str) -> bool:
+        """Count a file from the previous build as part of this one, if it is still there."""
+        target = self.path(relative)
+        if not target.is_file():
+            return False
+        self.seen.add(target)
+        self.result.unchanged += 1
+        return True
 
     def remove_stale(self, folders: Iterable[str]) -> None:
         """Pages of cases, clients and letters that no longer exist (only .html files we own)."""
@@ -205,6 +216,54 @@ class Site:
         )
 
 
+# --- incremental builds ----------------------------------------------------------------------
+# A case page (and its letter) depends only on its case file, its client's file, the config,
+# today, the options, the templates, relancegit itself and the commits of its file; a client
+# page on the client's file and its cases' files. The previous build's keys are kept in
+# MANIFEST: a page whose key did not change is neither rendered nor rewritten.
+
+MANIFEST = ".relancegit-build.json"
+_MANIFEST_VERSION = 1
+
+
+def _stamp(path: Path | None, now_ns: int) -> str:
+    """A file's stamp; its content digest too when it changed within the racy window."""
+    if path is None:
+        return "-"
+    try:
+        stat = path.stat()
+    except OSError:
+        return "missing"
+    text = f"{path}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
+    if now_ns - stat.st_mtime_ns < cache.RACY_SECONDS * 1e9:
+        text += ":" + cache.digest(path.read_bytes()).hex()
+    return text
+
+
+def _key(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+@dataclass
+class Manifest:
+    pages: dict[str, str] = field(default_factory=dict)  # relative path -> input key
+    letters: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # case -> [(step, path)]
+
+    @classmethod
+    def read(cls, out_dir: Path) -> Manifest:
+        try:
+            raw = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+            if raw.get("version") != _MANIFEST_VERSION:
+                return cls()
+            letters = {case: [(str(a), str(b)) for a, b in items] for case, items in raw["letters"].items()}
+            return cls({str(k): str(v) for k, v in raw["pages"].items()}, letters)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return cls()  # no manifest or a damaged one: everything is rendered
+
+    def text(self) -> str:
+        return json.dumps({"version": _MANIFEST_VERSION, "pages": self.pages, "letters": self.letters}, sort_keys=True)
+
+
 def build(
     ledger: Ledger,
     today: date,
@@ -256,8 +315,37 @@ def build(
         if progress is not None:
             progress(done, total)
 
+    previous = Manifest.read(out_dir)
+    current = Manifest()
+    now_ns = time.time_ns()
+    base = _key(
+        cache.code_fingerprint(),
+        templating.templates_fingerprint(ledger.root),
+        today,
+        redact,
+        redact_key,
+        _stamp(ledger.root / "relancegit.yaml", now_ns),
+    )
+    client_stamps = {cid: _stamp(ledger.client_files.get(cid), now_ns) for cid in ledger.clients}
+    case_stamps = {s.id: _stamp(ledger.case_files.get(s.id), now_ns) for s in states}
+    case_keys = {
+        s.id: _key(base, case_stamps[s.id], client_stamps.get(s.case.client), [c.sha for c in commits.get(s.id, [])])
+        for s in states
+    }
+    changed = []
+    for state in states:
+        relative = f"cases/{safe_id(state.id)}.html"
+        kept_letters = previous.letters.get(state.id, [])
+        if previous.pages.get(relative) == case_keys[state.id] and all(
+            writer.keep(path) for path in [relative, *(p for _, p in kept_letters)]
+        ):
+            site.letters[state.id] = kept_letters
+        else:
+            changed.append(state)
     horizon = today + timedelta(days=data.AGENDA_DAYS)
-    site.letters, writer.result.letters_skipped = letters.render_letters(ledger, states, today, writer, horizon)
+    rendered, writer.result.letters_skipped = letters.render_letters(ledger, changed, today, writer, horizon)
+    site.letters.update(rendered)
+    current.letters = {case: items for case, items in site.letters.items() if items}
     for name in ("style.css", "app.js"):
         writer.write(f"assets/{name}", asset_source(env, name))
     writer.write("data.json", data_json(states, figures, today, redact))
@@ -273,13 +361,25 @@ def build(
         step()
     writer.write("clients/index.html", clients_page(site))
     step()
+    changed_ids = {state.id for state in changed}
     for state in states:
-        writer.write(f"cases/{safe_id(state.id)}.html", case_page(site, state))
+        relative = f"cases/{safe_id(state.id)}.html"
+        current.pages[relative] = case_keys[state.id]
+        if state.id in changed_ids:
+            writer.write(relative, case_page(site, state))
         step()
+    cases_of: dict[str, list[str]] = {}
+    for state in states:
+        cases_of.setdefault(state.case.client, []).append(case_stamps[state.id])
     for client_id in sorted(ledger.clients):
-        writer.write(f"clients/{safe_id(client_id)}.html", client_page(site, site.clients[client_id]))
+        relative = f"clients/{safe_id(client_id)}.html"
+        page_key = _key(base, client_stamps[client_id], sorted(cases_of.get(client_id, [])))
+        current.pages[relative] = page_key
+        if previous.pages.get(relative) != page_key or not writer.keep(relative):
+            writer.write(relative, client_page(site, site.clients[client_id]))
         step()
     writer.remove_stale(["cases", "clients", "letters"])
+    writer.write(MANIFEST, current.text())
     return writer.result
 
 

@@ -131,7 +131,8 @@ def letter_for_client(
     case_ids = sorted(cid for cid, c in ledger.cases.items() if c.client == client_id)
     states = _states(ledger, case_ids, today)
     due = [
-        s for s in states
+        s
+        for s in states
         if s.is_open and s.action_due and s.next_action is not None and s.next_action.kind in DUNNING_KINDS
     ]
     if not due:
@@ -145,9 +146,7 @@ def letter_for_client(
         kind = kind if step == natural_step else "requested"
     ordered = [lead, *(s for s in due if s is not lead)]
     others = [s for s in states if all(s is not d for d in due)]
-    context = build_context(
-        ledger, ordered, step, today, kind=kind, header=header, others=others, overdue_only=True
-    )
+    context = build_context(ledger, ordered, step, today, kind=kind, header=header, others=others, overdue_only=True)
     _check_context(context, ledger)
     return make_letter(ledger, context)
 

@@ -174,9 +174,7 @@ def rate_terms(config: Config, consumer: bool, language: str) -> RateTerms:
     )
 
 
-def _penalties(
-    states: Sequence[CaseState], lines: Sequence[InvoiceLine], as_of: Day, consumer: bool
-) -> Penalties:
+def _penalties(states: Sequence[CaseState], lines: Sequence[InvoiceLine], as_of: Day, consumer: bool) -> Penalties:
     numbers = {line.number for line in lines}
     per_invoice = [p for s in states for p in s.penalties.invoices if p.number in numbers]
     missing = tuple(sorted({m for p in per_invoice for m in p.missing_rates}))

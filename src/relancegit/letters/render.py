@@ -221,7 +221,7 @@ def recipient(letter: Letter) -> Address:
 
 def _address(name: str, email: str, what: str) -> Address:
     username, at, domain = email.strip().partition("@")
-    if not at or not username or not domain or any(c.isspace() or c in "<>,;\"" for c in email.strip()):
+    if not at or not username or not domain or any(c.isspace() or c in '<>,;"' for c in email.strip()):
         raise RelancegitError(f"invalid e-mail address '{email}' ({what})")
     try:
         return Address(display_name=one_line(name), username=username, domain=domain)

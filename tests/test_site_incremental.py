@@ -1,0 +1,143 @@
+"""Incremental builds: a page is rendered again exactly when one of its inputs changed."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from conftest import DEMO, DEMO_TODAY
+
+from relancegit.dashboard import build
+from relancegit.load import load_ledger
+
+# The package exports the `build` function under the submodule's name: fetch the module itself.
+build_module = importlib.import_module("relancegit.dashboard.build")
+
+
+def age_files(root: Path) -> None:
+    past = time.time() - 60
+    for path in root.rglob("*"):
+        if path.is_file():
+            os.utime(path, (past, past))
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "repo" / "ledger"
+    shutil.copytree(DEMO, root)
+    age_files(root)
+    return root
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The case ids whose page is rendered during the test."""
+    calls: list[str] = []
+    original = build_module.case_page
+
+    def spy(site, state):
+        calls.append(state.id)
+        return original(site, state)
+
+    monkeypatch.setattr(build_module, "case_page", spy)
+    return calls
+
+
+def run(root: Path, out: Path):
+    return build_module.build(load_ledger(root, DEMO_TODAY).ledger, DEMO_TODAY, out)
+
+
+def test_rebuild_with_nothing_changed_renders_no_case_page(demo_copy: Path, tmp_path: Path, rendered: list[str]):
+    out = tmp_path / "site"
+    run(demo_copy, out)
+    assert len(rendered) == 41
+    rendered.clear()
+    result = run(demo_copy, out)
+    assert rendered == []
+    assert [p.name for p in result.written] == []  # not even the manifest changed
+
+
+def test_changed_case_is_rendered_again_and_only_it(demo_copy: Path, tmp_path: Path, rendered: list[str]):
+    out = tmp_path / "site"
+    run(demo_copy, out)
+    rendered.clear()
+    path = demo_copy / "cases/2026/2026-0256.yaml"
+    path.write_text(path.read_text() + "  - {date: 2026-11-23, type: payment, amount: 1000, ref: VIR-INCR}\n")
+    result = run(demo_copy, out)
+    assert rendered == ["2026-0256"]
+    page = (out / "cases/2026-0256.html").read_text()
+    assert "VIR-INCR" in page
+    written = {p.relative_to(out.resolve()).as_posix() for p in result.written}
+    assert "cases/2026-0256.html" in written and "index.html" in written
+    assert not any(name.startswith("cases/2026-02") and name != "cases/2026-0256.html" for name in written)
+
+
+def test_client_change_renders_its_cases(demo_copy: Path, tmp_path: Path, rendered: list[str]):
+    out = tmp_path / "site"
+    run(demo_copy, out)
+    rendered.clear()
+    client = demo_copy / "clients/imprimerie-roux.yaml"
+    client.write_text(client.read_text().replace("Imprimerie Roux SARL", "Imprimerie Roux & Fils SARL"))
+    run(demo_copy, out)
+    ledger = load_ledger(demo_copy, DEMO_TODAY).ledger
+    expected = sorted(c.id for c in ledger.cases.values() if c.client == "imprimerie-roux")
+    assert sorted(rendered) == expected
+    assert "Imprimerie Roux &amp; Fils SARL" in (out / f"cases/{expected[0]}.html").read_text()
+
+
+def test_deleted_page_or_damaged_manifest_is_rebuilt(demo_copy: Path, tmp_path: Path, rendered: list[str]):
+    out = tmp_path / "site"
+    run(demo_copy, out)
+    (out / "cases/2026-0220.html").unlink()
+    rendered.clear()
+    run(demo_copy, out)
+    assert rendered == ["2026-0220"]
+    assert (out / "cases/2026-0220.html").is_file()
+    (out / build_module.MANIFEST).write_text("{not json")
+    rendered.clear()
+    run(demo_copy, out)
+    assert len(rendered) == 41
+
+
+def test_today_and_templates_are_inputs(demo_copy: Path, tmp_path: Path, rendered: list[str]):
+    out = tmp_path / "site"
+    run(demo_copy, out)
+    rendered.clear()
+    build_module.build(load_ledger(demo_copy, DEMO_TODAY).ledger, DEMO_TODAY.replace(day=24), out)
+    assert len(rendered) == 41
+    rendered.clear()
+    override = demo_copy.parent / "templates" / "site"
+    override.mkdir(parents=True)
+    source = Path(build_module.templating.packaged_dir("templates")) / "site" / "case.html.j2"
+    custom = source.read_text().replace("{% block main %}\n", "{% block main %}\n<!-- custom -->\n", 1)
+    assert "<!-- custom -->" in custom
+    (override / "case.html.j2").write_text(custom)
+    run(demo_copy, out)
+    assert len(rendered) == 41
+    assert "<!-- custom -->" in (out / "cases/2026-0220.html").read_text()
+
+
+def test_incremental_site_equals_a_fresh_build(demo_copy: Path, tmp_path: Path):
+    out = tmp_path / "site"
+    run(demo_copy, out)
+    path = (
+        demo_copy / "cases/2026-0248.yaml"
+        if (demo_copy / "cases/2026-0248.yaml").exists()
+        else next(demo_copy.rglob("2026-0248.yaml"))
+    )
+    path.write_text(path.read_text() + "  - {date: 2026-11-23, type: note, note: incremental}\n")
+    run(demo_copy, out)
+    fresh = tmp_path / "fresh"
+    run(demo_copy, fresh)
+    files = sorted(p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    for name in files:
+        assert (out / name).read_bytes() == (fresh / name).read_bytes(), name
+
+
+def test_build_function_is_the_package_entry_point():
+    assert build is build_module.build
