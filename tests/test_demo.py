@@ -78,3 +78,20 @@ def test_demo_is_read_as_written_up_to_its_anchor():
 def test_a_ledger_without_anchor_is_never_shifted(load):
     result = load(today=date(2030, 1, 1))
     assert result.ledger.cases["2026-0042"].invoices[0].due == date(2026, 10, 1)
+
+
+def test_recording_into_a_living_demo_keeps_its_calendar(tmp_path):
+    """Two weeks after the anchor, an event recorded "today" reads as today once loaded."""
+    import shutil
+
+    from relancegit.record import record
+
+    root = tmp_path / "ledger"
+    shutil.copytree(DEMO, root)
+    today = DEMO_TODAY + timedelta(days=15)  # the demo is shown 14 days later
+    record(root, "2026-0256", "promise", ["amount=1728", f"due={today + timedelta(days=10)}"], today)
+    text = (root / "cases/2026/2026-0256.yaml").read_text()
+    assert f"date: {today - timedelta(days=14)}" in text  # written as of the anchor
+    case = load_ledger(root, today).ledger.cases["2026-0256"]
+    promise = case.events[-1]
+    assert (promise.date, promise.due) == (today, today + timedelta(days=10))

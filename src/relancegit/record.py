@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -244,10 +244,13 @@ def record(
     validate_event(event, case_path)
     if commit:
         ensure_committable(case_path)
+    ctx = _context(root)
+    shift = demo_shift(ctx.config, today)
+    if shift:  # a living demo: its files are written as of demo_anchor, dates given as of today
+        event = _unshift(event, shift)
     old = case_path.read_bytes()
     new, line = _appended(old, event)
     verify_append(old, new, event)
-    ctx = _context(root)
     before = {p.message for p in _problems_of_bytes(ctx, case_path, old, today)}
     after = _problems_of_bytes(ctx, case_path, new, today)
     errors = [p for p in after if p.severity == Severity.ERROR]
@@ -269,6 +272,21 @@ def record(
             atomic_write(case_path, old)  # the file is as it was when the commit fails
             raise
     return result
+
+
+def _unshift(event: dict[str, Any], days: int) -> dict[str, Any]:
+    """The event with every date moved `days` earlier (the demo shift undone, see README)."""
+
+    def back(value: Any) -> Any:
+        if isinstance(value, date):
+            return value - timedelta(days=days)
+        if isinstance(value, list):
+            return [back(v) for v in value]
+        if isinstance(value, dict):
+            return {k: back(v) for k, v in value.items()}
+        return value
+
+    return {key: back(value) for key, value in event.items()}
 
 
 def _appended(old: bytes, event: dict[str, Any]) -> tuple[bytes, int]:

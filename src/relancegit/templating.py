@@ -27,9 +27,14 @@ def user_templates_dir(ledger_root: Path | None) -> Path | None:
     """The ledger repository's `templates/` folder (beside `ledger/`), if there is one."""
     if ledger_root is None:
         return None
-    folder = ledger_root.resolve().parent / "templates"
-    packaged = packaged_dir("templates").resolve()
-    return folder if folder.is_dir() and folder.resolve() != packaged else None
+    folder = ledger_root.absolute().parent / "templates"
+    return _resolved_user_dir(folder) if folder.is_dir() else None
+
+
+@cache  # asked once per letter: resolving paths thousands of times costs seconds
+def _resolved_user_dir(folder: Path) -> Path | None:
+    resolved = folder.resolve()
+    return resolved if resolved != packaged_dir("templates").resolve() else None
 
 
 def templates_fingerprint(ledger_root: Path | None) -> str:
