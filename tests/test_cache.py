@@ -216,3 +216,13 @@ def test_generated_ledger_same_results_with_and_without_cache(tmp_path_factory, 
     fresh = load_ledger(root, DEMO_TODAY, use_cache=False)
     assert cached.ledger.cases == fresh.ledger.cases
     assert [p.format() for p in cached.problems] == [p.format() for p in fresh.problems]
+
+
+def test_results_are_not_reused_while_a_file_is_racy(make_ledger):
+    root = make_ledger()  # just written: within the racy window
+    results = root.parent / cache.CACHE_DIR / "result-check.v1.pickle"
+    assert check_json(root)["ok"] is True
+    assert not results.exists()  # nothing stored: the stamps cannot be trusted yet
+    age_all(root)
+    assert check_json(root)["ok"] is True
+    assert results.exists()

@@ -8,12 +8,12 @@ files or raises for a data problem.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from relancegit.engine.allocation import allocate
+from relancegit.engine.allocation import Allocation, allocate
 from relancegit.model import (
     DEFAULT_POLICY,
     ZERO,
@@ -60,6 +60,14 @@ class Context:
     candidates: Candidates
     today: date
     clients: dict[str, Client]
+    _allocations: dict[int, Allocation] = field(default_factory=dict)
+
+    def allocation(self, case: Case) -> Allocation:
+        """The case's allocation as of today, computed once for all the checks."""
+        found = self._allocations.get(id(case))
+        if found is None:
+            found = self._allocations[id(case)] = allocate(case, self.today)
+        return found
 
     @property
     def config(self) -> Config:
@@ -347,7 +355,7 @@ def credit_limit(ctx: Context) -> Iterator[Problem]:
     for _, case in ctx.candidates.cases:
         if any(isinstance(e, WriteOff) and e.date <= ctx.today for e in case.events):
             continue
-        balance = allocate(case, ctx.today).balance
+        balance = ctx.allocation(case).balance
         if balance > 0:
             exposure[case.client] = exposure.get(case.client, ZERO) + balance
     for path, client in ctx.candidates.clients:
@@ -384,7 +392,7 @@ def missing_rates(ctx: Context) -> Iterator[Problem]:
                 ),
                 None,
             )
-        periods = needed_periods(allocate(case, ctx.today), client.type, penalties, table, ctx.today, notice)
+        periods = needed_periods(ctx.allocation(case), client.type, penalties, table, ctx.today, notice)
         for period in periods:
             cases_by_period[period] = cases_by_period.get(period, 0) + 1
     where = ("rates",) if ctx.config.rates else ("penalties", "rate")

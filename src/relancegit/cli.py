@@ -139,6 +139,8 @@ def _memoized(func: F) -> F:
             terminal,
             [os.environ.get(name) for name in _OUTPUT_ENV],
         )
+        if key is None:  # an input changed within the last moments: compute, don't reuse
+            return func(obj, *args, **kwargs)
         store = cache.LedgerCache(root)
         hit = store.get_result(str(ctx.info_name), key)
         if hit is not None:

@@ -66,22 +66,20 @@ def _yaml_files(folder: Path, recursive: bool) -> list[Path]:
     return [Path(p) for p in sorted(found)]  # sorting strings: Path comparisons are slow
 
 
-def input_signature(root: Path, *parts: object) -> str:
-    """A key for everything a ledger command reads: each file's stamp (and content when racy)."""
+def input_signature(root: Path, *parts: object) -> str | None:
+    """A key for everything a ledger command reads (each file's stamp), or None while a file
+    changed too recently for its stamp to be trusted: within the same mtime tick it could
+    change again unseen, and a key that included its content would change form once the file
+    ages, so such results are simply not reused (git's "racily clean" rule)."""
     client_paths, case_paths = ledger_files(root)
     now_ns = time.time_ns()
     stamps: dict[str, FileStamp] = {}
-    racy: dict[str, bytes] = {}
     for path in (str(root / CONFIG_NAME), *map(str, client_paths), *map(str, case_paths)):
         try:
             stamp = FileStamp.of(os.stat(path))
         except OSError:
             continue
-        stamps[path] = stamp
         if stamp.racy(now_ns):
-            try:
-                with open(path, "rb") as handle:
-                    racy[path] = ledger_cache.digest(handle.read())
-            except OSError:
-                continue
-    return ledger_cache.signature(stamps, racy, str(root.resolve()), *parts)
+            return None
+        stamps[path] = stamp
+    return ledger_cache.signature(stamps, {}, str(root.resolve()), *parts)

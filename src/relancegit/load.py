@@ -293,9 +293,9 @@ def load_ledger(root: Path, today: date, use_cache: bool | None = None) -> LoadR
     config_path = root / CONFIG_NAME
     config_result = validate_file(config_path, outcomes[str(config_path)], Config, check_id=False)
     config = config_result.value if isinstance(config_result.value, Config) else FALLBACK_CONFIG
-    clients_dir = root / "clients"
+    clients_prefix = str(root / "clients") + os.sep  # clients/ is flat: a prefix test suffices
     paths = list(outcomes)[1:]
-    client_paths_set = {p for p in paths if Path(p).parent == clients_dir}
+    client_paths_set = {p for p in paths if p.startswith(clients_prefix) and os.sep not in p[len(clients_prefix) :]}
     # Each file's raw data is dropped as soon as its model is built: at 100,000 cases, raw data
     # and models together would double the peak memory.
     client_results = [validate_file(Path(p), outcomes.pop(p), Client) for p in paths if p in client_paths_set]
