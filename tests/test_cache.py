@@ -218,11 +218,21 @@ def test_generated_ledger_same_results_with_and_without_cache(tmp_path_factory, 
     assert [p.format() for p in cached.problems] == [p.format() for p in fresh.problems]
 
 
-def test_results_are_not_reused_while_a_file_is_racy(make_ledger):
+def show_paid(root: Path) -> str:
+    args = ["--ledger", str(root), "--today", "2026-11-23", "show", "2026-0042", "--format", "json"]
+    return json.loads(CliRunner().invoke(main, args).stdout)["paid"]
+
+
+def test_racy_results_are_checked_by_content(make_ledger):
+    """Stored while a file was racy, a result is reused only if that file's content is the same."""
     root = make_ledger()  # just written: within the racy window
-    results = root.parent / cache.CACHE_DIR / "result-check.v1.pickle"
-    assert check_json(root)["ok"] is True
-    assert not results.exists()  # nothing stored: the stamps cannot be trusted yet
-    age_all(root)
-    assert check_json(root)["ok"] is True
-    assert results.exists()
+    path = root / "cases/2026/2026-0042.yaml"
+    results = root.parent / cache.CACHE_DIR / "result-show.v1.pickle"
+    assert show_paid(root) == "750.00"
+    assert results.exists()  # stored, with the contents digest of the racy files
+    assert show_paid(root) == "750.00"  # reused: same stamps, same contents
+    stat = path.stat()
+    path.write_text(path.read_text().replace("amount: 750,", "amount: 9.9,"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size and mtime, new content
+    assert path.stat().st_size == stat.st_size
+    assert show_paid(root) == "9.90"

@@ -29,7 +29,7 @@ from relancegit.history import (
 )
 from relancegit.load import YAML_SUFFIXES
 from relancegit.problems import UsageError
-from relancegit.yamlsafe import parse_yaml
+from relancegit.yamlsafe import YamlProblem, parse_yaml
 
 _EVENTS_KEY = re.compile(rb"(?m)^events[ \t]*:[ \t]*(#[^\n]*)?\r?$")
 # Block scalars that keep their trailing blank lines: an append would change their text.
@@ -247,7 +247,7 @@ def _parse_texts(texts: list[bytes]) -> list[list[Any] | None]:
     def parse(text: bytes) -> list[Any] | None:
         try:
             value = parse_yaml(b"items:\n" + text).get("items")
-        except Exception:
+        except (YamlProblem, AttributeError):  # not YAML, or not a mapping
             return None
         return value if isinstance(value, list) else None
 
@@ -259,7 +259,7 @@ def _parse_texts(texts: list[bytes]) -> list[list[Any] | None]:
         values = [data.get(f"i{index}") for index in range(len(texts))]
         if all(isinstance(v, list) for v in values):
             return values
-    except Exception:
+    except (YamlProblem, AttributeError):  # one text spoils the batch: parse them one by one
         pass
     return [parse(text) for text in texts]
 

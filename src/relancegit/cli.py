@@ -114,22 +114,23 @@ _OUTPUT_ENV = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TERM", "TTY_COMPA
 def _memoized(func: F) -> F:
     """Replay a reading command's output when nothing it depends on changed.
 
-    The key holds the tool version, every ledger file's stamp (and content when racy), the
-    command and its options, today, the output format and the terminal. Anything else runs
-    the command and stores what it printed and its exit code.
+    The key holds relancegit's own code, every ledger file's stamp, the command and its
+    options, today, the output format and the terminal. Files changed within the racy window
+    also have their contents digest stored and checked on reuse. Anything else runs the
+    command and stores what it printed and its exit code.
     """
 
     @wraps(func)
     def wrapper(obj: Options, *args: Any, **kwargs: Any) -> Any:
         from relancegit import cache
-        from relancegit.discover import input_signature
+        from relancegit.discover import contents_digest, input_signature
 
         if not cache.enabled():
             return func(obj, *args, **kwargs)
         ctx = click.get_current_context()
         root = find_ledger(obj.ledger)
         terminal = (sys.stdout.isatty(), sys.stderr.isatty(), shutil.get_terminal_size((0, 0)))
-        key = input_signature(
+        key, racy = input_signature(
             root,
             ctx.info_name,
             sorted(kwargs.items()),
@@ -139,15 +140,15 @@ def _memoized(func: F) -> F:
             terminal,
             [os.environ.get(name) for name in _OUTPUT_ENV],
         )
-        if key is None:  # an input changed within the last moments: compute, don't reuse
-            return func(obj, *args, **kwargs)
         store = cache.LedgerCache(root)
         hit = store.get_result(str(ctx.info_name), key)
-        if hit is not None:
-            out, err, code = hit
-            sys.stdout.write(out)
-            sys.stderr.write(err)
-            sys.exit(code)
+        if isinstance(hit, tuple) and len(hit) == 4:
+            out, err, code, checked = hit
+            if contents_digest(list(checked)) == checked:  # files racy when stored: same contents
+                sys.stdout.write(out)
+                sys.stderr.write(err)
+                sys.exit(code)
+        before = contents_digest(racy)
         out_tee, err_tee = _Tee(sys.stdout), _Tee(sys.stderr)
         code = 0
         with contextlib.redirect_stdout(out_tee), contextlib.redirect_stderr(err_tee):
@@ -155,7 +156,8 @@ def _memoized(func: F) -> F:
                 func(obj, *args, **kwargs)
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        store.put_result(str(ctx.info_name), key, ("".join(out_tee.parts), "".join(err_tee.parts), code))
+        if before is not None and contents_digest(racy) == before:  # unchanged while we ran
+            store.put_result(str(ctx.info_name), key, ("".join(out_tee.parts), "".join(err_tee.parts), code, before))
         sys.exit(code)
 
     return wrapper  # type: ignore[return-value]

@@ -66,20 +66,33 @@ def _yaml_files(folder: Path, recursive: bool) -> list[Path]:
     return [Path(p) for p in sorted(found)]  # sorting strings: Path comparisons are slow
 
 
-def input_signature(root: Path, *parts: object) -> str | None:
-    """A key for everything a ledger command reads (each file's stamp), or None while a file
-    changed too recently for its stamp to be trusted: within the same mtime tick it could
-    change again unseen, and a key that included its content would change form once the file
-    ages, so such results are simply not reused (git's "racily clean" rule)."""
+def input_signature(root: Path, *parts: object) -> tuple[str, list[str]]:
+    """A key for everything a ledger command reads (each file's stamp), and the files changed
+    too recently for their stamp alone to be trusted (within the same mtime tick they could
+    change again unseen). Whoever stores a result under the key keeps those files' contents
+    digests and checks them on reuse: git's "racily clean" rule."""
     client_paths, case_paths = ledger_files(root)
     now_ns = time.time_ns()
     stamps: dict[str, FileStamp] = {}
+    racy: list[str] = []
     for path in (str(root / CONFIG_NAME), *map(str, client_paths), *map(str, case_paths)):
         try:
             stamp = FileStamp.of(os.stat(path))
         except OSError:
             continue
-        if stamp.racy(now_ns):
-            return None
         stamps[path] = stamp
-    return ledger_cache.signature(stamps, {}, str(root.resolve()), *parts)
+        if stamp.racy(now_ns):
+            racy.append(path)
+    return ledger_cache.signature(stamps, {}, str(root.resolve()), *parts), racy
+
+
+def contents_digest(paths: list[str]) -> dict[str, bytes] | None:
+    """Digests of these files' contents (None when one cannot be read)."""
+    found = {}
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                found[path] = ledger_cache.digest(handle.read())
+        except OSError:
+            return None
+    return found

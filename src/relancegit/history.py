@@ -19,7 +19,7 @@ from typing import Any
 from relancegit import gitlog
 from relancegit.gitlog import NULL_BLOB, BlobReader, Commit
 from relancegit.record import find_case_file
-from relancegit.yamlsafe import parse_yaml
+from relancegit.yamlsafe import YamlProblem, parse_yaml
 
 # Invoice fields that fix what is owed: changing them rewrites the debt (SPEC §7).
 INVOICE_KEY_FIELDS = ("number", "amount", "due")
@@ -49,7 +49,7 @@ def parse_version(raw: bytes) -> dict[str, Any]:
     """The parsed mapping of one revision of a case file."""
     try:
         data = parse_yaml(raw)
-    except Exception as exc:
+    except YamlProblem as exc:
         line = getattr(exc, "line", None)
         raise Unreadable(f"{exc}" + (f" (line {line})" if line else "")) from None
     if not isinstance(data, dict):

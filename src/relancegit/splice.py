@@ -20,7 +20,7 @@ from ruamel.yaml.error import YAMLError as RuamelError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from relancegit.problems import RelancegitError
-from relancegit.yamlsafe import parse_yaml
+from relancegit.yamlsafe import YamlProblem, parse_yaml
 
 # --- rendering the new event --------------------------------------------------------------
 
@@ -178,7 +178,7 @@ def verify_append(old: bytes, new: bytes, event: dict[str, Any]) -> None:
     """Read both versions back: the new one must be the old one plus exactly this event."""
     try:
         before, after = parse_yaml(old), parse_yaml(new)
-    except Exception as exc:
+    except YamlProblem as exc:
         raise LayoutError(f"the file would not read back after appending ({exc}); add the event by hand") from None
     if not isinstance(before, dict) or not isinstance(after, dict):
         raise LayoutError("the case file is not a mapping of keys; fix it first")

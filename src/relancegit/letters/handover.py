@@ -14,6 +14,8 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import jinja2
+
 from relancegit.engine.state import compute_case
 from relancegit.letters import output_path, render, safe_child
 from relancegit.letters.build import build_context
@@ -47,7 +49,7 @@ def sent_letters(ledger: Ledger, case_id: str, today: date) -> list[Letter]:
         context = build_context(ledger, [state], event.step, event.date, kind="sent")
         try:
             env.select_template(template_names(event.step, context.tone, context.language))
-        except Exception:
+        except jinja2.TemplateNotFound:  # a custom step without a letter: nothing was sent on paper
             continue
         letters.append(make_letter(ledger, context))
     return letters
