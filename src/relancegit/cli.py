@@ -219,6 +219,22 @@ def _finish(result: LoadResult) -> None:
         sys.exit(1)
 
 
+def _loaded(obj: Options) -> LoadResult:
+    """The ledger's valid files, saying on stderr how many were left out."""
+    result = obj.load()
+    _report_left_out(result)
+    return result
+
+
+def _show(obj: Options, result: LoadResult, as_json: Callable[[], Any], as_text: Callable[[], Any]) -> None:
+    """Print a view in the chosen format, then exit 1 if files were left out."""
+    if obj.format == "json":
+        _print_json(as_json())
+    else:
+        _print_text(as_text())
+    _finish(result)
+
+
 # --- check, schema, init -------------------------------------------------------------------
 
 
@@ -439,14 +455,9 @@ def show(obj: Options, case_id: str) -> None:
     """One case in full: invoices, balances, penalties, timeline, next action, deadlines."""
     from relancegit import tables, views
 
-    result = obj.load()
-    _report_left_out(result)
+    result = _loaded(obj)
     state = _case_state(result, obj.today, case_id)
-    if obj.format == "json":
-        _print_json(views.case_json(state))
-    else:
-        _print_text(tables.show_text(state))
-    _finish(result)
+    _show(obj, result, lambda: views.case_json(state), lambda: tables.show_text(state))
 
 
 @main.command(name="list")
@@ -460,14 +471,9 @@ def list_cases(obj: Options, status: str | None, client: str | None) -> None:
     from relancegit import tables, views
     from relancegit.engine.state import compute_all, select
 
-    result = obj.load()
-    _report_left_out(result)
+    result = _loaded(obj)
     states = select(compute_all(result.ledger, obj.today), status=status, client=client)
-    if obj.format == "json":
-        _print_json(views.list_json(states))
-    else:
-        _print_text(tables.list_text(states))
-    _finish(result)
+    _show(obj, result, lambda: views.list_json(states), lambda: tables.list_text(states))
 
 
 @main.command(name="next")
@@ -488,15 +494,10 @@ def next_actions(obj: Options, within: int) -> None:
     from relancegit import tables, views
     from relancegit.engine.state import agenda, compute_all
 
-    result = obj.load()
-    _report_left_out(result)
+    result = _loaded(obj)
     states = compute_all(result.ledger, obj.today)
     due = agenda(states, obj.today, within)
-    if obj.format == "json":
-        _print_json(views.next_json(due))
-    else:
-        _print_text(tables.next_text(due, obj.today, states))
-    _finish(result)
+    _show(obj, result, lambda: views.next_json(due), lambda: tables.next_text(due, obj.today, states))
 
 
 @main.command()
@@ -509,14 +510,9 @@ def report(obj: Options) -> None:
     from relancegit.engine.portfolio import portfolio
     from relancegit.engine.state import compute_all
 
-    result = obj.load()
-    _report_left_out(result)
+    result = _loaded(obj)
     figures = portfolio(compute_all(result.ledger, obj.today), obj.today)
-    if obj.format == "json":
-        _print_json(views.report_json(figures))
-    else:
-        _print_text(tables.report_text(figures))
-    _finish(result)
+    _show(obj, result, lambda: views.report_json(figures), lambda: tables.report_text(figures))
 
 
 @main.command(name="calendar")
@@ -533,8 +529,7 @@ def calendar_command(obj: Options, output: Path | None) -> None:
     from relancegit.engine.state import compute_all
     from relancegit.ical import calendar_ics
 
-    result = obj.load()
-    _report_left_out(result)
+    result = _loaded(obj)
     data = calendar_ics(compute_all(result.ledger, obj.today), obj.today)
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
@@ -568,8 +563,7 @@ def build(obj: Options, output: Path | None, redact: bool) -> None:
     """The static dashboard: index.html, cases/, clients/, analytics.html, data.json."""
     from relancegit.dashboard import build as build_site
 
-    result = obj.load()
-    _report_left_out(result)
+    result = _loaded(obj)
     ledger = result.ledger
     out_dir = output if output is not None else ledger.root.resolve().parent / "site"
     key = os.environ.get(ENV_REDACT_KEY) or None
@@ -653,8 +647,7 @@ def letter(
 
     if bool(case_id) == bool(client_id):
         raise UsageError("give a CASE or --client CLIENT (one of the two)")
-    result = obj.load()
-    _report_left_out(result)
+    result = _loaded(obj)
     ledger = result.ledger
     if case_id:
         if case_id not in ledger.cases and any(path.stem == case_id for path in result.left_out):
@@ -704,8 +697,7 @@ def send(obj: Options, case_ids: tuple[str, ...], due: bool, dry_run: bool, outb
     from relancegit.mail import ENV_PASSWORD, Result
     from relancegit.mail import send as send_mail
 
-    result = obj.load()
-    _report_left_out(result)
+    result = _loaded(obj)
     now = datetime.now(PARIS)
     outcomes = send_mail(
         result.ledger,

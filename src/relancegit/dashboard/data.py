@@ -19,6 +19,7 @@ from relancegit.engine.portfolio import (
     Exposure,
     Portfolio,
     days_sales_outstanding,
+    recovery_between,
     went_late,
 )
 from relancegit.engine.state import CaseState
@@ -86,26 +87,6 @@ class Period:
     start: date  # first day
     end: date  # last day (or today for the running period)
     value: Decimal | int | None
-
-
-def recovery_between(states: Sequence[CaseState], first: date, last: date, today: date) -> Decimal | None:
-    """Recovery rate (SPEC §4.8) over the invoices due in [first, last], as known today."""
-    collected = written_off = still_overdue = ZERO
-    for state in states:
-        for inv in state.allocation.invoices:
-            if not first <= inv.invoice.due <= last or inv.invoice.due > today:
-                continue
-            for s in inv.settlements:
-                if s.kind == "payment":
-                    collected += s.amount
-                elif s.kind == "write-off":
-                    written_off += s.amount
-            if today > inv.invoice.due:
-                still_overdue += inv.balance
-    denominator = collected + written_off + still_overdue
-    if denominator <= 0:
-        return None
-    return (collected / denominator).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def quarter_start(day: date) -> date:

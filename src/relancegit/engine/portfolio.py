@@ -18,6 +18,7 @@ allocation is reused, never recomputed). Choices where the SPEC is silent:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -108,13 +109,17 @@ def days_sales_outstanding(states: list[CaseState], outstanding: Decimal, today:
     return int((outstanding / invoiced * DSO_WINDOW_DAYS).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def recovery_rate(states: list[CaseState], today: date) -> Decimal | None:
+def recovery_rate(states: Sequence[CaseState], today: date) -> Decimal | None:
     """Collected ÷ (collected + written off + still overdue), invoices due in the last 365 days."""
-    since = today - timedelta(days=RECOVERY_WINDOW_DAYS)
+    return recovery_between(states, today - timedelta(days=RECOVERY_WINDOW_DAYS - 1), today, today)
+
+
+def recovery_between(states: Sequence[CaseState], first: date, last: date, today: date) -> Decimal | None:
+    """Recovery rate (SPEC §4.8) over the invoices due in [first, last], as known today."""
     collected = written_off = still_overdue = ZERO
     for state in states:
         for inv in state.allocation.invoices:
-            if not since < inv.invoice.due <= today:
+            if not first <= inv.invoice.due <= last or inv.invoice.due > today:
                 continue
             for s in inv.settlements:
                 if s.kind == "payment":
