@@ -669,9 +669,9 @@ def letter(
         if fmt == "pdf" and sys.stdout.isatty():
             raise UsageError("a PDF is binary: give -o DIR, or redirect standard output to a file")
         data = letters.render(built, fmt)
-        stream = click.get_binary_stream("stdout")
-        stream.write(data)
-        stream.flush()
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)  # the binary layer under standard output
+        sys.stdout.buffer.flush()
     _finish(result)
 
 
