@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from conftest import DEMO, DEMO_TODAY
 
-from relancegit.dashboard import build
 from relancegit.load import load_ledger
 
 # The package exports the `build` function under the submodule's name: fetch the module itself.
@@ -137,7 +136,3 @@ def test_incremental_site_equals_a_fresh_build(demo_copy: Path, tmp_path: Path):
     assert files == sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     for name in files:
         assert (out / name).read_bytes() == (fresh / name).read_bytes(), name
-
-
-def test_build_function_is_the_package_entry_point():
-    assert build is build_module.build

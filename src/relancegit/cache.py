@@ -220,14 +220,13 @@ class LedgerCache:
             self._files_dirty = False
 
 
-def signature(stamps: dict[str, FileStamp], racy_digests: dict[str, bytes], *parts: object) -> str:
+def signature(stamps: dict[str, FileStamp], *parts: object) -> str:
     """A key for everything a result depends on: every input file and the given parts."""
     h = hashlib.blake2b(digest_size=20)
     h.update(code_fingerprint().encode())
     for path in sorted(stamps):
         s = stamps[path]
         h.update(f"{path}\0{s.size}\0{s.mtime_ns}\0{s.inode}\0".encode())
-        h.update(racy_digests.get(path, b""))
     for part in parts:
         h.update(repr(part).encode() + b"\0")
     return h.hexdigest()

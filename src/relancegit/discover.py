@@ -83,7 +83,7 @@ def input_signature(root: Path, *parts: object) -> tuple[str, list[str]]:
         stamps[path] = stamp
         if stamp.racy(now_ns):
             racy.append(path)
-    return ledger_cache.signature(stamps, {}, str(root.resolve()), *parts), racy
+    return ledger_cache.signature(stamps, str(root.resolve()), *parts), racy
 
 
 def contents_digest(paths: list[str]) -> dict[str, bytes] | None:
