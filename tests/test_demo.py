@@ -17,6 +17,9 @@ def test_demo_checks_with_only_the_intended_warnings():
     assert result.errors == []
     assert sorted(p.message for p in result.warnings) == [
         "exposure 23688.00 is above the credit limit 15000.00",
+        # 24 = 23 business cases with a balance past due on some day after 2026-06-30 (counted
+        # from the YAML by a separate script) + 2026-0225, a consumer under formal notice since
+        # 2026-11-16, whose legal-rate interest needs the 2026-H2 row too.
         "no rates known for 2026-H2, needed for the penalty interest of 24 cases: add a row "
         "`{period: 2026-H2, ecb: …, legal_other: …}` under `rates:` in relancegit.yaml (ECB main "
         "refinancing rate and legal rate, LEGAL-FR.md); interest stays unknown until then",
