@@ -24,9 +24,8 @@ import pickle
 import secrets
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from relancegit import __version__
 
@@ -60,9 +59,9 @@ def enabled() -> bool:
     return os.environ.get(ENV_NO_CACHE, "") in ("", "0")
 
 
-@dataclass(frozen=True)
-class FileStamp:
-    """What the file system says about a file; equal stamps mean unchanged (unless racy)."""
+class FileStamp(NamedTuple):
+    """What the file system says about a file; equal stamps mean unchanged (unless racy).
+    A named tuple: thousands of them are pickled and unpickled on every run."""
 
     size: int
     mtime_ns: int

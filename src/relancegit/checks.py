@@ -11,9 +11,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 from relancegit.engine.allocation import Allocation, allocate
+from relancegit.engine.facts import is_formal_notice
+from relancegit.engine.penalties import RateSource, needed_periods
 from relancegit.model import (
     DEFAULT_POLICY,
     ZERO,
@@ -22,6 +26,7 @@ from relancegit.model import (
     Client,
     Config,
     CreditNote,
+    DebtorType,
     Dispute,
     DisputeResolved,
     Pause,
@@ -59,15 +64,9 @@ class Candidates:
 class Context:
     candidates: Candidates
     today: date
-    clients: dict[str, Client]
-    _allocations: dict[int, Allocation] = field(default_factory=dict)
-
-    def allocation(self, case: Case) -> Allocation:
-        """The case's allocation as of today, computed once for all the checks."""
-        found = self._allocations.get(id(case))
-        if found is None:
-            found = self._allocations[id(case)] = allocate(case, self.today)
-        return found
+    clients: dict[str, Client]  # the client files without problems of their own
+    rates: RateTable
+    _latest_unknown: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def config(self) -> Config:
@@ -76,6 +75,22 @@ class Context:
     def policy(self, case: Case) -> tuple[str, Policy | None]:
         policy_id = self.candidates.policy_id(case, self.clients)
         return policy_id, self.config.policies.get(policy_id)
+
+    def latest_unknown_half_year(self, debtor: DebtorType) -> tuple[int, int]:
+        """The latest half-year up to today's whose interest rate for this kind of debtor is
+        unknown, as (year, 1 or 2). The table is finite, so there is always one."""
+        found = self._latest_unknown.get(debtor)
+        if found is None:
+            source = RateSource(self.rates, self.config.penalties, debtor)
+            year, half = _half_year(self.today)
+            while source.rate(f"{year}-H{half}") is not None:
+                year, half = (year, 1) if half == 2 else (year - 1, 2)
+            found = self._latest_unknown[debtor] = (year, half)
+        return found
+
+
+def _half_year(day: date) -> tuple[int, int]:
+    return day.year, 1 if day.month <= 6 else 2
 
 
 Check = Callable[[Context], Iterable[Problem]]
@@ -137,7 +152,7 @@ def fixed_rate_floor(ctx: Context) -> Iterator[Problem]:
     fixed = ctx.config.penalties.fixed_rate
     if fixed is None:
         return
-    table = RateTable.for_config(ctx.config)
+    table = ctx.rates
     period = period_of(ctx.today)
     known = [p for p in table.periods() if p <= period and table.get(p).legal_other is not None]
     if not known:
@@ -173,193 +188,275 @@ def client_vat(ctx: Context) -> Iterator[Problem]:
                 yield error(path, f"invalid VAT number '{client.vat}'", "vat")
 
 
-# --- cases ---------------------------------------------------------------------------------
+# --- one case at a time --------------------------------------------------------------------
+# These read one case, its client and the configuration, nothing else: `check` runs them in
+# worker processes and caches what they find per case file (load.check_ledger).
 
 
-def unique_case_ids(ctx: Context) -> Iterator[Problem]:
-    first: dict[str, Path] = {}
-    for path, case in ctx.candidates.cases:
-        if case.id in first:
-            yield error(path, f"duplicate case id '{case.id}' (also in {first[case.id]})", "id")
-        else:
-            first[case.id] = path
+@dataclass
+class CaseCheck:
+    """One valid case under check, with what its checks share (allocation, policy)."""
+
+    ctx: Context
+    path: Path
+    case: Case
+
+    @cached_property
+    def allocation(self) -> Allocation:
+        """The case's allocation as of today, computed once for all its checks."""
+        return allocate(self.case, self.ctx.today)
+
+    @cached_property
+    def policy(self) -> tuple[str, Policy | None]:
+        return self.ctx.policy(self.case)
+
+    @property
+    def client(self) -> Client | None:
+        return self.ctx.clients.get(self.case.client)
 
 
-def unique_invoice_numbers(ctx: Context) -> Iterator[Problem]:
-    first: dict[str, str] = {}
-    for path, case in ctx.candidates.cases:
-        for i, invoice in enumerate(case.invoices):
-            if invoice.number in first:
-                yield error(
+class CaseFacts(NamedTuple):
+    """What the cross-file checks need of one case: small, so it crosses processes and sits
+    in the cache cheaply (a named tuple of plain values unpickles several times faster than a
+    dataclass holding a `Path`)."""
+
+    path: str
+    id: str
+    client: str
+    invoices: tuple[str, ...]
+    exposure: Decimal  # open balance counted against the client's credit limit (0 if none)
+    missing_periods: tuple[str, ...]  # unknown half-years its penalty interest needs
+
+
+def case_references(c: CaseCheck) -> Iterator[Problem]:
+    path, case = c.path, c.case
+    if case.policy and case.policy not in c.ctx.config.policies:
+        yield error(path, f"unknown policy '{case.policy}'{_known(c.ctx.config.policies)}", "policy")
+        return
+    policy_id, policy = c.policy
+    numbers = {inv.number for inv in case.invoices}
+    for i, event in enumerate(case.events):
+        step = event.step if isinstance(event, (Reminder, Call)) else None
+        if step and policy is not None and policy.step(step) is None:
+            steps = ", ".join(s.id for s in policy.steps)
+            yield error(path, f"unknown step '{step}' in policy '{policy_id}' (steps: {steps})", "events", i, "step")
+        invoice = event.invoice if isinstance(event, (Payment, CreditNote, Dispute)) else None
+        if invoice is not None and invoice not in numbers:
+            yield error(path, f"unknown invoice '{invoice}' in case {case.id}{_known(numbers)}", "events", i, "invoice")
+
+
+def invoice_dates(c: CaseCheck) -> Iterator[Problem]:
+    path, client = c.path, c.client
+    for i, invoice in enumerate(c.case.invoices):
+        if invoice.due < invoice.date:
+            yield error(path, f"due date {invoice.due} is before the invoice date {invoice.date}", "invoices", i, "due")
+        elif client is not None and client.type == "business":
+            term = (invoice.due - invoice.date).days
+            if term > MAX_BUSINESS_TERM_DAYS:
+                yield warning(
                     path,
-                    f"duplicate invoice number '{invoice.number}' (also in case {first[invoice.number]})",
+                    f"payment term of {term} days exceeds the {MAX_BUSINESS_TERM_DAYS}-day maximum "
+                    "between businesses (Code de commerce L441-10)",
+                    "invoices",
+                    i,
+                    "due",
+                )
+        if invoice.net is not None and invoice.net > invoice.amount:
+            yield warning(
+                path, f"net amount {invoice.net} is greater than the amount due {invoice.amount}", "invoices", i, "net"
+            )
+
+
+def event_order(c: CaseCheck) -> Iterator[Problem]:
+    previous: date | None = None
+    today = c.ctx.today
+    for i, event in enumerate(c.case.events):
+        if previous is not None and event.date < previous:
+            yield error(
+                c.path,
+                f"event dated {event.date} comes after one dated {previous}: events are appended in date order",
+                "events",
+                i,
+                "date",
+            )
+        previous = max(previous, event.date) if previous else event.date
+        if event.date > today:
+            yield warning(
+                c.path,
+                f"event dated {event.date} is after today ({today}): it is ignored until then",
+                "events",
+                i,
+                "date",
+            )
+
+
+def event_dates(c: CaseCheck) -> Iterator[Problem]:
+    path = c.path
+    open_dispute = False
+    for i, event in enumerate(c.case.events):
+        if isinstance(event, Promise) and event.due < event.date:
+            yield error(
+                path, f"promised date {event.due} is before the promise itself ({event.date})", "events", i, "due"
+            )
+        elif isinstance(event, Pause) and event.until < event.date:
+            yield error(path, f"pause until {event.until} ends before it starts ({event.date})", "events", i, "until")
+        elif isinstance(event, Plan):
+            dues = [inst.due for inst in event.installments]
+            if dues != sorted(dues):
+                yield error(path, "installments must be in date order", "events", i, "installments")
+            if dues[0] < event.date:
+                yield warning(
+                    path,
+                    f"first installment {dues[0]} is before the plan date {event.date}",
+                    "events",
+                    i,
+                    "installments",
+                    0,
+                    "due",
+                )
+        elif isinstance(event, Dispute):
+            open_dispute = True
+        elif isinstance(event, DisputeResolved):
+            if not open_dispute:
+                yield warning(path, "dispute-resolved without an open dispute before it", "events", i, "type")
+            open_dispute = False
+
+
+def plan_amounts(c: CaseCheck) -> Iterator[Problem]:
+    for i, event in enumerate(c.case.events):
+        if not isinstance(event, Plan) or event.date > c.ctx.today:
+            continue
+        balance = allocate(c.case, event.date).balance
+        planned = sum((inst.amount for inst in event.installments), ZERO)
+        if planned != balance:
+            yield warning(
+                c.path,
+                f"installments total {_money(planned)} but the balance on {event.date} is {_money(balance)}",
+                "events",
+                i,
+                "installments",
+            )
+
+
+def overpayment(c: CaseCheck) -> Iterator[Problem]:
+    received = ZERO
+    total = c.case.total
+    for i, event in enumerate(c.case.events):
+        if event.date > c.ctx.today or not isinstance(event, (Payment, CreditNote)):
+            continue
+        before = received
+        received += event.amount
+        if received > total >= before:
+            yield warning(
+                c.path,
+                f"overpayment: payments and credit notes reach {_money(received)}, "
+                f"more than the {_money(total)} invoiced",
+                "events",
+                i,
+                "amount",
+            )
+
+
+def exposure(c: CaseCheck) -> Decimal:
+    """The case's open balance against its client's credit limit (written-off cases count 0)."""
+    if any(isinstance(e, WriteOff) and e.date <= c.ctx.today for e in c.case.events):
+        return ZERO
+    return max(c.allocation.balance, ZERO)
+
+
+def missing_periods(c: CaseCheck) -> tuple[str, ...]:
+    """Half-years whose rates the case's penalty interest needs and the table lacks (SPEC §4.7)."""
+    client, penalties = c.client, c.ctx.config.penalties
+    if client is None or (client.type == "business" and penalties.fixed_rate is not None):
+        return ()
+    # Interest runs from the day after a due date to today: when every half-year from the
+    # oldest due date on is known, nothing can be missing (the common case, answered at once).
+    if _half_year(min(inv.due for inv in c.case.invoices)) > c.ctx.latest_unknown_half_year(client.type):
+        return ()
+    notice = None
+    if client.type == "consumer":
+        policy = c.policy[1] or DEFAULT_POLICY
+        notice = next(
+            (
+                e.date
+                for e in c.case.events
+                if isinstance(e, Reminder) and e.date <= c.ctx.today and is_formal_notice(e.step, policy.step(e.step))
+            ),
+            None,
+        )
+    return tuple(sorted(needed_periods(c.allocation, client.type, penalties, c.ctx.rates, c.ctx.today, notice)))
+
+
+CaseCheckFunction = Callable[[CaseCheck], Iterable[Problem]]
+CASE_CHECKS: tuple[CaseCheckFunction, ...] = (
+    case_references,
+    invoice_dates,
+    event_order,
+    event_dates,
+    plan_amounts,
+    overpayment,
+)
+
+
+def check_case(ctx: Context, path: Path, case: Case) -> tuple[list[Problem], CaseFacts]:
+    """The problems of one valid case on its own, and its facts for the cross-file checks."""
+    c = CaseCheck(ctx, path, case)
+    problems = [problem for check in CASE_CHECKS for problem in check(c)]
+    facts = CaseFacts(
+        path=str(path),
+        id=case.id,
+        client=case.client,
+        invoices=tuple(inv.number for inv in case.invoices),
+        exposure=exposure(c),
+        missing_periods=missing_periods(c),
+    )
+    return problems, facts
+
+
+# --- across cases --------------------------------------------------------------------------
+
+
+def unique_case_ids(ctx: Context, facts: list[CaseFacts]) -> Iterator[Problem]:
+    first: dict[str, str] = {}
+    for f in facts:
+        if f.id in first:
+            yield error(Path(f.path), f"duplicate case id '{f.id}' (also in {first[f.id]})", "id")
+        else:
+            first[f.id] = f.path
+
+
+def unique_invoice_numbers(ctx: Context, facts: list[CaseFacts]) -> Iterator[Problem]:
+    first: dict[str, str] = {}
+    for f in facts:
+        for i, number in enumerate(f.invoices):
+            if number in first:
+                yield error(
+                    Path(f.path),
+                    f"duplicate invoice number '{number}' (also in case {first[number]})",
                     "invoices",
                     i,
                     "number",
                 )
             else:
-                first[invoice.number] = case.id
+                first[number] = f.id
 
 
-def case_references(ctx: Context) -> Iterator[Problem]:
-    for path, case in ctx.candidates.cases:
-        if case.client not in ctx.clients:
-            if case.client in ctx.candidates.broken_clients:
-                yield error(path, f"client '{case.client}' has errors in its file (see clients/)", "client")
+def case_clients(ctx: Context, facts: list[CaseFacts]) -> Iterator[Problem]:
+    for f in facts:
+        if f.client not in ctx.clients:
+            if f.client in ctx.candidates.broken_clients:
+                yield error(Path(f.path), f"client '{f.client}' has errors in its file (see clients/)", "client")
             else:
-                yield error(path, f"unknown client '{case.client}'", "client")
-        if case.policy and case.policy not in ctx.config.policies:
-            yield error(path, f"unknown policy '{case.policy}'{_known(ctx.config.policies)}", "policy")
-            continue
-        policy_id, policy = ctx.policy(case)
-        numbers = {inv.number for inv in case.invoices}
-        for i, event in enumerate(case.events):
-            step = event.step if isinstance(event, (Reminder, Call)) else None
-            if step and policy is not None and policy.step(step) is None:
-                steps = ", ".join(s.id for s in policy.steps)
-                yield error(
-                    path, f"unknown step '{step}' in policy '{policy_id}' (steps: {steps})", "events", i, "step"
-                )
-            invoice = event.invoice if isinstance(event, (Payment, CreditNote, Dispute)) else None
-            if invoice is not None and invoice not in numbers:
-                yield error(
-                    path, f"unknown invoice '{invoice}' in case {case.id}{_known(numbers)}", "events", i, "invoice"
-                )
+                yield error(Path(f.path), f"unknown client '{f.client}'", "client")
 
 
-def invoice_dates(ctx: Context) -> Iterator[Problem]:
-    for path, case in ctx.candidates.cases:
-        client = ctx.clients.get(case.client)
-        for i, invoice in enumerate(case.invoices):
-            if invoice.due < invoice.date:
-                yield error(
-                    path, f"due date {invoice.due} is before the invoice date {invoice.date}", "invoices", i, "due"
-                )
-            elif client is not None and client.type == "business":
-                term = (invoice.due - invoice.date).days
-                if term > MAX_BUSINESS_TERM_DAYS:
-                    yield warning(
-                        path,
-                        f"payment term of {term} days exceeds the {MAX_BUSINESS_TERM_DAYS}-day maximum "
-                        "between businesses (Code de commerce L441-10)",
-                        "invoices",
-                        i,
-                        "due",
-                    )
-            if invoice.net is not None and invoice.net > invoice.amount:
-                yield warning(
-                    path,
-                    f"net amount {invoice.net} is greater than the amount due {invoice.amount}",
-                    "invoices",
-                    i,
-                    "net",
-                )
-
-
-def event_order(ctx: Context) -> Iterator[Problem]:
-    for path, case in ctx.candidates.cases:
-        previous: date | None = None
-        for i, event in enumerate(case.events):
-            if previous is not None and event.date < previous:
-                yield error(
-                    path,
-                    f"event dated {event.date} comes after one dated {previous}: events are appended in date order",
-                    "events",
-                    i,
-                    "date",
-                )
-            previous = max(previous, event.date) if previous else event.date
-            if event.date > ctx.today:
-                yield warning(
-                    path,
-                    f"event dated {event.date} is after today ({ctx.today}): it is ignored until then",
-                    "events",
-                    i,
-                    "date",
-                )
-
-
-def event_dates(ctx: Context) -> Iterator[Problem]:
-    for path, case in ctx.candidates.cases:
-        open_dispute = False
-        for i, event in enumerate(case.events):
-            if isinstance(event, Promise) and event.due < event.date:
-                yield error(
-                    path, f"promised date {event.due} is before the promise itself ({event.date})", "events", i, "due"
-                )
-            elif isinstance(event, Pause) and event.until < event.date:
-                yield error(
-                    path, f"pause until {event.until} ends before it starts ({event.date})", "events", i, "until"
-                )
-            elif isinstance(event, Plan):
-                dues = [inst.due for inst in event.installments]
-                if dues != sorted(dues):
-                    yield error(path, "installments must be in date order", "events", i, "installments")
-                if dues[0] < event.date:
-                    yield warning(
-                        path,
-                        f"first installment {dues[0]} is before the plan date {event.date}",
-                        "events",
-                        i,
-                        "installments",
-                        0,
-                        "due",
-                    )
-            elif isinstance(event, Dispute):
-                open_dispute = True
-            elif isinstance(event, DisputeResolved):
-                if not open_dispute:
-                    yield warning(path, "dispute-resolved without an open dispute before it", "events", i, "type")
-                open_dispute = False
-
-
-def plan_amounts(ctx: Context) -> Iterator[Problem]:
-    for path, case in ctx.candidates.cases:
-        for i, event in enumerate(case.events):
-            if not isinstance(event, Plan) or event.date > ctx.today:
-                continue
-            balance = allocate(case, event.date).balance
-            planned = sum((inst.amount for inst in event.installments), ZERO)
-            if planned != balance:
-                yield warning(
-                    path,
-                    f"installments total {_money(planned)} but the balance on {event.date} is {_money(balance)}",
-                    "events",
-                    i,
-                    "installments",
-                )
-
-
-def overpayment(ctx: Context) -> Iterator[Problem]:
-    for path, case in ctx.candidates.cases:
-        received = ZERO
-        total = case.total
-        for i, event in enumerate(case.events):
-            if event.date > ctx.today or not isinstance(event, (Payment, CreditNote)):
-                continue
-            before = received
-            received += event.amount
-            if received > total >= before:
-                yield warning(
-                    path,
-                    f"overpayment: payments and credit notes reach {_money(received)}, "
-                    f"more than the {_money(total)} invoiced",
-                    "events",
-                    i,
-                    "amount",
-                )
-
-
-def credit_limit(ctx: Context) -> Iterator[Problem]:
-    exposure: dict[str, Decimal] = {}
-    for _, case in ctx.candidates.cases:
-        if any(isinstance(e, WriteOff) and e.date <= ctx.today for e in case.events):
-            continue
-        balance = ctx.allocation(case).balance
-        if balance > 0:
-            exposure[case.client] = exposure.get(case.client, ZERO) + balance
+def credit_limit(ctx: Context, facts: list[CaseFacts]) -> Iterator[Problem]:
+    exposures: dict[str, Decimal] = {}
+    for f in facts:
+        if f.exposure > 0:
+            exposures[f.client] = exposures.get(f.client, ZERO) + f.exposure
     for path, client in ctx.candidates.clients:
-        owed = exposure.get(client.id, ZERO)
+        owed = exposures.get(client.id, ZERO)
         if client.credit_limit is not None and owed > client.credit_limit:
             yield warning(
                 path,
@@ -368,32 +465,12 @@ def credit_limit(ctx: Context) -> Iterator[Problem]:
             )
 
 
-def missing_rates(ctx: Context) -> Iterator[Problem]:
+def missing_rates(ctx: Context, facts: list[CaseFacts]) -> Iterator[Problem]:
     """Once per unknown half-year that some case's penalty interest needs (SPEC §4.7): name the
     `rates:` row to add. Interest is never computed on a guessed rate."""
-    from relancegit.engine.facts import is_formal_notice
-    from relancegit.engine.penalties import needed_periods
-
-    penalties = ctx.config.penalties
-    table = RateTable.for_config(ctx.config)
     cases_by_period: dict[str, int] = {}
-    for _, case in ctx.candidates.cases:
-        client = ctx.clients.get(case.client)
-        if client is None or (client.type == "business" and penalties.fixed_rate is not None):
-            continue
-        notice = None
-        if client.type == "consumer":
-            policy = ctx.policy(case)[1] or DEFAULT_POLICY
-            notice = next(
-                (
-                    e.date
-                    for e in case.events
-                    if isinstance(e, Reminder) and e.date <= ctx.today and is_formal_notice(e.step, policy.step(e.step))
-                ),
-                None,
-            )
-        periods = needed_periods(ctx.allocation(case), client.type, penalties, table, ctx.today, notice)
-        for period in periods:
+    for f in facts:
+        for period in f.missing_periods:
             cases_by_period[period] = cases_by_period.get(period, 0) + 1
     where = ("rates",) if ctx.config.rates else ("penalties", "rate")
     for period, count in sorted(cases_by_period.items()):
@@ -416,26 +493,52 @@ def _known(names: Iterable[str]) -> str:
 
 
 CONFIG_CHECKS: tuple[Check, ...] = (policy_steps, rate_rows, fixed_rate_floor)
-CHECKS: tuple[Check, ...] = (
-    client_references,
-    client_vat,
+CLIENT_CHECKS: tuple[Check, ...] = (client_references, client_vat)
+CrossCheck = Callable[[Context, list[CaseFacts]], Iterable[Problem]]
+CROSS_CHECKS: tuple[CrossCheck, ...] = (
     unique_case_ids,
     unique_invoice_numbers,
-    case_references,
-    invoice_dates,
-    event_order,
-    event_dates,
-    plan_amounts,
-    overpayment,
+    case_clients,
     credit_limit,
     missing_rates,
 )
 
 
+def context(candidates: Candidates, today: date) -> Context:
+    """What every check shares; `candidates.cases` may be empty when the cases are checked
+    elsewhere (worker processes) and only their facts come back."""
+    return Context(candidates, today, {c.id: c for _, c in candidates.clients}, RateTable.for_config(candidates.config))
+
+
+def ledger_checks(ctx: Context, facts: list[CaseFacts], config_ok: bool = True) -> list[Problem]:
+    """The configuration, client and cross-file checks, given every valid case's facts."""
+    checks: tuple[Check, ...] = (*CONFIG_CHECKS, *CLIENT_CHECKS) if config_ok else CLIENT_CHECKS
+    problems = [problem for check in checks for problem in check(ctx)]
+    problems.extend(problem for cross in CROSS_CHECKS for problem in cross(ctx, facts))
+    return problems
+
+
 def run_checks(candidates: Candidates, today: date, config_ok: bool = True) -> list[Problem]:
-    ctx = Context(candidates, today, {c.id: c for _, c in candidates.clients})
-    checks = (*CONFIG_CHECKS, *CHECKS) if config_ok else CHECKS
-    return [problem for check in checks for problem in check(ctx)]
+    """Every check on the files that parsed and validated on their own."""
+    ctx = context(candidates, today)
+    problems: list[Problem] = []
+    facts: list[CaseFacts] = []
+    for path, case in candidates.cases:
+        found, case_facts = check_case(ctx, path, case)
+        problems.extend(found)
+        facts.append(case_facts)
+    problems.extend(ledger_checks(ctx, facts, config_ok))
+    return problems
 
 
-__all__ = ["AT_KEY", "CHECKS", "Candidates", "run_checks"]
+__all__ = [
+    "AT_KEY",
+    "CASE_CHECKS",
+    "CROSS_CHECKS",
+    "Candidates",
+    "CaseFacts",
+    "check_case",
+    "context",
+    "ledger_checks",
+    "run_checks",
+]

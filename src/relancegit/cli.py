@@ -245,7 +245,9 @@ def _show(obj: Options, result: LoadResult, as_json: Callable[[], Any], as_text:
 @_memoized
 def check(obj: Options, strict: bool) -> None:
     """Validate the ledger: schema, references and legal lints, with file:line:col."""
-    result = obj.load()
+    from relancegit.load import check_ledger
+
+    result = check_ledger(find_ledger(obj.ledger), obj.today)
     problems = [p.as_error() if strict else p for p in result.problems]
     errors = [p for p in problems if p.severity == Severity.ERROR]
     warnings = [p for p in problems if p.severity == Severity.WARNING]

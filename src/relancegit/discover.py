@@ -49,10 +49,16 @@ def find_ledger(explicit: str | Path | None = None, cwd: Path | None = None) -> 
 
 def ledger_files(root: Path) -> tuple[list[Path], list[Path]]:
     """Client and case files, sorted, hidden files and folders left aside."""
+    clients, cases = ledger_file_names(root)
+    return [Path(p) for p in clients], [Path(p) for p in cases]
+
+
+def ledger_file_names(root: Path) -> tuple[list[str], list[str]]:
+    """`ledger_files` as strings, for the hot paths (a `Path` costs microseconds to build)."""
     return _yaml_files(root / "clients", recursive=False), _yaml_files(root / "cases", recursive=True)
 
 
-def _yaml_files(folder: Path, recursive: bool) -> list[Path]:
+def _yaml_files(folder: Path, recursive: bool) -> list[str]:
     if not folder.is_dir():
         return []
     found: list[str] = []
@@ -63,7 +69,7 @@ def _yaml_files(folder: Path, recursive: bool) -> list[Path]:
             for name in filenames
             if name.endswith(YAML_SUFFIXES) and not name.startswith(".")
         )
-    return [Path(p) for p in sorted(found)]  # sorting strings: Path comparisons are slow
+    return sorted(found)  # sorting strings: Path comparisons are slow
 
 
 def input_signature(root: Path, *parts: object) -> tuple[str, list[str]]:
@@ -71,11 +77,11 @@ def input_signature(root: Path, *parts: object) -> tuple[str, list[str]]:
     too recently for their stamp alone to be trusted (within the same mtime tick they could
     change again unseen). Whoever stores a result under the key keeps those files' contents
     digests and checks them on reuse: git's "racily clean" rule."""
-    client_paths, case_paths = ledger_files(root)
+    client_paths, case_paths = ledger_file_names(root)
     now_ns = time.time_ns()
     stamps: dict[str, FileStamp] = {}
     racy: list[str] = []
-    for path in (str(root / CONFIG_NAME), *map(str, client_paths), *map(str, case_paths)):
+    for path in (str(root / CONFIG_NAME), *client_paths, *case_paths):
         try:
             stamp = FileStamp.of(os.stat(path))
         except OSError:
