@@ -136,3 +136,32 @@ def test_incremental_site_equals_a_fresh_build(demo_copy: Path, tmp_path: Path):
     assert files == sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     for name in files:
         assert (out / name).read_bytes() == (fresh / name).read_bytes(), name
+
+
+def site_files(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_pages_rendered_in_worker_processes_are_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Rendering the case pages and letters across processes changes no byte of the site."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from generate import generate
+
+    root = generate(120, tmp_path / "gen", DEMO_TODAY, seed=11)
+    ledger = load_ledger(root, DEMO_TODAY).ledger
+    monkeypatch.setattr(build_module, "worker_count", lambda: 1)
+    serial = build_module.build(ledger, DEMO_TODAY, tmp_path / "serial")
+    monkeypatch.setattr(build_module, "worker_count", lambda: 2)
+    monkeypatch.setattr(build_module, "RENDER_PARALLEL_MIN", 1)
+    steps: list[tuple[int, int]] = []
+    parallel = build_module.build(
+        ledger, DEMO_TODAY, tmp_path / "parallel", progress=lambda n, total: steps.append((n, total))
+    )
+    assert site_files(tmp_path / "serial") == site_files(tmp_path / "parallel")
+    assert len(parallel.written) == len(serial.written) > 120
+    assert any(name.startswith("letters/") for name in site_files(tmp_path / "parallel"))
+    # progress only grows, and ends at its total
+    assert [n for n, _ in steps] == sorted(n for n, _ in steps)
+    assert steps[-1][0] == steps[-1][1]

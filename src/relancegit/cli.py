@@ -543,6 +543,31 @@ def calendar_command(obj: Options, output: Path | None) -> None:
 
 # --- build (the static dashboard) -----------------------------------------------------------
 
+
+class _LazyProgress:
+    """A rich progress bar that starts at its first update. Its refresh thread must not exist
+    when `build` forks its render workers (a fork copies locks that thread may hold), and
+    `build` forks before it reports any progress."""
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, completed: int, total: int) -> None:
+        if self.bar is None:
+            from rich.progress import Progress
+
+            self.bar = Progress(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.description, total=total)
+        self.bar.update(self.task, completed=completed, total=total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
 ENV_REDACT_KEY = "RELANCEGIT_REDACT_KEY"
 PROGRESS_MIN_PAGES = 200  # smaller sites build in a blink: no bar
 
@@ -570,18 +595,11 @@ def build(obj: Options, output: Path | None, redact: bool) -> None:
     out_dir = output if output is not None else ledger.root.resolve().parent / "site"
     key = os.environ.get(ENV_REDACT_KEY) or None
     if sys.stderr.isatty() and len(ledger.cases) + len(ledger.clients) >= PROGRESS_MIN_PAGES:
-        from rich.progress import Progress
-
-        with Progress(transient=True) as bar:
-            task = bar.add_task("building the dashboard", total=None)
-            done = build_site(
-                ledger,
-                obj.today,
-                out_dir,
-                redact=redact,
-                redact_key=key,
-                progress=lambda n, total: bar.update(task, completed=n, total=total),
-            )
+        bar = _LazyProgress("building the dashboard")
+        try:
+            done = build_site(ledger, obj.today, out_dir, redact=redact, redact_key=key, progress=bar)
+        finally:
+            bar.close()
     else:
         done = build_site(ledger, obj.today, out_dir, redact=redact, redact_key=key)
     click.echo(

@@ -199,7 +199,8 @@ def _read_chunk(paths: list[str], started_ns: int) -> list[tuple[str, FileStamp 
 PARALLEL_MIN_FILES = 400
 
 
-def _workers() -> int:
+def worker_count() -> int:
+    """Worker processes for parallel work: the cores this process may use, at most 8."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return min(cores, 8)
 
@@ -209,7 +210,7 @@ def _in_chunks(func: Callable[[list[str]], list[R]], paths: list[str]) -> list[R
 
     Workers are forked: they inherit what the parent prepared (module state), and only each
     chunk's paths go to them and its results come back."""
-    workers = _workers()
+    workers = worker_count()
     if workers < 2 or len(paths) < PARALLEL_MIN_FILES:
         return func(paths)
     size = -(-len(paths) // (workers * 4))
