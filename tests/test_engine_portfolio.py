@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from engine_helpers import d, ledger_of, make_case
 
 from relancegit.engine.portfolio import bucket_of, portfolio
 from relancegit.engine.state import compute_all
+from relancegit.model import ZERO
 
 TODAY = d("2026-11-23")
 
@@ -125,3 +127,36 @@ def test_recurring_late_client_needs_two_cases_over_30_days() -> None:
     ]
     ledger = ledger_of(cases, [{"id": "acme", "name": "ACME"}, {"id": "zeta", "name": "Zeta"}])
     assert portfolio(compute_all(ledger, TODAY), TODAY).recurring_late_clients == ("acme",)
+
+
+def test_dso_on_many_days_equals_the_dso_computed_day_by_day():
+    """`dso_on` (one pass for the dashboard's twelve months) gives, for every day, what
+    `days_sales_outstanding` gives from the balances as they stood that day."""
+    import sys
+    import tempfile
+    from datetime import timedelta
+    from pathlib import Path
+
+    from relancegit.engine.portfolio import days_sales_outstanding, dso_on
+    from relancegit.engine.state import compute_all
+    from relancegit.load import load_ledger
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from generate import generate
+
+    today = date(2026, 11, 23)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = generate(300, Path(tmp), today, seed=9)
+        states = compute_all(load_ledger(root, today, use_cache=False).ledger, today)
+    days = [today - timedelta(days=d) for d in (0, 1, 23, 30, 31, 59, 60, 61, 90, 200, 365, 400, 800)]
+
+    def outstanding_on(day: date):
+        return sum(
+            (max(inv.balance_before(day + timedelta(days=1)), ZERO) for s in states for inv in s.allocation.invoices
+             if inv.invoice.date <= day),
+            ZERO,
+        )  # fmt: skip
+
+    expected = {day: days_sales_outstanding(states, outstanding_on(day), day) for day in days}
+    assert dso_on(states, days) == expected
+    assert len(set(expected.values())) > 5  # the days differ: the comparison means something

@@ -165,3 +165,52 @@ def test_pages_rendered_in_worker_processes_are_the_same(tmp_path: Path, monkeyp
     # progress only grows, and ends at its total
     assert [n for n, _ in steps] == sorted(n for n, _ in steps)
     assert steps[-1][0] == steps[-1][1]
+
+
+def test_case_list_pages_follow_their_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A page of the case list is rendered again when one of its cases, the status counts or
+    the clients change; and whatever changed, the rebuilt site equals a build from scratch."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from generate import generate
+
+    root = generate(450, tmp_path / "gen", DEMO_TODAY, seed=4)  # 3 list pages of 200
+    age_files(root)
+    listed: list[int] = []
+    original = build_module.cases_page
+
+    def spy(site, chunk, number, pages):
+        listed.append(number)
+        return original(site, chunk, number, pages)
+
+    monkeypatch.setattr(build_module, "cases_page", spy)
+    out = tmp_path / "site"
+    run(root, out)
+    assert listed == [1, 2, 3]
+
+    def rebuilt_equals_fresh() -> None:
+        listed.clear()
+        run(root, out)
+        once = sorted(listed)
+        fresh = tmp_path / f"fresh-{len(list(tmp_path.iterdir()))}"
+        run(root, fresh)
+        assert site_files(out) == site_files(fresh)
+        listed[:] = once
+
+    rebuilt_equals_fresh()
+    assert listed == []  # nothing changed
+
+    ledger = load_ledger(root, DEMO_TODAY).ledger
+    states = build_module.compute_all(ledger, DEMO_TODAY)
+    last_page = build_module.case_list_pages(states)[2]
+    case = ledger.case_files[last_page[0].id]
+    case.write_text(case.read_text() + "  - {date: 2026-11-20, type: note, note: list page test}\n")
+    rebuilt_equals_fresh()
+    assert listed == [3]  # a note changes the case's row inputs, not its place or the counts
+
+    open_case = next(s for s in build_module.case_order(states) if s.is_open)
+    path = ledger.case_files[open_case.id]
+    path.write_text(path.read_text() + f"  - {{date: 2026-11-20, type: payment, amount: {open_case.balance}}}\n")
+    rebuilt_equals_fresh()
+    assert listed == [1, 2, 3]  # paid: the status counts changed, every page shows them

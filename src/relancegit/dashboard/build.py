@@ -384,8 +384,15 @@ def build(
     step()
     writer.write("analytics.html", analytics_page(site))
     step()
+    # A page of the case list shows its cases' rows, the status counts and the client filter:
+    # its key is theirs, so a change to one case renders one or two pages of 200 again.
+    list_base = _key(base, len(states), _status_counts(site), sorted(client_stamps.items()))
     for number, chunk in enumerate(pages, start=1):
-        writer.write(page_name(number), cases_page(site, chunk, number, len(pages)))
+        relative = page_name(number)
+        page_key = _key(list_base, number, len(pages), [case_keys[s.id] for s in chunk])
+        current.pages[relative] = page_key
+        if previous.pages.get(relative) != page_key or not writer.keep(relative):
+            writer.write(relative, cases_page(site, chunk, number, len(pages)))
         step()
     writer.write("clients/index.html", clients_page(site))
     step()
@@ -572,10 +579,12 @@ def _action_label(site: Site, state: CaseState) -> str:
     return site.words.action(action.kind, action.step) if action is not None else ""
 
 
+def _status_counts(site: Site) -> list[tuple[str, int]]:
+    return [(key, total.count) for key, total in site.figures.by_status.items() if total.count]
+
+
 def cases_page(site: Site, chunk: list[CaseState], number: int, pages: int) -> str:
-    statuses = [
-        (key, site.words.status(key), total.count) for key, total in site.figures.by_status.items() if total.count
-    ]
+    statuses = [(key, site.words.status(key), count) for key, count in _status_counts(site)]
     clients = sorted(((c.id, c.name) for c in site.ledger.clients.values()), key=lambda c: c[1].lower())
     return site.render(
         "cases.html.j2",

@@ -18,7 +18,7 @@ from relancegit.engine.portfolio import (
     LATE_THRESHOLD_DAYS,
     Exposure,
     Portfolio,
-    days_sales_outstanding,
+    dso_on,
     recovery_between,
     went_late,
 )
@@ -129,12 +129,10 @@ def dso_by_month(states: Sequence[CaseState], figures: Portfolio, months: int = 
     for _ in range(months - 1):
         ends.append(first - timedelta(days=1))
         first = ends[-1].replace(day=1)
+    past = dso_on(states, ends[1:])
     out = []
     for end in reversed(ends):
-        if end == today:
-            value: int | None = figures.dso
-        else:
-            value = days_sales_outstanding(list(states), outstanding_on(states, end), end)
+        value = figures.dso if end == today else past[end]
         out.append(Period(f"{end.year}-{end.month:02d}", end.replace(day=1), end, value))
     return out
 
