@@ -42,6 +42,8 @@ class Options:
     format: str
 
     _loaded: LoadResult | None = None
+    # The ledger's files as listed for the cache key, for the command to read the same files.
+    listing: tuple[list[str], list[str]] | None = None
 
     def load(self) -> LoadResult:
         from relancegit.load import load_ledger
@@ -123,13 +125,14 @@ def _memoized(func: F) -> F:
     @wraps(func)
     def wrapper(obj: Options, *args: Any, **kwargs: Any) -> Any:
         from relancegit import cache
-        from relancegit.discover import contents_digest, input_signature
+        from relancegit.discover import contents_digest, input_signature, ledger_file_names
 
         if not cache.enabled():
             return func(obj, *args, **kwargs)
         ctx = click.get_current_context()
         root = find_ledger(obj.ledger)
         terminal = (sys.stdout.isatty(), sys.stderr.isatty(), shutil.get_terminal_size((0, 0)))
+        obj.listing = ledger_file_names(root)
         key, racy = input_signature(
             root,
             ctx.info_name,
@@ -139,6 +142,7 @@ def _memoized(func: F) -> F:
             obj.format,
             terminal,
             [os.environ.get(name) for name in _OUTPUT_ENV],
+            listing=obj.listing,
         )
         store = cache.LedgerCache(root)
         hit = store.get_result(str(ctx.info_name), key)
@@ -247,7 +251,7 @@ def check(obj: Options, strict: bool) -> None:
     """Validate the ledger: schema, references and legal lints, with file:line:col."""
     from relancegit.load import check_ledger
 
-    result = check_ledger(find_ledger(obj.ledger), obj.today)
+    result = check_ledger(find_ledger(obj.ledger), obj.today, listing=obj.listing)
     problems = [p.as_error() if strict else p for p in result.problems]
     errors = [p for p in problems if p.severity == Severity.ERROR]
     warnings = [p for p in problems if p.severity == Severity.WARNING]

@@ -72,12 +72,14 @@ def _yaml_files(folder: Path, recursive: bool) -> list[str]:
     return sorted(found)  # sorting strings: Path comparisons are slow
 
 
-def input_signature(root: Path, *parts: object) -> tuple[str, list[str]]:
+def input_signature(
+    root: Path, *parts: object, listing: tuple[list[str], list[str]] | None = None
+) -> tuple[str, list[str]]:
     """A key for everything a ledger command reads (each file's stamp), and the files changed
     too recently for their stamp alone to be trusted (within the same mtime tick they could
     change again unseen). Whoever stores a result under the key keeps those files' contents
     digests and checks them on reuse: git's "racily clean" rule."""
-    client_paths, case_paths = ledger_file_names(root)
+    client_paths, case_paths = listing if listing is not None else ledger_file_names(root)
     now_ns = time.time_ns()
     stamps: dict[str, FileStamp] = {}
     racy: list[str] = []

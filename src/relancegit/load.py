@@ -418,7 +418,9 @@ def _check_case_file(
     return stamp, check, CheckedCase(located, facts, result.event_count, client if isinstance(client, str) else None)
 
 
-def check_ledger(root: Path, today: date, use_cache: bool | None = None) -> CheckResult:
+def check_ledger(
+    root: Path, today: date, use_cache: bool | None = None, listing: tuple[list[str], list[str]] | None = None
+) -> CheckResult:
     """`check`: the same problems and counts as `load_ledger`, computed map-reduce.
 
     The configuration and the clients are loaded here; then each case file is read, parsed,
@@ -426,11 +428,11 @@ def check_ledger(root: Path, today: date, use_cache: bool | None = None) -> Chec
     back only its problems and the few facts the cross-file checks need. Each case's outcome
     is cached by its file stamp and the contents of its client's file, under a key of today,
     the configuration's contents and relancegit's code: after one change, one case is checked
-    again."""
+    again. `listing` is the ledger's files when the caller has just listed them."""
     global _CHECKING
     from relancegit import checks
 
-    client_names, case_names = ledger_file_names(root)
+    client_names, case_names = listing if listing is not None else ledger_file_names(root)
     client_paths = [Path(p) for p in client_names]
     config_path = root / CONFIG_NAME
     _, config_raw, config_problem = _read(str(config_path))
