@@ -72,6 +72,7 @@ def broken_ledger(tmp_path: Path) -> Path:
     # unknown client, and a client whose own file is broken
     cases[1].write_text(cases[1].read_text().replace("client: client-", "client: nobody-"))
     clients[0].write_text(clients[0].read_text() + "unexpected: key\n")
+    shutil.copy(clients[2], clients[2].with_suffix(".yml"))  # the same client id twice
     # YAML error, validation error, event out of order
     cases[2].write_text(cases[2].read_text() + "  - {date: 2026-11-01, type: note\n")
     cases[3].write_text(cases[3].read_text().replace("amount:", "amount: -", 1))
@@ -91,6 +92,7 @@ def test_every_kind_of_problem_same_as_load_ledger(in_workers, tmp_path: Path):
         "duplicate invoice number",
         "unknown client 'nobody-",
         "has errors in its file",
+        "duplicate client id",
         "invalid YAML",
         "events are appended in date order",
         "above the credit limit",

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import CASE, positions
+from conftest import CASE, CLIENT, positions
 
 E, W = "error", "warning"
 
@@ -222,6 +222,17 @@ def test_duplicate_case_id_across_folders(load):
             f"duplicate case id '2026-0042' (also in {result.ledger.root}/cases/2025/2026-0042.yaml)",
         )
     ]
+
+
+def test_duplicate_client_id_across_suffixes(load):
+    """clients/acme.yaml and clients/acme.yml both name client 'acme': the second is refused,
+    the first stays the client of its cases."""
+    result = load({"clients/acme.yml": CLIENT.replace("ACME Industrie SAS", "ACME Bis")})
+    assert only(result) == [
+        ("acme.yml", 1, 5, E, f"duplicate client id 'acme' (also in {result.ledger.root}/clients/acme.yaml)")
+    ]
+    assert result.ledger.clients["acme"].name == "ACME Industrie SAS"
+    assert "2026-0042" in result.ledger.cases
 
 
 def test_duplicate_invoice_number(load):

@@ -179,6 +179,16 @@ def client_references(ctx: Context) -> Iterator[Problem]:
             yield error(path, f"unknown policy '{client.policy}'{_known(ctx.config.policies)}", "policy")
 
 
+def unique_client_ids(ctx: Context) -> Iterator[Problem]:
+    """clients/acme.yaml and clients/acme.yml would both be client 'acme': the first stays."""
+    first: dict[str, Path] = {}
+    for path, client in ctx.candidates.clients:
+        if client.id in first:
+            yield error(path, f"duplicate client id '{client.id}' (also in {first[client.id]})", "id")
+        else:
+            first[client.id] = path
+
+
 def client_vat(ctx: Context) -> Iterator[Problem]:
     for path, client in ctx.candidates.clients:
         if client.vat:
@@ -493,7 +503,7 @@ def _known(names: Iterable[str]) -> str:
 
 
 CONFIG_CHECKS: tuple[Check, ...] = (policy_steps, rate_rows, fixed_rate_floor)
-CLIENT_CHECKS: tuple[Check, ...] = (client_references, client_vat)
+CLIENT_CHECKS: tuple[Check, ...] = (unique_client_ids, client_references, client_vat)
 CrossCheck = Callable[[Context, list[CaseFacts]], Iterable[Problem]]
 CROSS_CHECKS: tuple[CrossCheck, ...] = (
     unique_case_ids,
@@ -507,7 +517,10 @@ CROSS_CHECKS: tuple[CrossCheck, ...] = (
 def context(candidates: Candidates, today: date) -> Context:
     """What every check shares; `candidates.cases` may be empty when the cases are checked
     elsewhere (worker processes) and only their facts come back."""
-    return Context(candidates, today, {c.id: c for _, c in candidates.clients}, RateTable.for_config(candidates.config))
+    clients: dict[str, Client] = {}
+    for _, client in candidates.clients:
+        clients.setdefault(client.id, client)  # a duplicate id is an error; the first file stays
+    return Context(candidates, today, clients, RateTable.for_config(candidates.config))
 
 
 def ledger_checks(ctx: Context, facts: list[CaseFacts], config_ok: bool = True) -> list[Problem]:

@@ -445,7 +445,10 @@ def check_ledger(
     client_results = []
     for client_path in client_paths:
         _, raw, problem = _read(str(client_path))
-        client_digests[client_path.stem] = None if raw is None else ledger_cache.digest(raw)
+        digest = None if raw is None else ledger_cache.digest(raw)
+        if client_path.stem in client_digests:  # acme.yaml and acme.yml: both count
+            digest = ledger_cache.digest(repr((client_digests[client_path.stem], digest)).encode())
+        client_digests[client_path.stem] = digest
         client_results.append(validate_file(client_path, _parse(raw) if raw is not None else problem, Client))
     valid_clients = []
     for r in client_results:
