@@ -10,10 +10,12 @@ Nothing here computes balances or looks at the clock (today is passed in).
 from __future__ import annotations
 
 import difflib
+import gc
 import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
@@ -191,8 +193,22 @@ def _parse(raw: bytes) -> Parsed:
         return ("problem", exc.line, exc.column, exc.message)
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Bulk loading makes many objects and no reference cycles: the cyclic collector would only
+    scan them again and again (about 5 % of a cold `check`). Reference counting still frees."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _read_chunk(paths: list[str], started_ns: int) -> list[tuple[str, FileStamp | None, bytes | None, Parsed]]:
-    return [(p, *read_parsed(p, started_ns)) for p in paths]
+    with _gc_paused():
+        return [(p, *read_parsed(p, started_ns)) for p in paths]
 
 
 # Below this many files, starting worker processes costs more than it saves.
@@ -323,8 +339,9 @@ def load_ledger(root: Path, today: date, use_cache: bool | None = None) -> LoadR
     client_paths_set = {p for p in paths if p.startswith(clients_prefix) and os.sep not in p[len(clients_prefix) :]}
     # Each file's raw data is dropped as soon as its model is built: at 100,000 cases, raw data
     # and models together would double the peak memory.
-    client_results = [validate_file(Path(p), outcomes.pop(p), Client) for p in paths if p in client_paths_set]
-    case_results = [validate_file(Path(p), outcomes.pop(p), Case) for p in paths if p not in client_paths_set]
+    with _gc_paused():
+        client_results = [validate_file(Path(p), outcomes.pop(p), Client) for p in paths if p in client_paths_set]
+        case_results = [validate_file(Path(p), outcomes.pop(p), Case) for p in paths if p not in client_paths_set]
     client_paths = [r.path for r in client_results]
     case_paths = [r.path for r in case_results]
 
@@ -394,7 +411,8 @@ _CHECKING: tuple[Any, int, int] | None = None
 def _check_case_chunk(paths: list[str]) -> list[tuple[str, FileStamp | None, bytes | None, CheckedCase]]:
     assert _CHECKING is not None
     ctx, shift, started_ns = _CHECKING
-    return [(path, *_check_case_file(ctx, shift, path, started_ns)) for path in paths]
+    with _gc_paused():
+        return [(path, *_check_case_file(ctx, shift, path, started_ns)) for path in paths]
 
 
 def _check_case_file(
