@@ -214,3 +214,31 @@ def test_case_list_pages_follow_their_cases(tmp_path: Path, monkeypatch: pytest.
     path.write_text(path.read_text() + f"  - {{date: 2026-11-20, type: payment, amount: {open_case.balance}}}\n")
     rebuilt_equals_fresh()
     assert listed == [1, 2, 3]  # paid: the status counts changed, every page shows them
+
+
+def test_a_link_in_place_of_a_page_is_replaced_never_followed(demo_copy: Path, tmp_path: Path):
+    """A symbolic link planted where a page was is not kept as the page: the page is written
+    again in its place, and what the link pointed to is untouched."""
+    out = tmp_path / "site"
+    run(demo_copy, out)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not the site's", encoding="utf-8")
+    page = out / "cases/2026-0220.html"
+    page.unlink()
+    page.symlink_to(outside)
+    run(demo_copy, out)
+    assert not page.is_symlink() and "2026-0220" in page.read_text(encoding="utf-8")
+    assert outside.read_text(encoding="utf-8") == "not the site's"
+
+
+def test_writes_stay_in_the_output_folder(tmp_path: Path):
+    writer = build_module.SiteWriter(tmp_path / "site")
+    for bad in ("../x.html", "/etc/x.html", "cases/../../x.html", "cases/..", "a\\\\b.html", ""):
+        with pytest.raises(build_module.UnsafeOutput):
+            writer.write(bad, "x")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "site").mkdir(exist_ok=True)
+    (tmp_path / "site" / "cases").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(build_module.UnsafeOutput):
+        writer.write("cases/x.html", "x")  # a folder that leads outside
+    assert not list((tmp_path / "elsewhere").iterdir())

@@ -15,6 +15,7 @@ import json
 import multiprocessing
 import os
 import re
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -132,7 +133,10 @@ class SiteWriter:
     def keep(self, relative: str) -> bool:
         """Count a file from the previous build as part of this one, if it is still there."""
         target = self._target(relative)
-        if not os.path.isfile(target):
+        try:
+            if not stat.S_ISREG(os.lstat(target).st_mode):
+                return False  # a link or anything else in its place: rendered and replaced
+        except OSError:
             return False
         self.seen.add(target)
         self.result.unchanged += 1
