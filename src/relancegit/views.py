@@ -9,7 +9,8 @@ not already know.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -103,99 +104,166 @@ def action_label(action: NextAction) -> str:
     return KIND_LABELS[action.kind]
 
 
-def reason(state: CaseState) -> str:
-    """Why this action, on this date, in plain French ("promesse du 16/10 non tenue")."""
+@dataclass(frozen=True)
+class Lexicon:
+    """The words and phrases of reasons and timeline lines, in one language.
+
+    `FRENCH` serves the terminal and French sites; the dashboard builds an English one from its
+    own vocabulary (`dashboard.labels.lexicon`). Phrases are `str.format` patterns."""
+
+    language: str
+    step: Callable[[str], str]
+    channel: Callable[[str | None], str]
+    kinds: Mapping[ActionKind, str]
+    handovers: Mapping[str, str]
+    outcomes: Mapping[str, str]
+    phrases: Mapping[str, str]
+    money: Callable[[Decimal], str]
+
+    def say(self, key: str, **values: Any) -> str:
+        return self.phrases[key].format(**values)
+
+
+FRENCH_PHRASES = {
+    "promise_check": "promesse du {made} : {amount} pour le {due}",
+    "promise_broken": "promesse du {made} non tenue ({amount} attendus le {due})",
+    "plan_check": "échéance de l'échéancier du {due} ({amount})",
+    "plan_broken": "échéancier du {made} non respecté{detail}",
+    "plan_missed": " (échéance du {due} impayée)",
+    "dispute_review": "litige du {made} à réexaminer : {reason}",
+    "escalated": "suivi du dossier transmis ({to}) le {made}",
+    "all_done": "toutes les étapes sont faites : faire le point{last}",
+    "last_contact": ", dernier contact le {day}",
+    "paused": " (en pause jusqu'au {day})",
+    "step_offset": "{label} : J{offset}",
+    "min_gap": " ({days} j après le contact du {day})",
+    "after_promise": " (après la promesse tenue du {day})",
+    "after_pause": " (après la pause jusqu'au {day})",
+    "via": " ({channel})",
+    "call": "appel : {outcome}{step}",
+    "call_step": ", {step}",
+    "promise": "promesse : {amount} pour le {due}",
+    "payment": "paiement {amount}{target}{ref}",
+    "payment_target": " sur {invoice}",
+    "ref": " ({ref})",
+    "credit_note": "avoir{number} {amount}",
+    "plan": "échéancier : {count} échéance{plural}{signed}",
+    "plan_signed": ", signé",
+    "dispute": "litige : {reason}",
+    "dispute_resolved": "litige résolu",
+    "pause": "pause jusqu'au {until}",
+    "escalation": "transmis : {to}{ref}",
+    "write_off": "passage en perte : {reason}",
+    "acknowledgement": "reconnaissance de dette",
+    "note": "note",
+}
+
+
+def reason(state: CaseState, words: Lexicon | None = None) -> str:
+    """Why this action, on this date, in plain words ("promesse du 16/10 non tenue")."""
+    lex = words or FRENCH
     action = state.next_action
     if action is None:
         return ""
-    text = _reason_of_kind(state, action)
+    text = _reason_of_kind(state, action, lex)
     if action.bound_by == Bound.PAUSE and state.paused_until is not None and action.kind != ActionKind.STEP:
-        text += f" (en pause jusqu'au {day_month(state.paused_until)})"
+        text += lex.say("paused", day=day_month(state.paused_until))
     return text
 
 
-def _reason_of_kind(state: CaseState, action: NextAction) -> str:
+def _reason_of_kind(state: CaseState, action: NextAction, lex: Lexicon) -> str:
     kind = action.kind
     if kind == ActionKind.STEP:
-        return _step_reason(state, action)
+        return _step_reason(state, action, lex)
     if kind in (ActionKind.PROMISE_CHECK, ActionKind.PROMISE_BROKEN) and state.promise is not None:
         p = state.promise.promise
-        if kind == ActionKind.PROMISE_CHECK:
-            return f"promesse du {day_month(p.date)} : {money(p.amount)} pour le {day_month(p.due)}"
-        return f"promesse du {day_month(p.date)} non tenue ({money(p.amount)} attendus le {day_month(p.due)})"
+        key = "promise_check" if kind == ActionKind.PROMISE_CHECK else "promise_broken"
+        return lex.say(key, made=day_month(p.date), amount=lex.money(p.amount), due=day_month(p.due))
     if kind == ActionKind.PLAN_CHECK and state.plan is not None and state.plan.next_installment is not None:
         inst = state.plan.next_installment
-        return f"échéance de l'échéancier du {day_month(inst.due)} ({money(inst.amount)})"
+        return lex.say("plan_check", due=day_month(inst.due), amount=lex.money(inst.amount))
     if kind == ActionKind.PLAN_BROKEN and state.plan is not None:
         missed = state.plan.missed
-        detail = f" (échéance du {day_month(missed.due)} impayée)" if missed else ""
-        return f"échéancier du {day_month(state.plan.plan.date)} non respecté{detail}"
+        detail = lex.say("plan_missed", due=day_month(missed.due)) if missed else ""
+        return lex.say("plan_broken", made=day_month(state.plan.plan.date), detail=detail)
     if kind == ActionKind.DISPUTE_REVIEW and state.facts.open_dispute is not None:
         dispute = state.facts.open_dispute
-        return f"litige du {day_month(dispute.date)} à réexaminer : {dispute.reason}"
+        return lex.say("dispute_review", made=day_month(dispute.date), reason=dispute.reason)
     if kind == ActionKind.ESCALATION_FOLLOWUP:
         escalation = state.facts.latest_escalation
         if state.status == Status.ESCALATED and escalation is not None:
-            to = HANDOVER_LABELS.get(escalation.to, escalation.to)
-            return f"suivi du dossier transmis ({to}) le {day_month(escalation.date)}"
-        last = f", dernier contact le {day_month(action.about)}" if action.about else ""
-        return f"toutes les étapes sont faites : faire le point{last}"
-    return KIND_LABELS[kind]
+            to = lex.handovers.get(escalation.to, escalation.to)
+            return lex.say("escalated", to=to, made=day_month(escalation.date))
+        last = lex.say("last_contact", day=day_month(action.about)) if action.about else ""
+        return lex.say("all_done", last=last)
+    return lex.kinds[kind]
 
 
-def _step_reason(state: CaseState, action: NextAction) -> str:
-    label = step_label(action.step or "")
-    text = f"{label} : J{action.offset:+d}" if action.offset is not None else label
+def _step_reason(state: CaseState, action: NextAction, lex: Lexicon) -> str:
+    label = lex.step(action.step or "")
+    text = lex.say("step_offset", label=label, offset=f"{action.offset:+d}") if action.offset is not None else label
     if action.bound_by == Bound.MIN_GAP and action.about is not None:
-        text += f" ({state.policy.min_gap_days} j après le contact du {day_month(action.about)})"
+        text += lex.say("min_gap", days=state.policy.min_gap_days, day=day_month(action.about))
     elif action.bound_by == Bound.PROMISE:
         kept = [p for p in state.promises if p.outcome == "kept"]
         if kept:
-            text += f" (après la promesse tenue du {day_month(kept[-1].promise.due)})"
+            text += lex.say("after_promise", day=day_month(kept[-1].promise.due))
     elif action.bound_by == Bound.PAUSE:
         until = state.paused_until or (state.facts.pauses[-1].until if state.facts.pauses else None)
         if until is not None:
-            text += f" (après la pause jusqu'au {day_month(until)})"
+            text += lex.say("after_pause", day=day_month(until))
     return text
 
 
-def describe_event(event: EventBase) -> str:
-    """One line of the timeline, in French."""
+def describe_event(event: EventBase, words: Lexicon | None = None) -> str:
+    """One line of the timeline."""
+    lex = words or FRENCH
+    ref = lex.say("ref", ref=getattr(event, "ref", None)) if getattr(event, "ref", None) else ""
     if isinstance(event, Reminder):
-        via = f" ({channel_label(event.channel)})" if event.channel else ""
-        return f"{step_label(event.step)}{via}"
+        via = lex.say("via", channel=lex.channel(event.channel)) if event.channel else ""
+        return f"{lex.step(event.step)}{via}"
     if isinstance(event, Call):
-        step = f", {step_label(event.step)}" if event.step and event.step != "call" else ""
-        return f"appel : {OUTCOME_LABELS[event.outcome]}{step}"
+        step = lex.say("call_step", step=lex.step(event.step)) if event.step and event.step != "call" else ""
+        return lex.say("call", outcome=lex.outcomes[event.outcome], step=step)
     if isinstance(event, Promise):
-        return f"promesse : {money(event.amount)} pour le {date_short(event.due)}"
+        return lex.say("promise", amount=lex.money(event.amount), due=date_short(event.due))
     if isinstance(event, Payment):
-        ref = f" ({event.ref})" if event.ref else ""
-        target = f" sur {event.invoice}" if event.invoice else ""
-        return f"paiement {money(event.amount)}{target}{ref}"
+        target = lex.say("payment_target", invoice=event.invoice) if event.invoice else ""
+        return lex.say("payment", amount=lex.money(event.amount), target=target, ref=ref)
     if isinstance(event, CreditNote):
         number = f" {event.number}" if event.number else ""
-        return f"avoir{number} {money(event.amount)}"
+        return lex.say("credit_note", number=number, amount=lex.money(event.amount))
     if isinstance(event, Plan):
         count = len(event.installments)
-        signed = ", signé" if event.signed else ""
-        return f"échéancier : {count} échéance{'s' if count > 1 else ''}{signed}"
+        signed = lex.say("plan_signed") if event.signed else ""
+        return lex.say("plan", count=count, plural="s" if count > 1 else "", signed=signed)
     if isinstance(event, Dispute):
-        return f"litige : {event.reason}"
+        return lex.say("dispute", reason=event.reason)
     if isinstance(event, DisputeResolved):
-        return "litige résolu"
+        return lex.say("dispute_resolved")
     if isinstance(event, Pause):
-        return f"pause jusqu'au {date_short(event.until)}"
+        return lex.say("pause", until=date_short(event.until))
     if isinstance(event, Escalation):
-        ref = f" ({event.ref})" if event.ref else ""
-        return f"transmis : {HANDOVER_LABELS.get(event.to, event.to)}{ref}"
+        return lex.say("escalation", to=lex.handovers.get(event.to, event.to), ref=ref)
     if isinstance(event, WriteOff):
-        return f"passage en perte : {event.reason}"
+        return lex.say("write_off", reason=event.reason)
     if isinstance(event, Acknowledgement):
-        return "reconnaissance de dette"
+        return lex.say("acknowledgement")
     if isinstance(event, Note):
-        return "note"
+        return lex.say("note")
     return getattr(event, "type", "")
+
+
+FRENCH = Lexicon(
+    language="fr",
+    step=step_label,
+    channel=channel_label,
+    kinds=KIND_LABELS,
+    handovers=HANDOVER_LABELS,
+    outcomes=OUTCOME_LABELS,
+    phrases=FRENCH_PHRASES,
+    money=money,
+)
 
 
 # --- JSON (SPEC §5) ------------------------------------------------------------------------

@@ -229,7 +229,11 @@ class Site:
     env: jinja2.Environment
     commits: dict[str, list[FileCommit]]
     clients: dict[str, data.ClientFigures]
+    lexicon: views.Lexicon  # reasons and timeline lines in the ledger's language
     letters: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # case -> [(step, file)]
+
+    def reason(self, state: CaseState) -> str:
+        return views.reason(state, self.lexicon)
 
     def render(self, name: str, root: str, section: str, **context: Any) -> str:
         template = self.env.get_template(f"site/{name}")
@@ -330,6 +334,7 @@ def build(
         env=env,
         commits=commits,
         clients=data.client_figures(states, list(ledger.clients.values()), today),
+        lexicon=Words(language).lexicon(ledger.config.currency),
     )
     writer = SiteWriter(out_dir)
     writer.write(MARKER, "relancegit dashboard: this folder is rewritten by `relancegit build`\n")
@@ -562,7 +567,7 @@ def home_page(site: Site) -> str:
         breaches=[(e, site.ledger.clients[e.client]) for e in data.limit_breaches(figures)],
         prescriptions=prescription_alerts(site.states, site.today),
         action_label=lambda s: _action_label(site, s),
-        reason=views.reason,
+        reason=site.reason,
     )
 
 
@@ -574,7 +579,7 @@ def agenda_page(site: Site) -> str:
         agenda=data.agenda_by_day(site.states, site.today),
         agenda_rows=AGENDA_PAGE_ROWS,
         action_label=lambda s: _action_label(site, s),
-        reason=views.reason,
+        reason=site.reason,
     )
 
 
@@ -635,7 +640,7 @@ def cases_script(site: Site) -> str:
 
 
 def case_page(site: Site, state: CaseState) -> str:
-    rows = timeline(state.case.events, site.commits.get(state.id, []), site.today)
+    rows = timeline(state.case.events, site.commits.get(state.id, []), site.today, site.lexicon)
     return site.render(
         "case.html.j2",
         "../",
@@ -644,7 +649,7 @@ def case_page(site: Site, state: CaseState) -> str:
         timeline=rows,
         interest_of=lambda number: p.interest if (p := state.penalties.for_invoice(number)) else None,
         action_label=_action_label(site, state),
-        reason=views.reason(state),
+        reason=site.reason(state),
         letters=site.letters.get(state.id, []),
     )
 

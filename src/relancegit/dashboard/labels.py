@@ -6,9 +6,10 @@ Layer: presentation data. French labels for statuses, steps and channels come fr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from relancegit import views
+from relancegit import formatting, views
 from relancegit.engine.schedule import ActionKind
 
 FR: dict[str, Any] = {
@@ -406,6 +407,44 @@ KIND_EN = {
 }
 
 
+HANDOVER_EN = {"agency": "collection agency", "lawyer": "lawyer", "court": "court"}
+OUTCOME_EN = {"reached": "reached", "no-answer": "no answer", "voicemail": "voicemail left"}
+ENGLISH_PHRASES = {
+    "promise_check": "promise of {made}: {amount} by {due}",
+    "promise_broken": "promise of {made} broken ({amount} expected on {due})",
+    "plan_check": "payment plan installment of {due} ({amount})",
+    "plan_broken": "payment plan of {made} broken{detail}",
+    "plan_missed": " (installment of {due} unpaid)",
+    "dispute_review": "dispute of {made} to review: {reason}",
+    "escalated": "follow up the case handed over ({to}) on {made}",
+    "all_done": "every step is done: take stock{last}",
+    "last_contact": ", last contact on {day}",
+    "paused": " (paused until {day})",
+    "step_offset": "{label}: D{offset}",
+    "min_gap": " ({days} d after the contact of {day})",
+    "after_promise": " (after the promise kept on {day})",
+    "after_pause": " (after the pause until {day})",
+    "via": " ({channel})",
+    "call": "call: {outcome}{step}",
+    "call_step": ", {step}",
+    "promise": "promise: {amount} by {due}",
+    "payment": "payment {amount}{target}{ref}",
+    "payment_target": " on {invoice}",
+    "ref": " ({ref})",
+    "credit_note": "credit note{number} {amount}",
+    "plan": "payment plan: {count} installment{plural}{signed}",
+    "plan_signed": ", signed",
+    "dispute": "dispute: {reason}",
+    "dispute_resolved": "dispute resolved",
+    "pause": "paused until {until}",
+    "escalation": "handed over: {to}{ref}",
+    "write_off": "written off: {reason}",
+    "acknowledgement": "acknowledgement of debt",
+    "note": "note",
+}
+assert ENGLISH_PHRASES.keys() == views.FRENCH_PHRASES.keys()
+
+
 class Words:
     """Labels of one language, with the domain vocabularies as methods."""
 
@@ -431,6 +470,21 @@ class Words:
         if not channel:
             return ""
         return CHANNEL_EN.get(channel, channel) if self.language == "en" else views.channel_label(channel)
+
+    def lexicon(self, currency: str) -> views.Lexicon:
+        """Reasons and timeline lines in this language, amounts in the ledger's currency."""
+        if self.language == "fr":
+            return replace(views.FRENCH, money=lambda amount: formatting.money(amount, currency, "fr"))
+        return views.Lexicon(
+            language="en",
+            step=lambda step: STEP_EN.get(step, step),
+            channel=lambda channel: CHANNEL_EN.get(channel or "", channel or ""),
+            kinds=KIND_EN,
+            handovers=HANDOVER_EN,
+            outcomes=OUTCOME_EN,
+            phrases=ENGLISH_PHRASES,
+            money=lambda amount: formatting.money(amount, currency, "en"),
+        )
 
     def action(self, kind: ActionKind, step: str | None) -> str:
         if self.language == "fr":

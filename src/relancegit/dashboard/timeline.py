@@ -64,7 +64,9 @@ def case_commits(ledger: Ledger) -> dict[str, list[FileCommit]]:
     return {case_id: commits[::-1] for case_id, commits in found.items()}
 
 
-def timeline(events: Sequence[EventBase], commits: list[FileCommit], today: date) -> list[TimelineRow]:
+def timeline(
+    events: Sequence[EventBase], commits: list[FileCommit], today: date, words: views.Lexicon | None = None
+) -> list[TimelineRow]:
     """Events (in file order) and commits, by date; on the same day the events come first."""
     rows = [
         (
@@ -74,7 +76,7 @@ def timeline(events: Sequence[EventBase], commits: list[FileCommit], today: date
             TimelineRow(
                 day=e.date,
                 kind=str(getattr(e, "type", "")),
-                text=views.describe_event(e),
+                text=views.describe_event(e, words),
                 note=e.note or "",
                 future=e.date > today,
             ),
