@@ -165,6 +165,20 @@ def test_formal_notice_pdf_is_a4_and_says_what_it_must(demo: Ledger) -> None:
     assert "L441-10" in text and "D441-5" in text
 
 
+def test_a_letter_that_runs_over_keeps_its_closing_with_its_signature(demo: Ledger) -> None:
+    """2026-0220's reminder letter (three invoices, five earlier contacts) runs onto a second
+    page: its last paragraph, closing formula and signature go there together, never the
+    signature alone."""
+    letter = letters.letter_for_case(demo, "2026-0220", DEMO_TODAY, step="letter")
+    pages = PdfReader(io.BytesIO(letters.render(letter, "pdf"))).pages
+    assert len(pages) == 2
+    last = squash(pages[1].extract_text())
+    assert "Pour toute question, vous pouvez joindre Claire Martin" in last
+    assert "Nous vous prions d'agréer" in last
+    assert "Claire Martin, gérante" in last
+    assert "Claire Martin, gérante" not in squash(pages[0].extract_text())
+
+
 def test_pdf_places_the_address_in_the_window_of_a_dl_envelope(demo: Ledger) -> None:
     letter = letters.letter_for_case(demo, "2026-0220", DEMO_TODAY)
     page = PdfReader(io.BytesIO(letters.render(letter, "pdf"))).pages[0]
