@@ -1,4 +1,4 @@
-"""`check` map-reduce (`load.check_ledger`): each case checked on its own in worker processes,
+"""`check` map-reduce (`checking.check_ledger`): each case checked on its own in worker processes,
 its outcome cached per file. It must find exactly what `load_ledger` finds, and its cache must
 follow every file it depends on: the case, its client, the configuration and today."""
 
@@ -16,8 +16,9 @@ from conftest import DEMO, DEMO_TODAY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relancegit import cache, load
-from relancegit.load import check_ledger, load_ledger
+from relancegit import cache, checking, load
+from relancegit.checking import check_ledger
+from relancegit.load import load_ledger
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from generate import generate
@@ -116,13 +117,13 @@ class Spy:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.paths: list[str] = []
-        real = load._check_case_file
+        real = checking._check_case_file
 
         def spy(ctx, shift, path, started_ns):  # type: ignore[no-untyped-def]
             self.paths.append(path)
             return real(ctx, shift, path, started_ns)
 
-        monkeypatch.setattr(load, "_check_case_file", spy)
+        monkeypatch.setattr(checking, "_check_case_file", spy)
 
 
 def test_cache_follows_the_case_its_client_the_config_and_today(tmp_path: Path, monkeypatch):

@@ -22,8 +22,8 @@ from relancegit import views
 from relancegit.cli import main
 from relancegit.dashboard import UnsafeOutput, build, svg
 from relancegit.dashboard import data as figures_of
-from relancegit.dashboard.build import safe_id
 from relancegit.dashboard.redact import pseudonyms, redact_ledger
+from relancegit.dashboard.writer import safe_id
 from relancegit.engine.portfolio import portfolio
 from relancegit.engine.state import agenda, compute_all
 from relancegit.load import load_ledger

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import DEMO, DEMO_TODAY
 
+from relancegit.dashboard import workers
+from relancegit.dashboard import writer as writer_module
 from relancegit.load import load_ledger
 
 # The package exports the `build` function under the submodule's name: fetch the module itself.
@@ -151,10 +153,10 @@ def test_pages_rendered_in_worker_processes_are_the_same(tmp_path: Path, monkeyp
 
     root = generate(120, tmp_path / "gen", DEMO_TODAY, seed=11)
     ledger = load_ledger(root, DEMO_TODAY).ledger
-    monkeypatch.setattr(build_module, "worker_count", lambda: 1)
+    monkeypatch.setattr(workers, "worker_count", lambda: 1)
     serial = build_module.build(ledger, DEMO_TODAY, tmp_path / "serial")
-    monkeypatch.setattr(build_module, "worker_count", lambda: 2)
-    monkeypatch.setattr(build_module, "RENDER_PARALLEL_MIN", 1)
+    monkeypatch.setattr(workers, "worker_count", lambda: 2)
+    monkeypatch.setattr(workers, "RENDER_PARALLEL_MIN", 1)
     steps: list[tuple[int, int]] = []
     parallel = build_module.build(
         ledger, DEMO_TODAY, tmp_path / "parallel", progress=lambda n, total: steps.append((n, total))
@@ -232,13 +234,13 @@ def test_a_link_in_place_of_a_page_is_replaced_never_followed(demo_copy: Path, t
 
 
 def test_writes_stay_in_the_output_folder(tmp_path: Path):
-    writer = build_module.SiteWriter(tmp_path / "site")
+    writer = writer_module.SiteWriter(tmp_path / "site")
     for bad in ("../x.html", "/etc/x.html", "cases/../../x.html", "cases/..", "a\\\\b.html", ""):
-        with pytest.raises(build_module.UnsafeOutput):
+        with pytest.raises(writer_module.UnsafeOutput):
             writer.write(bad, "x")
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "site").mkdir(exist_ok=True)
     (tmp_path / "site" / "cases").symlink_to(tmp_path / "elsewhere")
-    with pytest.raises(build_module.UnsafeOutput):
+    with pytest.raises(writer_module.UnsafeOutput):
         writer.write("cases/x.html", "x")  # a folder that leads outside
     assert not list((tmp_path / "elsewhere").iterdir())

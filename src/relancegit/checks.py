@@ -200,7 +200,7 @@ def client_vat(ctx: Context) -> Iterator[Problem]:
 
 # --- one case at a time --------------------------------------------------------------------
 # These read one case, its client and the configuration, nothing else: `check` runs them in
-# worker processes and caches what they find per case file (load.check_ledger).
+# worker processes and caches what they find per case file (checking.check_ledger).
 
 
 @dataclass

@@ -249,7 +249,7 @@ def _show(obj: Options, result: LoadResult, as_json: Callable[[], Any], as_text:
 @_memoized
 def check(obj: Options, strict: bool) -> None:
     """Validate the ledger: schema, references and legal lints, with file:line:col."""
-    from relancegit.load import check_ledger
+    from relancegit.checking import check_ledger
 
     result = check_ledger(find_ledger(obj.ledger), obj.today, listing=obj.listing)
     problems = [p.as_error() if strict else p for p in result.problems]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -169,14 +169,14 @@ Parsed = tuple[Any, ...]
 
 def read_parsed(path: str, started_ns: int = 0) -> tuple[FileStamp | None, bytes | None, Parsed]:
     """Stat, read and parse one file: (stamp, content digest if racy, outcome)."""
-    stamp, raw, problem = _read(path)
+    stamp, raw, problem = read_raw(path)
     if raw is None:
         return stamp, None, problem
     check = ledger_cache.digest(raw) if stamp is not None and stamp.racy(started_ns or time.time_ns()) else None
-    return stamp, check, _parse(raw)
+    return stamp, check, parse_raw(raw)
 
 
-def _read(path: str) -> tuple[FileStamp | None, bytes | None, Parsed]:
+def read_raw(path: str) -> tuple[FileStamp | None, bytes | None, Parsed]:
     """(stamp, bytes, ()) or, when the file cannot be read, (None, None, problem)."""
     try:
         stamp = FileStamp.of(os.stat(path))
@@ -186,7 +186,7 @@ def _read(path: str) -> tuple[FileStamp | None, bytes | None, Parsed]:
         return None, None, ("problem", 1, 1, f"cannot read file: {exc.strerror}")
 
 
-def _parse(raw: bytes) -> Parsed:
+def parse_raw(raw: bytes) -> Parsed:
     try:
         return ("data", parse_yaml(raw))
     except YamlProblem as exc:
@@ -194,7 +194,7 @@ def _parse(raw: bytes) -> Parsed:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Bulk loading makes many objects and no reference cycles: the cyclic collector would only
     scan them again and again (about 5 % of a cold `check`). Reference counting still frees."""
     enabled = gc.isenabled()
@@ -207,7 +207,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _read_chunk(paths: list[str], started_ns: int) -> list[tuple[str, FileStamp | None, bytes | None, Parsed]]:
-    with _gc_paused():
+    with gc_paused():
         return [(p, *read_parsed(p, started_ns)) for p in paths]
 
 
@@ -221,7 +221,7 @@ def worker_count() -> int:
     return min(cores, 8)
 
 
-def _in_chunks(func: Callable[[list[str]], list[R]], paths: list[str]) -> list[R]:
+def in_chunks(func: Callable[[list[str]], list[R]], paths: list[str]) -> list[R]:
     """func over chunks of paths, across the cores when there are many (libyaml holds the GIL).
 
     Workers are forked: they inherit what the parent prepared (module state), and only each
@@ -244,7 +244,7 @@ def _in_chunks(func: Callable[[list[str]], list[R]], paths: list[str]) -> list[R
 
 def parse_files(paths: list[str], started_ns: int) -> list[tuple[str, FileStamp | None, bytes | None, Parsed]]:
     """Stat, read and parse files, across the cores when there are many."""
-    return _in_chunks(partial(_read_chunk, started_ns=started_ns), paths)
+    return in_chunks(partial(_read_chunk, started_ns=started_ns), paths)
 
 
 def validate_file(path: Path, parsed: Parsed, kind: type[BaseModel], check_id: bool = True) -> FileResult:
@@ -339,7 +339,7 @@ def load_ledger(root: Path, today: date, use_cache: bool | None = None) -> LoadR
     client_paths_set = {p for p in paths if p.startswith(clients_prefix) and os.sep not in p[len(clients_prefix) :]}
     # Each file's raw data is dropped as soon as its model is built: at 100,000 cases, raw data
     # and models together would double the peak memory.
-    with _gc_paused():
+    with gc_paused():
         client_results = [validate_file(Path(p), outcomes.pop(p), Client) for p in paths if p in client_paths_set]
         case_results = [validate_file(Path(p), outcomes.pop(p), Case) for p in paths if p not in client_paths_set]
     client_paths = [r.path for r in client_results]
@@ -383,167 +383,6 @@ def load_ledger(root: Path, today: date, use_cache: bool | None = None) -> LoadR
     }
     left_out = sorted(bad_files)
     return LoadResult(ledger=ledger, problems=problems, counts=counts, left_out=left_out)
-
-
-# --- `check`: every case checked in worker processes, only small results come back -------
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    problems: list[Problem]  # located and sorted
-    counts: dict[str, int]
-
-
-class CheckedCase(NamedTuple):
-    """What checking one case file on its own found: plain and small, so it crosses processes
-    and sits in the cache cheaply. `client` is the id it names, whose file it depends on."""
-
-    problems: list[Problem]  # located
-    facts: Any  # checks.CaseFacts, None when the file has errors of its own
-    event_count: int
-    client: str | None
-
-
-# What forked workers inherit: (checks.Context, demo shift, start of the run).
-_CHECKING: tuple[Any, int, int] | None = None
-
-
-def _check_case_chunk(paths: list[str]) -> list[tuple[str, FileStamp | None, bytes | None, CheckedCase]]:
-    assert _CHECKING is not None
-    ctx, shift, started_ns = _CHECKING
-    with _gc_paused():
-        return [(path, *_check_case_file(ctx, shift, path, started_ns)) for path in paths]
-
-
-def _check_case_file(
-    ctx: Any, shift: int, path: str, started_ns: int
-) -> tuple[FileStamp | None, bytes | None, CheckedCase]:
-    from relancegit import checks
-
-    stamp, check, parsed = read_parsed(path, started_ns)
-    file = Path(path)
-    result = validate_file(file, parsed, Case)
-    problems = list(result.problems)
-    facts = None
-    case = result.value
-    client = parsed[1].get("client") if parsed[0] == "data" and isinstance(parsed[1], dict) else None
-    if isinstance(case, Case) and not problems:
-        if shift:
-            case = shift_dates(case, shift)
-        found, facts = checks.check_case(ctx, file, case)
-        problems.extend(found)
-    located = locate_all(problems) if problems else problems
-    return stamp, check, CheckedCase(located, facts, result.event_count, client if isinstance(client, str) else None)
-
-
-def check_ledger(
-    root: Path, today: date, use_cache: bool | None = None, listing: tuple[list[str], list[str]] | None = None
-) -> CheckResult:
-    """`check`: the same problems and counts as `load_ledger`, computed map-reduce.
-
-    The configuration and the clients are loaded here; then each case file is read, parsed,
-    validated and checked on its own (`checks.check_case`) in worker processes, which send
-    back only its problems and the few facts the cross-file checks need. Each case's outcome
-    is cached by its file stamp and the contents of its client's file, under a key of today,
-    the configuration's contents and relancegit's code: after one change, one case is checked
-    again. `listing` is the ledger's files when the caller has just listed them."""
-    global _CHECKING
-    from relancegit import checks
-
-    client_names, case_names = listing if listing is not None else ledger_file_names(root)
-    client_paths = [Path(p) for p in client_names]
-    config_path = root / CONFIG_NAME
-    _, config_raw, config_problem = _read(str(config_path))
-    config_parsed = _parse(config_raw) if config_raw is not None else config_problem
-    config_result = validate_file(config_path, config_parsed, Config, check_id=False)
-    config = config_result.value if isinstance(config_result.value, Config) else FALLBACK_CONFIG
-    shift = demo_shift(config, today)
-
-    client_digests: dict[str, bytes | None] = {}
-    client_results = []
-    for client_path in client_paths:
-        _, raw, problem = _read(str(client_path))
-        digest = None if raw is None else ledger_cache.digest(raw)
-        if client_path.stem in client_digests:  # acme.yaml and acme.yml: both count
-            digest = ledger_cache.digest(repr((client_digests[client_path.stem], digest)).encode())
-        client_digests[client_path.stem] = digest
-        client_results.append(validate_file(client_path, _parse(raw) if raw is not None else problem, Client))
-    valid_clients = []
-    for r in client_results:
-        if isinstance(r.value, Client) and not r.problems:
-            valid_clients.append((r.path, shift_dates(r.value, shift) if shift else r.value))
-    candidates = checks.Candidates(
-        root=root,
-        config=config,
-        config_path=config_path,
-        clients=valid_clients,
-        broken_clients={r.path.stem for r in client_results if r.problems},
-        cases=[],  # checked one by one below
-    )
-    ctx = checks.context(candidates, today)
-
-    store = ledger_cache.LedgerCache(root) if (ledger_cache.enabled() if use_cache is None else use_cache) else None
-    run_key = repr((ledger_cache.code_fingerprint(), today, config_raw and ledger_cache.digest(config_raw)))
-    cached: dict[str, tuple[FileStamp, bytes | None, bytes | None, CheckedCase]] = {}
-    if store is not None:
-        found = store.get_result("checked-cases", run_key)
-        cached = found if isinstance(found, dict) else {}
-    outcomes: dict[str, CheckedCase] = {}
-    entries: dict[str, tuple[FileStamp, bytes | None, bytes | None, CheckedCase]] = {}
-    misses: list[str] = []
-    for case_path in case_names:
-        entry = cached.get(case_path)
-        if entry is not None and _still_valid(case_path, entry, client_digests):
-            outcomes[case_path] = entry[3]
-            entries[case_path] = entry
-        else:
-            misses.append(case_path)
-    started_ns = store.started_ns if store is not None else time.time_ns()
-    _CHECKING = (ctx, shift, started_ns)
-    try:
-        for path, stamp, check, outcome in _in_chunks(_check_case_chunk, misses):
-            outcomes[path] = outcome
-            if stamp is not None:
-                client_digest = client_digests.get(outcome.client) if outcome.client else None
-                entries[path] = (stamp, check, client_digest, outcome)
-    finally:
-        _CHECKING = None
-    if store is not None and misses:
-        store.put_result("checked-cases", run_key, entries)
-
-    problems: list[Problem] = [*config_result.problems]
-    for r in client_results:
-        problems.extend(r.problems)
-    facts = []
-    for case_path in case_names:
-        outcome = outcomes[case_path]
-        problems.extend(outcome.problems)
-        if outcome.facts is not None:
-            facts.append(outcome.facts)
-    problems.extend(checks.ledger_checks(ctx, facts, config_ok=not config_result.problems))
-    counts = {
-        "cases": len(case_names),
-        "clients": len(client_names),
-        "events": sum(o.event_count for o in outcomes.values()),
-    }
-    return CheckResult(locate_all(problems), counts)
-
-
-def _still_valid(
-    path: str, entry: tuple[FileStamp, bytes | None, bytes | None, CheckedCase], client_digests: dict[str, bytes | None]
-) -> bool:
-    """A cached case outcome holds if its file and its client's file are unchanged."""
-    stamp, check, client_digest, outcome = entry
-    try:
-        if FileStamp.of(os.stat(path)) != stamp:
-            return False
-        if check is not None:  # cached while racy: the contents decide
-            with open(path, "rb") as handle:
-                if ledger_cache.digest(handle.read()) != check:
-                    return False
-    except OSError:
-        return False
-    return outcome.client is None or client_digests.get(outcome.client) == client_digest
 
 
 def locate_all(problems: Iterable[Problem]) -> list[Problem]:

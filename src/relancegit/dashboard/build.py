@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import os
-import re
-import stat
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -30,147 +26,22 @@ from babel.numbers import format_decimal, format_percent
 from markupsafe import Markup
 
 from relancegit import cache, formatting, templating, views
-from relancegit.dashboard import data, letters, svg
+from relancegit.dashboard import data, svg
 from relancegit.dashboard.labels import Words
 from relancegit.dashboard.redact import redact_ledger, redaction_key
 from relancegit.dashboard.timeline import FileCommit, case_commits, timeline
+from relancegit.dashboard.workers import render_cases
+from relancegit.dashboard.writer import MARKER, BuildResult, SiteWriter, prepare_output, safe_id
 from relancegit.engine.portfolio import BUCKETS, Portfolio, portfolio
 from relancegit.engine.state import CaseState, compute_all, prescription_alerts
-from relancegit.load import worker_count
-from relancegit.model import ID_PATTERN, Ledger
-from relancegit.problems import RelancegitError
+from relancegit.model import Ledger
 
 Progress = Callable[[int, int], None]
 
-MARKER = ".relancegit-site"
 PAGE_SIZE = 200  # rows per static page of the case list (the script shows any number)
 HOME_AGENDA_ROWS = 8  # actions per day on the home page; the rest is on agenda.html
 AGENDA_PAGE_ROWS = 100  # actions per day on agenda.html (largest balances first); the rest: case list
-_ID_RE = re.compile(ID_PATTERN)
 _TONES = {"not_due": "muted", "1-30": "", "31-60": "warn", "61-90": "bad", "90+": "bad"}
-
-
-class UnsafeOutput(RelancegitError):
-    """An output path would leave the output folder, or the folder is not a dashboard."""
-
-
-@dataclass
-class BuildResult:
-    out_dir: Path
-    written: list[Path] = field(default_factory=list)  # files created or changed
-    unchanged: int = 0
-    removed: list[Path] = field(default_factory=list)  # pages of cases or clients gone
-    letters_skipped: int = 0  # letters the letters module could not render
-
-    @property
-    def files(self) -> int:
-        return len(self.written) + self.unchanged
-
-
-# --- writing ---------------------------------------------------------------------------------
-
-
-class SiteWriter:
-    """Writes files under one folder: atomically, only when the bytes differ, never outside.
-
-    Output names are a few fixed folders and file names made of safe ids: each folder is
-    resolved once (a symbolic link cannot lead outside), and a name is checked lexically.
-    Replacing a file renames over it, so a link at a file's own name is replaced, not followed.
-    """
-
-    def __init__(self, out_dir: Path) -> None:
-        self.out_dir = out_dir
-        self.root = out_dir.resolve()
-        self.result = BuildResult(out_dir)
-        self.seen: set[str] = set()  # absolute paths, as strings
-        self._folders: dict[str, str] = {}
-        self._temp = 0
-
-    def _target(self, relative: str) -> str:
-        folder, _, name = relative.rpartition("/")
-        if not name or name in (".", "..") or "\\" in relative:
-            raise UnsafeOutput(f"refusing to write {relative!r}: outside {self.out_dir}")
-        resolved = self._folders.get(folder)
-        if resolved is None:
-            target = (self.root / folder).resolve() if folder else self.root
-            if target != self.root and self.root not in target.parents:
-                raise UnsafeOutput(f"refusing to write {relative!r}: outside {self.out_dir}")
-            resolved = self._folders[folder] = str(target)
-        return os.path.join(resolved, name)
-
-    def write(self, relative: str, content: str | bytes) -> None:
-        raw = content.encode("utf-8") if isinstance(content, str) else content
-        target = self._target(relative)
-        self.seen.add(target)
-        try:
-            with open(target, "rb") as handle:
-                if handle.read() == raw:
-                    self.result.unchanged += 1
-                    return
-        except OSError:
-            pass
-        directory = os.path.dirname(target)
-        os.makedirs(directory, exist_ok=True)
-        # A name of our own (process id and counter) rather than mkstemp's random search:
-        # O_EXCL still refuses to open anything that exists.
-        while True:
-            self._temp += 1
-            temp = os.path.join(directory, f".tmp-{os.getpid()}-{self._temp}")
-            try:
-                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-                break
-            except FileExistsError:  # left by a crashed build with the same process id
-                continue
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(raw)
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        self.result.written.append(Path(target))
-
-    def keep(self, relative: str) -> bool:
-        """Count a file from the previous build as part of this one, if it is still there."""
-        target = self._target(relative)
-        try:
-            if not stat.S_ISREG(os.lstat(target).st_mode):
-                return False  # a link or anything else in its place: rendered and replaced
-        except OSError:
-            return False
-        self.seen.add(target)
-        self.result.unchanged += 1
-        return True
-
-    def remove_stale(self, folders: Iterable[str]) -> None:
-        """Pages of cases, clients and letters that no longer exist (only .html files we own)."""
-        for folder in folders:
-            directory = self._target(f"{folder}/x")[:-2]
-            if not os.path.isdir(directory):
-                continue
-            with os.scandir(directory) as entries:
-                for entry in entries:
-                    if entry.name.endswith(".html") and entry.path not in self.seen and entry.is_file():
-                        os.unlink(entry.path)
-                        self.result.removed.append(Path(entry.path))
-
-
-def prepare_output(out_dir: Path) -> None:
-    """Create the folder; refuse a non-empty folder that is not a dashboard built before."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UnsafeOutput(f"{out_dir} exists and is not a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():
-        raise UnsafeOutput(
-            f"{out_dir} is not empty and holds no dashboard ({MARKER} missing): choose an empty or new folder with -o"
-        )
-    out_dir.mkdir(parents=True, exist_ok=True)
-
-
-def safe_id(identifier: str) -> str:
-    """An id usable in a file name: the ledger's id pattern, no path separators or dots alone."""
-    if not _ID_RE.match(identifier) or "/" in identifier or "\\" in identifier:
-        raise UnsafeOutput(f"id {identifier!r} cannot name a page")
-    return identifier
 
 
 # --- formatting for pages --------------------------------------------------------------------
@@ -378,7 +249,7 @@ def build(
             changed.append(state)
     horizon = today + timedelta(days=data.AGENDA_DAYS)
     # The changed cases' letters and pages first, across the cores: the bulk of a cold build.
-    for done_now in render_cases(site, changed, writer, horizon):
+    for done_now in render_cases(site, changed, writer, horizon, case_page):
         done += done_now
         if progress is not None:
             progress(done, total)
@@ -422,79 +293,6 @@ def build(
     writer.remove_stale(["cases", "clients", "letters"])
     writer.write(MANIFEST, current.text())
     return writer.result
-
-
-# --- the case pages and their letters, in worker processes -----------------------------------
-# Forked workers inherit the site (ledger, states, figures, compiled templates); each renders a
-# chunk of cases, writes its files itself and sends back only names and counts.
-
-RENDER_PARALLEL_MIN = 200  # fewer changed cases render faster than workers start
-_RENDERING: tuple[Site, dict[str, CaseState], Path, date] | None = None
-
-
-@dataclass
-class _Rendered:
-    letters: dict[str, list[tuple[str, str]]]
-    written: list[str]
-    seen: list[str]
-    unchanged: int
-    skipped: int
-    cases: int
-
-
-def render_cases(site: Site, changed: list[CaseState], writer: SiteWriter, horizon: date) -> Iterator[int]:
-    """Write the letters and pages of `changed`; yield how many cases each step finished."""
-    global _RENDERING
-    ids = [state.id for state in changed]
-    workers = worker_count()
-    _RENDERING = (site, {s.id: s for s in changed}, writer.out_dir, horizon)
-    try:
-        if workers < 2 or len(ids) < RENDER_PARALLEL_MIN:
-            parts: Iterable[_Rendered] = (_render_chunk(ids[i : i + 100]) for i in range(0, len(ids), 100))
-            for part in parts:
-                yield _merge(site, writer, part)
-            return
-        size = max(1, -(-len(ids) // (workers * 8)))
-        chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
-        try:
-            pool = multiprocessing.get_context("fork").Pool(workers)
-        except OSError:  # no fork or no semaphores here (some sandboxes): render in this process
-            for chunk in chunks:
-                yield _merge(site, writer, _render_chunk(chunk))
-            return
-        with pool:
-            for part in pool.imap_unordered(_render_chunk, chunks):
-                yield _merge(site, writer, part)
-    finally:
-        _RENDERING = None
-
-
-def _render_chunk(ids: list[str]) -> _Rendered:
-    assert _RENDERING is not None
-    site, by_id, out_dir, horizon = _RENDERING
-    states = [by_id[i] for i in ids]
-    writer = SiteWriter(out_dir)
-    rendered, skipped = letters.render_letters(site.ledger, states, site.today, writer, horizon)
-    for state in states:
-        site.letters[state.id] = rendered.get(state.id, [])
-        writer.write(f"cases/{safe_id(state.id)}.html", case_page(site, state))
-    return _Rendered(
-        letters=rendered,
-        written=[str(p) for p in writer.result.written],
-        seen=list(writer.seen),
-        unchanged=writer.result.unchanged,
-        skipped=skipped,
-        cases=len(states),
-    )
-
-
-def _merge(site: Site, writer: SiteWriter, part: _Rendered) -> int:
-    site.letters.update(part.letters)
-    writer.result.written.extend(Path(p) for p in part.written)
-    writer.seen.update(part.seen)
-    writer.result.unchanged += part.unchanged
-    writer.result.letters_skipped += part.skipped
-    return part.cases
 
 
 def asset_source(env: jinja2.Environment, name: str) -> str:
