@@ -133,7 +133,7 @@ class Journal:
             json.dump({**entry, "state": Entry.SENDING.value}, handle, ensure_ascii=False, indent=1)
             handle.flush()
             os.fsync(handle.fileno())
-        _fsync_folder(self.folder)
+        recording.fsync_folder(self.folder)
         return True
 
     def update(self, entry: dict[str, Any], state: Entry) -> dict[str, Any]:
@@ -145,12 +145,12 @@ class Journal:
             handle.flush()
             os.fsync(handle.fileno())
         temporary.replace(path)
-        _fsync_folder(self.folder)
+        recording.fsync_folder(self.folder)
         return updated
 
     def release(self, entry: dict[str, Any]) -> None:
         self.path(entry["case"], entry["step"]).unlink(missing_ok=True)
-        _fsync_folder(self.folder)
+        recording.fsync_folder(self.folder)
 
     def get(self, case_id: str, step: str) -> dict[str, Any] | None:
         path = self.path(case_id, step)
@@ -178,19 +178,6 @@ def _read_entry(path: Path) -> dict[str, Any]:
         case_id, _, rest = path.name.removesuffix(".json").partition(".")
         return {"case": case_id, "step": rest, "state": Entry.SENDING.value, "date": None, "message_id": None}
     return entry
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # --- recording -----------------------------------------------------------------------------

@@ -325,10 +325,11 @@ def atomic_write(path: Path, content: bytes) -> None:
         if isinstance(exc, OSError):
             raise RelancegitError(f"cannot write {path}: {exc.strerror or exc}; the file is unchanged") from None
         raise
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (the folder's entry, not only the file's bytes)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -111,7 +111,6 @@ class Lexicon:
     `FRENCH` serves the terminal and French sites; the dashboard builds an English one from its
     own vocabulary (`dashboard.labels.lexicon`). Phrases are `str.format` patterns."""
 
-    language: str
     step: Callable[[str], str]
     channel: Callable[[str | None], str]
     kinds: Mapping[ActionKind, str]
@@ -255,7 +254,6 @@ def describe_event(event: EventBase, words: Lexicon | None = None) -> str:
 
 
 FRENCH = Lexicon(
-    language="fr",
     step=step_label,
     channel=channel_label,
     kinds=KIND_LABELS,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -32,7 +32,7 @@ from relancegit.dashboard.redact import redact_ledger, redaction_key
 from relancegit.dashboard.timeline import FileCommit, case_commits, timeline
 from relancegit.dashboard.workers import render_cases
 from relancegit.dashboard.writer import MARKER, BuildResult, SiteWriter, prepare_output, safe_id
-from relancegit.engine.portfolio import BUCKETS, Portfolio, portfolio
+from relancegit.engine.portfolio import BUCKETS, Portfolio, StepEffect, portfolio
 from relancegit.engine.state import CaseState, compute_all, prescription_alerts
 from relancegit.model import Ledger
 
@@ -492,24 +492,16 @@ def analytics_page(site: Site) -> str:
             return "muted"
         return "good" if value >= Decimal("0.3") else ("" if value >= Decimal("0.15") else "warn")
 
-    step_bars = [
-        svg.Bar(
-            w.step(e.step),
-            rate(e.paid_within_14d, e.count),
-            pct(rate(e.paid_within_14d, e.count), 0),
-            tone(rate(e.paid_within_14d, e.count)),
-        )
-        for e in figures.steps
-    ]
-    channel_bars = [
-        svg.Bar(
-            w.channel(e.channel),
-            rate(e.paid_within_14d, e.count),
-            pct(rate(e.paid_within_14d, e.count), 0),
-            tone(rate(e.paid_within_14d, e.count)),
-        )
-        for e in figures.channels
-    ]
+    def bars(effects: Iterable[StepEffect], label: Callable[[StepEffect], str]) -> list[svg.Bar]:
+        """Share of actions followed by a payment within 14 days, one bar per step or channel."""
+        found = []
+        for e in effects:
+            value = rate(e.paid_within_14d, e.count)
+            found.append(svg.Bar(label(e), value, pct(value, 0), tone(value)))
+        return found
+
+    step_bars = bars(figures.steps, lambda e: w.step(e.step))
+    channel_bars = bars(figures.channels, lambda e: w.channel(e.channel))
     letter = "Q" if w.language == "en" else "T"
     quarters = data.recovery_by_quarter(site.states, site.today, letter=letter)
     months = data.dso_by_month(site.states, figures)

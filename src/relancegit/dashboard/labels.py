@@ -476,7 +476,6 @@ class Words:
         if self.language == "fr":
             return replace(views.FRENCH, money=lambda amount: formatting.money(amount, currency, "fr"))
         return views.Lexicon(
-            language="en",
             step=lambda step: STEP_EN.get(step, step),
             channel=lambda channel: CHANNEL_EN.get(channel or "", channel or ""),
             kinds=KIND_EN,
