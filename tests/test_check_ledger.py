@@ -218,3 +218,48 @@ def test_generated_ledger_cached_check_same_as_load_ledger(tmp_path_factory, see
             config.write_text(config.read_text().replace("2026-H2", "2031-H2"))
         age_all(root, seconds=30 - i)
     same_as_load_ledger(root, use_cache=True)
+
+
+def test_renamed_case_and_damaged_outcome_cache(tmp_path: Path):
+    """A renamed case file is checked again under its new name (its id no longer matches); a
+    damaged outcome cache is ignored, and rebuilt."""
+    root = generate(30, tmp_path, DEMO_TODAY, seed=6)
+    age_all(root)
+    assert check_ledger(root, DEMO_TODAY, use_cache=True).problems == []
+    case = sorted((root / "cases").rglob("*.yaml"))[3]
+    renamed = case.with_name("2020-000999.yaml")
+    case.rename(renamed)
+    problems = check_ledger(root, DEMO_TODAY, use_cache=True).problems
+    assert [(p.file, p.message.split(" (")[0]) for p in problems] == [
+        (renamed, f"id '{case.stem}' does not match the file name")
+    ]
+    store = root.parent / cache.CACHE_DIR / f"result-checked-cases.v{cache._FORMAT}.pickle"
+    data = bytearray(store.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    store.write_bytes(bytes(data))
+    assert check_ledger(root, DEMO_TODAY, use_cache=True).problems == problems
+    assert check_ledger(root, DEMO_TODAY, use_cache=True).problems == problems  # rebuilt, then read
+
+
+@pytest.mark.parametrize("today", [date(2026, 11, 23), date(2027, 3, 1), date(2027, 5, 3)])
+def test_missing_rate_shortcut_changes_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, today: date):
+    """The missing-rate lint skips a case when every half-year from its oldest due date on is in
+    the table. With 2026-H2 unknown and 2027-H1 known, cases first due in 2027 are skipped and the
+    others computed; with the shortcut disabled (every case in full) the problems are the same."""
+    from relancegit import checks
+
+    root = generate(300, tmp_path, DEMO_TODAY, seed=8)
+    config = root / "relancegit.yaml"
+    config.write_text(config.read_text().replace("  - {period: 2026-H2", "  # - {period: 2026-H2"))
+    computed: list[int] = []
+    real = checks.needed_periods
+    monkeypatch.setattr(checks, "needed_periods", lambda *a: computed.append(1) or real(*a))
+    with_shortcut = load_ledger(root, today, use_cache=False).problems
+    in_full = len(computed)
+    monkeypatch.setattr(checks.Context, "latest_unknown_half_year", lambda self, debtor: (9999, 2))
+    computed.clear()
+    without = load_ledger(root, today, use_cache=False).problems
+    assert [p.format() for p in with_shortcut] == [p.format() for p in without]
+    assert any("no rates known for 2026-H2" in p.message for p in without)  # the lint has work
+    if today > date(2027, 1, 1):
+        assert 0 < in_full < len(computed), (in_full, len(computed))  # some skipped, some computed
