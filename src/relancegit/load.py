@@ -196,7 +196,7 @@ def parse_raw(raw: bytes) -> Parsed:
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Bulk loading makes many objects and no reference cycles: the cyclic collector would only
-    scan them again and again (about 5 % of a cold `check`). Reference counting still frees."""
+    scan them again and again (a few per cent of a cold `check`). Reference counting still frees."""
     enabled = gc.isenabled()
     gc.disable()
     try:
