@@ -187,3 +187,33 @@ def test_no_rate_warning_with_the_row_or_a_fixed_rate(load) -> None:
     assert _rate_warnings(load({**case, "relancegit.yaml": with_row})) == []
     fixed = BARE_CONFIG + "penalties:\n  rate: 12%\n"
     assert _rate_warnings(load({**case, "relancegit.yaml": fixed})) == []
+
+
+def test_latest_unknown_half_year_walks_back_to_the_gap(load) -> None:
+    """The shortcut of the missing-rate lint (checks.Context.latest_unknown_half_year), by hand:
+    the shipped table runs from 2023-H1 to 2026-H1 (data/rates.yaml)."""
+    from datetime import date
+
+    from relancegit import checks
+
+    def latest(config: str, debtor: str, today: date) -> tuple[int, int]:
+        result = load({"relancegit.yaml": config}, today=today)
+        candidates = checks.Candidates(
+            root=result.ledger.root,
+            config=result.ledger.config,
+            config_path=result.ledger.root / "relancegit.yaml",
+            clients=[],
+            broken_clients=set(),
+            cases=[],
+        )
+        return checks.context(candidates, today).latest_unknown_half_year(debtor)  # type: ignore[arg-type]
+
+    # 2026-H2 has no row: it is the gap, for businesses (ECB) and consumers (legal rate).
+    assert latest(BARE_CONFIG, "business", date(2026, 11, 23)) == (2026, 2)
+    assert latest(BARE_CONFIG, "consumer", date(2026, 11, 23)) == (2026, 2)
+    # Today in 2026-H1: every row back to 2023-H1 is known; the gap is 2022-H2, before the table.
+    assert latest(BARE_CONFIG, "business", date(2026, 3, 2)) == (2022, 2)
+    # A fixed contractual rate is never unknown for a business (and the walk stops).
+    fixed = BARE_CONFIG + "penalties:\n  rate: 12%\n"
+    assert latest(fixed, "business", date(2026, 11, 23)) == (0, 0)
+    assert latest(fixed, "consumer", date(2026, 11, 23)) == (2026, 2)  # consumers: the legal rate

@@ -78,15 +78,23 @@ class Context:
 
     def latest_unknown_half_year(self, debtor: DebtorType) -> tuple[int, int]:
         """The latest half-year up to today's whose interest rate for this kind of debtor is
-        unknown, as (year, 1 or 2). The table is finite, so there is always one."""
+        unknown, as (year, 1 or 2); (0, 0) when none ever is (a contractual fixed rate)."""
         found = self._latest_unknown.get(debtor)
         if found is None:
             source = RateSource(self.rates, self.config.penalties, debtor)
             year, half = _half_year(self.today)
-            while source.rate(f"{year}-H{half}") is not None:
+            first = min((_period(p) for p in self.rates.periods()), default=(year, half))
+            # Walk back through the table; past its first row only a fixed rate is known.
+            while (year, half) >= first and source.rate(f"{year}-H{half}") is not None:
                 year, half = (year, 1) if half == 2 else (year - 1, 2)
-            found = self._latest_unknown[debtor] = (year, half)
+            found = (year, half) if source.rate(f"{year}-H{half}") is None else (0, 0)
+            self._latest_unknown[debtor] = found
         return found
+
+
+def _period(text: str) -> tuple[int, int]:
+    year, half = text.split("-H")
+    return int(year), int(half)
 
 
 def _half_year(day: date) -> tuple[int, int]:
