@@ -58,13 +58,17 @@ class SiteWriter:
         folder, _, name = relative.rpartition("/")
         if not name or name in (".", "..") or "\\" in relative:
             raise UnsafeOutput(f"refusing to write {relative!r}: outside {self.out_dir}")
+        return os.path.join(self._folder(folder, relative), name)
+
+    def _folder(self, folder: str, relative: str) -> str:
+        """A folder under the root, resolved once: a link that leads outside is refused."""
         resolved = self._folders.get(folder)
         if resolved is None:
             target = (self.root / folder).resolve() if folder else self.root
             if target != self.root and self.root not in target.parents:
                 raise UnsafeOutput(f"refusing to write {relative!r}: outside {self.out_dir}")
             resolved = self._folders[folder] = str(target)
-        return os.path.join(resolved, name)
+        return resolved
 
     def write(self, relative: str, content: str | bytes) -> None:
         raw = content.encode("utf-8") if isinstance(content, str) else content
@@ -113,7 +117,7 @@ class SiteWriter:
     def remove_stale(self, folders: Iterable[str]) -> None:
         """Pages of cases, clients and letters that no longer exist (only .html files we own)."""
         for folder in folders:
-            directory = self._target(f"{folder}/x")[:-2]
+            directory = self._folder(folder, folder)
             if not os.path.isdir(directory):
                 continue
             with os.scandir(directory) as entries:
