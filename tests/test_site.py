@@ -558,7 +558,7 @@ def test_english_ledger_gets_english_reasons_and_timelines(tmp_path):
     out = tmp_path / "site"
     build(load_ledger(root, DEMO_TODAY).ledger, DEMO_TODAY, out)
     agenda = html.unescape((out / "agenda.html").read_text(encoding="utf-8"))
-    # The same cases as the French `next` (README): plan 25/09 broken, promise of 19/10
+    # The same cases as in ledger/COVERAGE.md (worked by hand): plan of 25/09 broken, promise of 19/10
     # (5,856.00 due 10/11) broken, hand-over of 13/10 to the agency, second reminder at D+8.
     for expected in (
         "payment plan of 25/09 broken (installment of 05/11 unpaid)",
