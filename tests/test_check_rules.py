@@ -89,8 +89,23 @@ def test_alias_bomb_rejected_fast(load):
 
 
 def test_deep_nesting_is_rejected_not_crashing(load):
+    """50,000 levels would crash a recursive composer. Which guard stops it first, ours (past
+    100 levels) or libyaml's own limit (PyYAML 6.0.4 and later), and with which wording, is the
+    library's business: the behaviour is one located error on the nesting line, no crash."""
     text = "id: 2026-0042\nclient: " + "[" * 50_000 + "]" * 50_000 + "\n"
-    assert only(load(case(text))) == [("2026-0042.yaml", 2, 108, E, "YAML nested more than 100 levels deep")]
+    [(file, line, column, severity, message)] = only(load(case(text)))
+    assert (file, line, severity) == ("2026-0042.yaml", 2, E)
+    assert 9 < column <= 9 + 50_000 and "nest" in message
+
+
+def test_nesting_past_100_levels_is_our_error(load):
+    """A file with many nesting markers is scanned flat before composing: past 100 levels (any
+    ledger file needs about 6), well under libyaml's own limit, our guard names the place where
+    the 101st level opens."""
+    padding = "# " + "[" * 2_000 + "\n"  # enough markers to be scanned
+    text = padding + "id: 2026-0042\nclient: " + "[" * 150 + "]" * 150 + "\n"
+    column = len("client: ") + 100  # the top mapping is level 1: the 100th bracket opens level 101
+    assert only(load(case(text))) == [("2026-0042.yaml", 3, column, E, "YAML nested more than 100 levels deep")]
 
 
 def test_duplicate_key(load):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import shutil
 import time
@@ -19,7 +20,21 @@ from relancegit.load import load_ledger
 build_module = importlib.import_module("relancegit.dashboard.build")
 
 
+def settle(path: Path) -> None:
+    """An edited file made to look edited a minute ago (see `age_files`)."""
+    past = time.time() - 60
+    os.utime(path, (past, past))
+
+
 def age_files(root: Path) -> None:
+    """Make the ledger's files look edited a minute ago, outside the racy window.
+
+    A page's key holds its files' stamps, plus their content digest when a file changed within
+    `cache.RACY_SECONDS` of the build (git's racily-clean rule). A build made right after an edit
+    and one made seconds later therefore key the same unchanged input differently in the
+    manifest, while rendering the same pages. Tests that compare manifests age the files first,
+    so the comparison depends on the inputs, not on how fast the machine ran the builds.
+    """
     past = time.time() - 60
     for path in root.rglob("*"):
         if path.is_file():
@@ -131,6 +146,7 @@ def test_incremental_site_equals_a_fresh_build(demo_copy: Path, tmp_path: Path):
         else next(demo_copy.rglob("2026-0248.yaml"))
     )
     path.write_text(path.read_text() + "  - {date: 2026-11-23, type: note, note: incremental}\n")
+    settle(path)  # the manifests compared below must not depend on the racy window
     run(demo_copy, out)
     fresh = tmp_path / "fresh"
     run(demo_copy, fresh)
@@ -138,6 +154,35 @@ def test_incremental_site_equals_a_fresh_build(demo_copy: Path, tmp_path: Path):
     assert files == sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     for name in files:
         assert (out / name).read_bytes() == (fresh / name).read_bytes(), name
+
+
+def test_edit_within_the_racy_window_is_seen_and_pages_match(demo_copy: Path, tmp_path: Path, rendered: list[str]):
+    """An edit that keeps the file's size and mtime (same clock tick) is still seen, because a
+    racy file's key holds its content digest; a build seconds later renders the same pages, and
+    only the racy files' keys differ in the manifest."""
+    out = tmp_path / "site"
+    path = demo_copy / "cases/2026/2026-0256.yaml"
+    original = path.read_text()
+    soon = time.time() + 3600
+    os.utime(path, (soon, soon))  # racy for both builds, however slow the machine
+    run(demo_copy, out)
+    stat = path.stat()
+    edited = original.replace("amount: 1728.00", "amount: 2728.00", 1) if "amount: 1728.00" in original else None
+    assert edited is not None and len(edited) == len(original)
+    path.write_text(edited)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime
+    rendered.clear()
+    run(demo_copy, out)
+    assert rendered == ["2026-0256"]
+    age_files(demo_copy)
+    fresh = tmp_path / "fresh"
+    run(demo_copy, fresh)
+    racy, settled = site_files(out), site_files(fresh)
+    assert racy.keys() == settled.keys()
+    assert [name for name in racy if racy[name] != settled[name]] == [build_module.MANIFEST]
+    manifests = [json.loads(site[build_module.MANIFEST]) for site in (racy, settled)]
+    assert manifests[0]["letters"] == manifests[1]["letters"]
+    assert manifests[0]["pages"].keys() == manifests[1]["pages"].keys()
 
 
 def site_files(out: Path) -> dict[str, bytes]:
@@ -208,12 +253,14 @@ def test_case_list_pages_follow_their_cases(tmp_path: Path, monkeypatch: pytest.
     last_page = build_module.case_list_pages(states)[2]
     case = ledger.case_files[last_page[0].id]
     case.write_text(case.read_text() + "  - {date: 2026-11-20, type: note, note: list page test}\n")
+    settle(case)  # the manifests compared must not depend on the racy window
     rebuilt_equals_fresh()
     assert listed == [3]  # a note changes the case's row inputs, not its place or the counts
 
     open_case = next(s for s in build_module.case_order(states) if s.is_open)
     path = ledger.case_files[open_case.id]
     path.write_text(path.read_text() + f"  - {{date: 2026-11-20, type: payment, amount: {open_case.balance}}}\n")
+    settle(path)
     rebuilt_equals_fresh()
     assert listed == [1, 2, 3]  # paid: the status counts changed, every page shows them
 
