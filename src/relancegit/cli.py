@@ -301,11 +301,12 @@ def schema(output: Path | None) -> None:
 @click.option("--demo", is_flag=True, help="Add the demo ledger (a fictional French SME).")
 def init(directory: Path, demo: bool) -> None:
     """Scaffold a ledger repository in DIRECTORY."""
-    from relancegit.scaffold import init_repository
+    from relancegit.scaffold import init_repository, install_hook
 
     written = init_repository(directory, demo=demo)
     click.echo(f"initialised {directory} ({len(written)} files)")
-    click.echo(f"next: cd {directory} && relancegit check")
+    click.echo(install_hook(directory))
+    click.echo(f"next: cd {directory} && relancegit check; README.md there says what to set up once")
 
 
 # --- record, history, audit (git as the audit log) -----------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ def write_schemas(folder: Path) -> list[Path]:
 CONFIG_TEMPLATE = """\
 # yaml-language-server: $schema=../schemas/config.schema.json
 # relancegit ledger configuration: the creditor (you) and the dunning rules.
-# Reference: https://pypi.org/project/relancegit/ (README, "File format").
+# Reference: docs/relancegit/format.md (every key), `relancegit --help`, `relancegit rates`.
 creditor:
   name: Ma Société SARL
   address:
@@ -102,8 +103,9 @@ CLIENT_EXAMPLE = """\
 #   - {name: Jeanne Roux, role: comptabilité, email: compta@acme.example}
 """
 
-PRE_COMMIT = """\
-# pre-commit (https://pre-commit.com): `pip install pre-commit && pre-commit install`
+PRE_COMMIT_CONFIG = """\
+# For repositories that use the pre-commit framework (https://pre-commit.com) instead of the
+# hook `relancegit init` installed (.githooks/pre-commit): `pre-commit install`.
 repos:
   - repo: local
     hooks:
@@ -121,86 +123,20 @@ site/
 .relancegit/
 outbox/
 __pycache__/
+.venv/
+venv/
 """
 
-GITHUB_WORKFLOW = """\
-# Check the ledger on every push and pull request; publish the dashboard to GitHub Pages on
-# pushes to main and every morning (the agenda changes with the date, not only with commits).
-name: relancegit
-on:
-  push:
-  pull_request:
-  schedule:
-    - cron: "0 5 * * *"
-  workflow_dispatch:
-permissions:
-  contents: read
-  pages: write
-  id-token: write
-concurrency:
-  group: pages
-  cancel-in-progress: false
-jobs:
-  check:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-        with:
-          fetch-depth: 0
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-      - run: pip install "relancegit>={version}"
-      - run: relancegit check
-      - run: relancegit audit
-  publish:
-    needs: check
-    if: github.ref == 'refs/heads/main' && github.event_name != 'pull_request'
-    runs-on: ubuntu-latest
-    environment:
-      name: github-pages
-      url: ${{{{ steps.deployment.outputs.page_url }}}}
-    steps:
-      - uses: actions/checkout@v4
-        with:
-          fetch-depth: 0
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-      - run: pip install "relancegit>={version}"
-      - run: TZ=Europe/Paris relancegit build --redact -o site
-      - uses: actions/upload-pages-artifact@v3
-        with:
-          path: site
-      - id: deployment
-        uses: actions/deploy-pages@v4
-"""
+# Documents of the installed package copied into a new ledger repository, so that what its
+# files and messages point to is at hand.
+USER_DOCS = ("format.md", "engine.md", "legal-fr.md", "commands.md")
+HOOKS_DIR = ".githooks"
 
-GITLAB_CI = """\
-# Check the ledger on every push; publish the dashboard with GitLab Pages on the default
-# branch and on a scheduled pipeline (CI/CD > Schedules: every day at 06:00 Europe/Paris).
-image: python:3.11-slim
-variables:
-  GIT_DEPTH: "0"
-before_script:
-  - apt-get update -qq && apt-get install -y -qq git > /dev/null
-  - pip install -q "relancegit>={version}"
-check:
-  stage: test
-  script:
-    - relancegit check
-    - relancegit audit
-pages:
-  stage: deploy
-  script:
-    - TZ=Europe/Paris relancegit build --redact -o public
-  artifacts:
-    paths:
-      - public
-  rules:
-    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
-    - if: $CI_PIPELINE_SOURCE == "schedule"
-"""
+
+def _scaffold_file(name: str) -> str:
+    text = resources.files("relancegit").joinpath("data", "scaffold", name).read_text(encoding="utf-8")
+    return text.replace("@VERSION@", __version__)
+
 
 TEMPLATES_README = """\
 Templates placed here override the packaged ones of the same name, e.g.
@@ -224,7 +160,6 @@ def init_repository(target: Path, demo: bool = False) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         written.append(path)
 
-    version = __version__
     if demo:
         shutil.copytree(packaged_dir("demo"), ledger, dirs_exist_ok=True, ignore=shutil.ignore_patterns("COVERAGE.md"))
         written.extend(sorted(p for p in ledger.rglob("*") if p.is_file()))
@@ -232,16 +167,52 @@ def init_repository(target: Path, demo: bool = False) -> list[Path]:
         put("ledger/relancegit.yaml", CONFIG_TEMPLATE)
         put("ledger/clients/README.example.yaml.txt", CLIENT_EXAMPLE)
         put("ledger/cases/.gitkeep", "")
+    put("README.md", _scaffold_file("README.md"))
     put("templates/README.md", TEMPLATES_README)
     written.extend(write_schemas(target / "schemas"))
-    put(".pre-commit-config.yaml", PRE_COMMIT)
+    docs = packaged_dir("docs")
+    for name in USER_DOCS:
+        if (docs / name).is_file():
+            put(f"docs/relancegit/{name}", (docs / name).read_text(encoding="utf-8"))
+    put(f"{HOOKS_DIR}/pre-commit", _scaffold_file("pre-commit"))
+    (target / HOOKS_DIR / "pre-commit").chmod(0o755)
+    put(".pre-commit-config.yaml", PRE_COMMIT_CONFIG)
     put(".gitignore", GITIGNORE)
-    put(".github/workflows/relancegit.yml", GITHUB_WORKFLOW.format(version=version))
-    put(".gitlab-ci.yml", GITLAB_CI.format(version=version))
+    put(".github/workflows/relancegit.yml", _scaffold_file("github-workflow.yml"))
+    put(".gitlab-ci.yml", _scaffold_file("gitlab-ci.yml"))
     put(".vscode/settings.json", json.dumps(_vscode_settings(), indent=2) + "\n")
     if not (target / ".git").exists() and shutil.which("git"):
         subprocess.run(["git", "init", "-q", str(target)], check=False)
     return written
+
+
+def install_hook(target: Path) -> str:
+    """Enable the repository's pre-commit hook (`git config core.hooksPath .githooks`) and
+    remember which relancegit ran `init`; say what was done, or why not and what to run."""
+    manual = f"to enable it: cd {target} && git config core.hooksPath {HOOKS_DIR}"
+    git = shutil.which("git")
+    if git is None or not (target / ".git").exists():
+        return f"pre-commit hook not enabled: no git repository here; {manual}"
+
+    def config(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([git, "-C", str(target), "config", *args], capture_output=True, text=True, check=False)
+
+    current = config("--get", "core.hooksPath").stdout.strip()
+    existing = target / ".git" / "hooks" / "pre-commit"
+    if current and current != HOOKS_DIR:
+        return (
+            f"pre-commit hook not enabled: core.hooksPath is already '{current}'; call {HOOKS_DIR}/pre-commit from it"
+        )
+    if existing.exists():
+        return f"pre-commit hook not enabled: {existing} exists; call {HOOKS_DIR}/pre-commit from it, or {manual}"
+    if config("core.hooksPath", HOOKS_DIR).returncode != 0:
+        return f"pre-commit hook not enabled: git config failed; {manual}"
+    # The console script beside the interpreter running now: the hook finds it even when the
+    # commit is made outside this virtualenv.
+    here = shutil.which("relancegit", path=str(Path(sys.executable).parent))
+    if here:
+        config("relancegit.command", str(Path(here).resolve()))
+    return f"pre-commit hook enabled: {HOOKS_DIR}/pre-commit runs 'relancegit check' on what each commit stages"
 
 
 def _vscode_settings() -> dict[str, Any]:
