@@ -496,8 +496,9 @@ def missing_rates(ctx: Context, facts: list[CaseFacts]) -> Iterator[Problem]:
             ctx.candidates.config_path,
             f"no rates known for {period}, needed for the penalty interest of {count} "
             f"case{'s' if count > 1 else ''}: add a row `{{period: {period}, ecb: …, legal_other: …}}` "
-            "under `rates:` in relancegit.yaml (ECB main refinancing rate and legal rate, "
-            "LEGAL-FR.md); interest stays unknown until then",
+            "under `rates:` in relancegit.yaml (ECB main refinancing rate and legal rate; "
+            "`relancegit rates` prints the lines to add, docs/legal-fr.md the sources); "
+            "interest stays unknown until then",
             *where,
             at=AT_KEY,
         )
