@@ -174,3 +174,50 @@ def test_a_wrong_default_or_requirement_in_format_md_is_reported():
     assert undocumented(wrong_default) == ["Policy.min_gap_days: default should read `5`, not '`7`'"]
     not_required = text.replace("| `reason` | text, required | | why |", "| `reason` | text | | why |")
     assert undocumented(not_required) == ["WriteOff.reason: 'required' is missing"]
+
+
+# --- every reference points to a document users have ------------------------------------------
+
+INTERNAL_DOCUMENTS = re.compile(r"SPEC\.md|SPEC §|LEGAL-FR\.md")
+
+
+def internal_references() -> list[str]:
+    """`path:line: text` of each line of src/, templates/, docs/ and README.md that points to a
+    team-internal document (users have the repository, the package and `relancegit --help`)."""
+    files = [REPO / "README.md"]
+    for folder in ("src", "templates", "docs"):
+        files += [p for p in sorted((REPO / folder).rglob("*")) if p.is_file() and p.suffix != ".pyc"]
+    found = []
+    for path in files:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if INTERNAL_DOCUMENTS.search(line):
+                found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+    return found
+
+
+def test_no_reference_to_internal_documents():
+    assert internal_references() == []
+
+
+def _referenced_documents() -> list[str]:
+    files = [REPO / "README.md", *(REPO / "src").rglob("*.py"), *(REPO / "templates").rglob("*.j2")]
+    return sorted({m for path in files for m in re.findall(r"\b(docs/[a-z-]+\.md)", path.read_text("utf-8"))})
+
+
+@pytest.mark.parametrize("link", _referenced_documents())
+def test_documents_pointed_to_exist(link: str):
+    assert (REPO / link).is_file()
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading."""
+    return re.sub(r"[^a-z0-9 _-]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("doc", sorted(p.name for p in (REPO / "docs").glob("*.md")))
+def test_links_between_docs_reach_their_heading(doc: str):
+    text = (REPO / "docs" / doc).read_text(encoding="utf-8")
+    for target, anchor in re.findall(r"\]\(([a-z-]+\.md)(?:#([a-z0-9_-]+))?\)", text):
+        linked = (REPO / "docs" / target).read_text(encoding="utf-8")
+        headings = {_slug(line.lstrip("#")) for line in linked.splitlines() if line.startswith("#")}
+        assert not anchor or anchor in headings, f"{doc}: {target}#{anchor}"
