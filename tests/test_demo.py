@@ -22,7 +22,8 @@ def test_demo_checks_with_only_the_intended_warnings():
         # 2026-11-16, whose legal-rate interest needs the 2026-H2 row too.
         "no rates known for 2026-H2, needed for the penalty interest of 24 cases: add a row "
         "`{period: 2026-H2, ecb: …, legal_other: …}` under `rates:` in relancegit.yaml (ECB main "
-        "refinancing rate and legal rate, LEGAL-FR.md); interest stays unknown until then",
+        "refinancing rate and legal rate; `relancegit rates` prints the lines to add, docs/legal-fr.md "
+        "the sources); interest stays unknown until then",
         "payment term of 75 days exceeds the 60-day maximum between businesses (Code de commerce L441-10)",
     ]
     assert result.counts["cases"] >= 40 and result.counts["clients"] >= 15

@@ -1,4 +1,4 @@
-"""`audit`: prove that the git history of the cases is append-only (SPEC §7).
+"""`audit`: prove that the git history of the cases is append-only (README, "Git is the audit log").
 
 Layer: git history -> violations and warnings. One `git log --reverse --raw` stream lists,
 per commit, the blob ids of every case file it changed; one long-running `git cat-file

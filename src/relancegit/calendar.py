@@ -1,6 +1,6 @@
 """Business days: weekends and public holidays from the maintained `holidays` library.
 
-Layer: pure date arithmetic used by the engine (SPEC §4.5, §4.6). The ledger's `holidays`
+Layer: pure date arithmetic used by the engine (docs/engine.md). The ledger's `holidays`
 setting is a country code (`FR`), optionally with a subdivision (`FR-57` for Moselle, which
 adds Good Friday and 26 December). Holiday sets are cached per (code, year): computing the
 next business day for 10,000 cases builds each year's set once.

@@ -383,7 +383,7 @@ def exposure(c: CaseCheck) -> Decimal:
 
 
 def missing_periods(c: CaseCheck) -> tuple[str, ...]:
-    """Half-years whose rates the case's penalty interest needs and the table lacks (SPEC §4.7)."""
+    """Half-years whose rates the case's penalty interest needs and the table lacks (docs/engine.md)."""
     client, penalties = c.client, c.ctx.config.penalties
     if client is None or (client.type == "business" and penalties.fixed_rate is not None):
         return ()
@@ -484,7 +484,7 @@ def credit_limit(ctx: Context, facts: list[CaseFacts]) -> Iterator[Problem]:
 
 
 def missing_rates(ctx: Context, facts: list[CaseFacts]) -> Iterator[Problem]:
-    """Once per unknown half-year that some case's penalty interest needs (SPEC §4.7): name the
+    """Once per unknown half-year that some case's penalty interest needs (docs/engine.md): name the
     `rates:` row to add. Interest is never computed on a guessed rate."""
     cases_by_period: dict[str, int] = {}
     for f in facts:
@@ -496,8 +496,9 @@ def missing_rates(ctx: Context, facts: list[CaseFacts]) -> Iterator[Problem]:
             ctx.candidates.config_path,
             f"no rates known for {period}, needed for the penalty interest of {count} "
             f"case{'s' if count > 1 else ''}: add a row `{{period: {period}, ecb: …, legal_other: …}}` "
-            "under `rates:` in relancegit.yaml (ECB main refinancing rate and legal rate, "
-            "LEGAL-FR.md); interest stays unknown until then",
+            "under `rates:` in relancegit.yaml (ECB main refinancing rate and legal rate; "
+            "`relancegit rates` prints the lines to add, docs/legal-fr.md the sources); "
+            "interest stays unknown until then",
             *where,
             at=AT_KEY,
         )

@@ -522,6 +522,32 @@ def report(obj: Options) -> None:
     _show(obj, result, lambda: views.report_json(figures), lambda: tables.report_text(figures))
 
 
+@main.command()
+@_format_option
+@click.pass_obj
+@_memoized
+def rates(obj: Options) -> None:
+    """Half-year rates known (packaged and relancegit.yaml `rates:`), those the ledger lacks
+    up to --today, and the YAML lines to add (exit 0: it is a report; `check` warns too)."""
+    from relancegit.engine.state import compute_all
+    from relancegit.rates_report import rates_report, report_json, report_text
+
+    result = _loaded(obj)
+    ledger = result.ledger
+    if any(path.name == "relancegit.yaml" for path in result.left_out):
+        # Its `rates:` and `penalties:` are what this reports on: nothing to say without them.
+        raise RelancegitError("relancegit.yaml has errors; run 'relancegit check'")
+    found = rates_report(ledger.config, compute_all(ledger, obj.today), obj.today)
+    if obj.format == "json":
+        _print_json(report_json(found))
+    else:
+        config_path = (ledger.root / "relancegit.yaml").resolve()
+        if config_path.is_relative_to(Path.cwd().resolve()):
+            config_path = config_path.relative_to(Path.cwd().resolve())
+        click.echo(report_text(found, str(config_path)))
+    _finish(result)
+
+
 @main.command(name="calendar")
 @click.option(
     "-o",

@@ -24,7 +24,7 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 
 def find_ledger(explicit: str | Path | None = None, cwd: Path | None = None) -> Path:
-    """The ledger folder (the one holding `relancegit.yaml`): SPEC §2 discovery order."""
+    """The ledger folder (the one holding `relancegit.yaml`): the discovery order of docs/commands.md."""
     candidate = explicit if explicit is not None else os.environ.get(ENV_LEDGER) or None
     if candidate is not None:
         path = Path(candidate)

@@ -2,7 +2,7 @@
 
 Layer: presentation helpers shared by the text views and the letters. French amounts read
 `1 500,00 €` with a narrow no-break space (U+202F) between thousands and a no-break space
-(U+00A0) before the euro sign (LEGAL-FR.md, "Formatting"); dates read `15 novembre 2026`
+(U+00A0) before the euro sign (French typography, CLDR); dates read `15 novembre 2026`
 in letters and `15/11/2026` in tables. Amounts are rounded half-up to the cent first, as
 the ledger does, rather than babel's half-even.
 """

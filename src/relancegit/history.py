@@ -2,7 +2,7 @@
 
 Layer: git history -> ledger changes. `diff_versions` compares two parsed versions of a case
 file (events added, removed, modified; invoice and other field changes) and flags what breaks
-the append-only rule of SPEC §7. `case_history` reads the commits of one case with one
+the append-only rule (README, "Git is the audit log"). `case_history` reads the commits of one case with one
 `git log --follow` and one `git cat-file --batch`. Nothing here writes files.
 """
 
@@ -21,7 +21,7 @@ from relancegit.gitlog import NULL_BLOB, BlobReader, Commit
 from relancegit.record import find_case_file
 from relancegit.yamlsafe import YamlProblem, parse_yaml
 
-# Invoice fields that fix what is owed: changing them rewrites the debt (SPEC §7).
+# Invoice fields that fix what is owed: changing them rewrites the debt (README, "Git is the audit log").
 INVOICE_KEY_FIELDS = ("number", "amount", "due")
 BACKDATED_DAYS = 30
 

@@ -1,4 +1,4 @@
-"""Engine results for programs and the words for people: SPEC §5 JSON objects, French labels
+"""Engine results for programs and the words for people: the JSON of docs/commands.md, French labels
 and the reason for each next action in plain words ("promesse du 16/10 non tenue").
 
 Layer: render. Takes `CaseState`s and a `Portfolio` and returns plain JSON-ready values
@@ -264,7 +264,7 @@ FRENCH = Lexicon(
 )
 
 
-# --- JSON (SPEC §5) ------------------------------------------------------------------------
+# --- JSON (docs/commands.md) ----------------------------------------------------------------
 
 
 def _iso(day: date | None) -> str | None:

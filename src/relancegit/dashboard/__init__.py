@@ -1,4 +1,4 @@
-"""The static dashboard (`relancegit build`, SPEC §8).
+"""The static dashboard (`relancegit build`, docs/dashboard.md).
 
 - `data.py`: the figures behind each chart and list (pure);
 - `svg.py`: inline SVG charts;

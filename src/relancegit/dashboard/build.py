@@ -303,7 +303,7 @@ def asset_source(env: jinja2.Environment, name: str) -> str:
 
 
 def data_json(states: list[CaseState], figures: Portfolio, today: date, redacted: bool) -> str:
-    """The `report` and `list` JSON of SPEC §5, as the CLI prints them."""
+    """The `report` and `list` JSON of docs/commands.md, as the CLI prints them."""
     payload = {"today": today.isoformat(), "redacted": redacted, "report": views.report_json(figures)}
     # One case a line: readable and diffable, and each line is encoded by json's C encoder
     # (an indented dump goes through its pure-Python encoder, ten times slower).

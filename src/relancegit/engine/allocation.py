@@ -1,4 +1,4 @@
-"""Allocation of payments, credit notes and write-offs to invoices (SPEC §4.1).
+"""Allocation of payments, credit notes and write-offs to invoices (docs/engine.md).
 
 Payments and credit notes naming an `invoice` go to it; the others go to the invoices in order
 of due date (then order in the file), oldest first. What an invoice cannot absorb spills over

@@ -1,7 +1,7 @@
-"""Deadlines of a case (SPEC §4.6): prescription, escalation threshold, formal-notice deadline.
+"""Deadlines of a case (docs/engine.md): prescription, escalation threshold, formal-notice deadline.
 
 Layer: engine (pure). Prescription runs on the calendar, never moved to a business day
-(LEGAL-FR.md); the formal-notice deadline is moved to the next business day.
+(docs/legal-fr.md); the formal-notice deadline is moved to the next business day.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from relancegit.model import (
 )
 
 FORMAL_NOTICE_STEP = "formal-notice"
-# LEGAL-FR.md: a formal notice usually gives 8 to 15 days to pay; used when a policy's
+# docs/legal-fr.md: a formal notice usually gives 8 to 15 days to pay; used when a policy's
 # formal-notice step sets no `deadline_days`.
 DEFAULT_NOTICE_DAYS = 8
 

@@ -1,4 +1,4 @@
-"""Late-payment penalties (SPEC §4.7, LEGAL-FR.md): interest per invoice and the indemnity.
+"""Late-payment penalties (docs/engine.md, legal-fr.md): interest per invoice and the indemnity.
 
 Layer: engine (pure). Interest accrues for each day d after the due date while something
 remains: `balance at the start of d × annual rate(d) / 365`. A settlement dated d counts from
@@ -31,7 +31,7 @@ from relancegit.model import CENT, ZERO, DebtorType, Penalties
 from relancegit.rates import RateTable, period_of
 
 ONE_DAY = timedelta(days=1)
-DAYS_PER_YEAR = 365  # SPEC §4.7: annual rate / 365, leap years included
+DAYS_PER_YEAR = 365  # docs/engine.md: annual rate / 365, leap years included
 PERCENT_DAYS = Decimal(100 * DAYS_PER_YEAR)
 
 

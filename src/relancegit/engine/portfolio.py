@@ -1,8 +1,8 @@
-"""Portfolio figures (SPEC §4.8): aging, outstanding, overdue, DSO, recovery rate, which steps
+"""Portfolio figures (docs/engine.md): aging, outstanding, overdue, DSO, recovery rate, which steps
 and channels lead to payment, recurring late clients, exposure versus credit limits.
 
 Layer: engine (pure), computed from the case states of `state.compute_all` (each case's
-allocation is reused, never recomputed). Choices where the SPEC is silent:
+allocation is reused, never recomputed). Choices made here (as docs/engine.md states them):
 
 - Balances are those of open cases, per invoice (an overpaid case counts 0, not less).
 - Recovery rate, over invoices due in the 365 days up to today: collected = payments allocated
@@ -145,7 +145,7 @@ def recovery_rate(states: Sequence[CaseState], today: date) -> Decimal | None:
 
 
 def recovery_between(states: Sequence[CaseState], first: date, last: date, today: date) -> Decimal | None:
-    """Recovery rate (SPEC §4.8) over the invoices due in [first, last], as known today."""
+    """Recovery rate (docs/engine.md) over the invoices due in [first, last], as known today."""
     collected = written_off = still_overdue = ZERO
     for state in states:
         for inv in state.allocation.invoices:

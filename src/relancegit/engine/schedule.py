@@ -1,4 +1,4 @@
-"""The next action of an open case (SPEC §4.5).
+"""The next action of an open case (docs/engine.md, "Next action").
 
 Layer: engine (pure). Exactly one action per open case; every computed date is moved to
 the next business day (weekends and public holidays), and an action is due when its date is
@@ -154,7 +154,7 @@ def _done_steps(data: ScheduleInput) -> frozenset[str]:
     done = data.facts.done_steps
     plan, policy = data.plan, data.policy
     if plan is not None and plan.broken_on is not None:
-        # SPEC §4.5: after a broken plan, the steps before `on_broken_plan` count as done.
+        # docs/engine.md: after a broken plan, the steps before `on_broken_plan` count as done.
         index = policy.step_index(policy.on_broken_plan)
         if index is not None:
             done = done | {s.id for s in policy.steps[:index]}

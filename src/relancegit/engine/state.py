@@ -1,7 +1,7 @@
 """Everything derived for one case as of a date: the engine's entry point.
 
 Layer: engine (pure). `compute_case` allocates once, gathers the events once, and passes
-the results to the rules of SPEC §4.1–4.7; `compute_all` does it for the ledger with one
+the results to the rules of docs/engine.md; `compute_all` does it for the ledger with one
 rate table and the cached holiday sets.
 """
 

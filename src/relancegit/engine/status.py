@@ -1,4 +1,4 @@
-"""Promises (SPEC §4.3), payment plans (§4.4), the reference due date and the status (§4.2).
+"""Promises, payment plans, the reference due date and the status (docs/engine.md).
 
 Layer: engine (pure functions of the case's facts and `today`). Promises and plans count
 payments only: a credit note corrects the invoice, it does not keep a promise.
@@ -117,7 +117,7 @@ def case_status(
     plan: PlanState | None,
     today: date,
 ) -> Status:
-    """The first status that applies, in the SPEC §4.2 order."""
+    """The first status that applies, in the order of docs/engine.md, "Status"."""
     if facts.write_off is not None:
         return Status.WRITTEN_OFF
     if allocation.balance <= 0:

@@ -209,7 +209,7 @@ def claims_penalties(policy: Policy, config: Config, step: str) -> bool:
 
 def deadline_for(policy: Policy, step_id: str, letter_date: Day, holidays: str) -> tuple[Day | None, int | None]:
     """The date to pay by: the letter's date + the step's `deadline_days`, on a business day.
-    A formal notice always gives one (LEGAL-FR.md: usually 8 to 15 days)."""
+    A formal notice always gives one (docs/legal-fr.md: usually 8 to 15 days)."""
     step = policy.step(step_id)
     days = step.deadline_days if step is not None else None
     if days is None and is_formal_notice(step_id, step):

@@ -5,7 +5,7 @@ Layer: render, writing one folder. Holds the summary (invoices, principal / inte
 indemnity, full history, prescription date: the `escalate` template), every letter already
 sent for the case, re-rendered as it stood the day it was sent (one per `reminder` event of a
 letter or e-mail step, dated at the event, from the case as it was just before that event),
-and the invoice files. A CPCE R124-4 agency letter must state all of it (LEGAL-FR.md).
+and the invoice files. A CPCE R124-4 agency letter must state all of it (docs/legal-fr.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A letter context to Markdown, standalone HTML, PDF and e-mail (SPEC §6).
+"""A letter context to Markdown, standalone HTML, PDF and e-mail (README, "Letters and e-mail").
 
 Layer: render. Templates come from the one shared Jinja environment (`templating`): the
 ledger repository's `templates/` first, then the packaged ones; undefined variables are
@@ -88,7 +88,7 @@ class RenderedText:
 
 
 def template_names(step: str, tone: str, language: str) -> list[str]:
-    """SPEC §6 lookup: the tone's variant, then the step's template."""
+    """Template lookup (README, "Letters and e-mail"): the tone's variant, then the step's."""
     return [f"letters/{step}.{tone}.{language}.md.j2", f"letters/{step}.{language}.md.j2"]
 
 
@@ -221,7 +221,7 @@ def _refuse_fetch() -> Any:
 
 
 def recipient(letter: Letter) -> Address:
-    """The first contact with an e-mail address (SPEC §3.2: the first is the default addressee)."""
+    """The first contact with an e-mail address (docs/format.md: it receives e-mails)."""
     debtor = letter.context.debtor
     contact = next((c for c in debtor.contacts if c.email), None)
     if contact is None or contact.email is None:
