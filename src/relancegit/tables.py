@@ -227,7 +227,7 @@ def show_text(state: CaseState) -> RenderableType:
 def _penalties_line(pen: CasePenalties, debtor: str) -> str:
     what = "intérêts au taux légal depuis la mise en demeure" if debtor == "consumer" else "intérêts de retard"
     if pen.interest is None:
-        interest = f"{what} inconnus (taux manquant : {', '.join(pen.missing_rates)} — voir 'relancegit check')"
+        interest = f"{what} inconnus (taux manquant : {', '.join(pen.missing_rates)} — voir 'relancegit rates')"
     else:
         interest = f"{what} {money(pen.interest)}"
     if debtor == "consumer":
