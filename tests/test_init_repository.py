@@ -123,3 +123,21 @@ def test_init_leaves_an_existing_hook_setup_alone(tmp_path: Path):
     assert proc.returncode == 0, proc.stderr
     assert "pre-commit hook not enabled: core.hooksPath is already '.husky'" in proc.stdout
     assert git(target, "config", "--get", "core.hooksPath").stdout.strip() == ".husky"
+
+
+def test_init_config_carries_the_default_policy_ready_to_edit(tmp_path: Path):
+    """The commented policy `init` writes is the built-in one: uncommented, nothing changes."""
+    import yaml
+
+    from relancegit.model import DEFAULT_POLICY, Config
+    from relancegit.scaffold import init_repository
+
+    init_repository(tmp_path / "repo")
+    text = (tmp_path / "repo/ledger/relancegit.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    start, end = lines.index("# policies:"), next(i for i, line in enumerate(lines) if line.startswith("# smtp:"))
+    block = [line.removeprefix("# ") for line in lines[start:end]]
+    uncommented = "\n".join(line for line in lines if not line.startswith("#")) + "\n" + "\n".join(block) + "\n"
+    config = Config.model_validate(yaml.safe_load(uncommented))
+    assert config.policies["default"] == DEFAULT_POLICY
+    assert "auto: true lets `relancegit send --due` e-mail that step" in text

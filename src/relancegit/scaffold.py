@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from relancegit import __version__
-from relancegit.model import Case, Client, Config
+from relancegit.model import DEFAULT_POLICY, Case, Client, Config
 from relancegit.problems import RelancegitError
 
 SCHEMAS: dict[str, type[Any]] = {
@@ -61,7 +61,7 @@ def write_schemas(folder: Path) -> list[Path]:
     return written
 
 
-CONFIG_TEMPLATE = """\
+CONFIG_HEAD = """\
 # yaml-language-server: $schema=../schemas/config.schema.json
 # relancegit ledger configuration: the creditor (you) and the dunning rules.
 # Reference: docs/relancegit/format.md (every key), `relancegit --help`, `relancegit rates`.
@@ -83,6 +83,7 @@ penalties:
   rate: ecb+10               # Code de commerce L441-10: ECB rate + 10 points
   indemnity: 40              # D441-5: fixed recovery indemnity per late invoice
   claim_from_step: formal-notice
+@POLICY@
 # smtp:                      # password from the environment: RELANCEGIT_SMTP_PASSWORD
 #   host: smtp.example.com
 #   port: 587
@@ -90,6 +91,37 @@ penalties:
 #   from: "Ma Société <compta@example.com>"
 #   starttls: true
 """
+
+
+def _policy_comment() -> str:
+    """The built-in `default` policy as commented YAML, written from the model so it cannot drift:
+    uncommented, it is exactly the default."""
+    policy = DEFAULT_POLICY
+    steps = [
+        f"#       - {{id: {s.id}, offset: {s.offset}, channel: {s.channel.value}"
+        + (f", deadline_days: {s.deadline_days}" if s.deadline_days is not None else "")
+        + f", auto: {str(s.auto).lower()}}}"
+        for s in policy.steps
+    ]
+    return "\n".join(
+        [
+            "# Dunning policy (relance): the built-in `default`, to edit once uncommented. Other",
+            "# policies may be added beside it and named in a client's or a case's `policy:`.",
+            "# offset: days from the due date; auto: true lets `relancegit send --due` e-mail that step.",
+            "# policies:",
+            "#   default:",
+            f"#     min_gap_days: {policy.min_gap_days}          # days between two contacts, at least",
+            f"#     grace_days: {policy.grace_days}            # tolerance after a promised or instalment date",
+            f"#     dispute_review_days: {policy.dispute_review_days}  # when an open dispute is looked at again",
+            f"#     escalation_days: {policy.escalation_days}      # days past due before escalation is flagged",
+            f"#     on_broken_plan: {policy.on_broken_plan}  # the step a broken payment plan jumps to",
+            "#     steps:",
+            *steps,
+        ]
+    )
+
+
+CONFIG_TEMPLATE = CONFIG_HEAD.replace("@POLICY@", _policy_comment())
 
 CLIENT_EXAMPLE = """\
 # yaml-language-server: $schema=../../schemas/client.schema.json
