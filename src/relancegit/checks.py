@@ -18,6 +18,7 @@ from typing import NamedTuple
 from relancegit.engine.allocation import Allocation, allocate
 from relancegit.engine.facts import is_formal_notice
 from relancegit.engine.penalties import RateSource, needed_periods
+from relancegit.engine.voids import live_events
 from relancegit.model import (
     DEFAULT_POLICY,
     ZERO,
@@ -35,6 +36,7 @@ from relancegit.model import (
     Policy,
     Promise,
     Reminder,
+    Void,
     WriteOff,
 )
 from relancegit.problems import AT_KEY, Problem, error, warning
@@ -341,26 +343,29 @@ def event_dates(c: CaseCheck) -> Iterator[Problem]:
 
 
 def plan_amounts(c: CaseCheck) -> Iterator[Problem]:
-    for i, event in enumerate(c.case.events):
-        if not isinstance(event, Plan) or event.date > c.ctx.today:
-            continue
-        balance = allocate(c.case, event.date).balance
-        planned = sum((inst.amount for inst in event.installments), ZERO)
-        if planned != balance:
-            yield warning(
-                c.path,
-                f"installments total {_money(planned)} but the balance on {event.date} is {_money(balance)}",
-                "events",
-                i,
-                "installments",
-            )
+    """The latest plan's installments against the balance on its date: a later plan replaces
+    an earlier one, whose figures then no longer matter (nor does a voided plan)."""
+    plans = [(i, e) for i, e in live_events(c.case, c.ctx.today) if isinstance(e, Plan)]
+    if not plans:
+        return
+    i, plan = plans[-1]
+    balance = allocate(c.case, plan.date).balance
+    planned = sum((inst.amount for inst in plan.installments), ZERO)
+    if planned != balance:
+        yield warning(
+            c.path,
+            f"installments total {_money(planned)} but the balance on {plan.date} is {_money(balance)}",
+            "events",
+            i,
+            "installments",
+        )
 
 
 def overpayment(c: CaseCheck) -> Iterator[Problem]:
     received = ZERO
     total = c.case.total
-    for i, event in enumerate(c.case.events):
-        if event.date > c.ctx.today or not isinstance(event, (Payment, CreditNote)):
+    for i, event in live_events(c.case, c.ctx.today):
+        if not isinstance(event, (Payment, CreditNote)):
             continue
         before = received
         received += event.amount
@@ -377,7 +382,7 @@ def overpayment(c: CaseCheck) -> Iterator[Problem]:
 
 def exposure(c: CaseCheck) -> Decimal:
     """The case's open balance against its client's credit limit (written-off cases count 0)."""
-    if any(isinstance(e, WriteOff) and e.date <= c.ctx.today for e in c.case.events):
+    if any(isinstance(e, WriteOff) for _, e in live_events(c.case, c.ctx.today)):
         return ZERO
     return max(c.allocation.balance, ZERO)
 
@@ -397,12 +402,45 @@ def missing_periods(c: CaseCheck) -> tuple[str, ...]:
         notice = next(
             (
                 e.date
-                for e in c.case.events
-                if isinstance(e, Reminder) and e.date <= c.ctx.today and is_formal_notice(e.step, policy.step(e.step))
+                for _, e in live_events(c.case, c.ctx.today)
+                if isinstance(e, Reminder) and is_formal_notice(e.step, policy.step(e.step))
             ),
             None,
         )
     return tuple(sorted(needed_periods(c.allocation, client.type, penalties, c.ctx.rates, c.ctx.today, notice)))
+
+
+def void_references(c: CaseCheck) -> Iterator[Problem]:
+    """A `void` cancels one earlier event of the same case, once; a void cannot be voided."""
+    events = c.case.events
+    voided_by: dict[int, int] = {}
+    for i, event in enumerate(events):
+        if not isinstance(event, Void):
+            continue
+        target = event.event - 1
+        if target >= i:
+            before = "no event" if i == 0 else ("1 event" if i == 1 else f"{i} events")
+            yield error(
+                c.path,
+                f"void of event {event.event}: a void cancels an earlier event of this case ({before} before it)",
+                "events",
+                i,
+                "event",
+            )
+        elif isinstance(events[target], Void):
+            yield error(
+                c.path, f"event {event.event} is a void: to restore an event, record it again", "events", i, "event"
+            )
+        elif target in voided_by:
+            yield error(
+                c.path,
+                f"event {event.event} is already voided by event {voided_by[target] + 1}",
+                "events",
+                i,
+                "event",
+            )
+        else:
+            voided_by[target] = i
 
 
 CaseCheckFunction = Callable[[CaseCheck], Iterable[Problem]]
@@ -413,6 +451,7 @@ CASE_CHECKS: tuple[CaseCheckFunction, ...] = (
     event_dates,
     plan_amounts,
     overpayment,
+    void_references,
 )
 
 

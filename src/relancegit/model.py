@@ -428,6 +428,16 @@ class Note(EventBase):
     type: Literal["note"]
 
 
+class Void(EventBase):
+    """Cancels event `event` (1-based position in the same case's `events`, stable because
+    events are only appended): the engine then behaves as if it never happened. Corrects a
+    mistyped amount, a bounced cheque or a returned transfer without rewriting history."""
+
+    type: Literal["void"]
+    event: Annotated[int, Field(ge=1)]
+    reason: Text
+
+
 Event = Annotated[
     Reminder
     | Call
@@ -441,7 +451,8 @@ Event = Annotated[
     | Escalation
     | WriteOff
     | Acknowledgement
-    | Note,
+    | Note
+    | Void,
     Field(discriminator="type"),
 ]
 
@@ -459,6 +470,7 @@ EVENT_TYPES: dict[str, type[EventBase]] = {
     "write-off": WriteOff,
     "acknowledgement": Acknowledgement,
     "note": Note,
+    "void": Void,
 }
 
 

@@ -22,6 +22,7 @@ from relancegit.engine.penalties import CasePenalties
 from relancegit.engine.portfolio import Portfolio
 from relancegit.engine.schedule import ActionKind
 from relancegit.engine.state import CaseState, prescription_alerts
+from relancegit.engine.voids import cancelled
 from relancegit.formatting import date_short, money
 from relancegit.model import Status
 from relancegit.views import (
@@ -29,6 +30,7 @@ from relancegit.views import (
     action_label,
     channel_label,
     describe_event,
+    describe_voided,
     reason,
     step_label,
 )
@@ -216,9 +218,14 @@ def show_text(state: CaseState) -> RenderableType:
     parts.append(Text("Délais : " + (", ".join(deadline_parts) if deadline_parts else "aucun")))
     parts.append(Text(""))
     timeline = _table("Date", "Événement", "Note")
-    for event in state.case.events:
+    gone = cancelled(state.case, state.today)
+    for position, event in enumerate(state.case.events):
         later = " (à venir, ignoré)" if event.date > state.today else ""
-        timeline.add_row(date_short(event.date), describe_event(event) + later, event.note or "")
+        text = Text(describe_event(event) + later)
+        if position in gone:  # struck through, with when and why it was voided
+            text.stylize("strike")
+            text.append(f" ({describe_voided(gone[position])})")
+        timeline.add_row(date_short(event.date), text, event.note or "")
     parts.append(Text("Historique", style="bold"))
     parts.append(timeline if state.case.events else Text("(aucun événement)"))
     return Group(*parts)

@@ -35,6 +35,7 @@ from relancegit.model import (
     Promise,
     Reminder,
     Status,
+    Void,
     WriteOff,
 )
 
@@ -155,6 +156,8 @@ FRENCH_PHRASES = {
     "write_off": "passage en perte : {reason}",
     "acknowledgement": "reconnaissance de dette",
     "note": "note",
+    "void": "annulation de l'événement n° {event} : {reason}",
+    "voided": "annulé le {day} : {reason}",
 }
 
 
@@ -250,7 +253,14 @@ def describe_event(event: EventBase, words: Lexicon | None = None) -> str:
         return lex.say("acknowledgement")
     if isinstance(event, Note):
         return lex.say("note")
+    if isinstance(event, Void):
+        return lex.say("void", event=event.event, reason=event.reason)
     return getattr(event, "type", "")
+
+
+def describe_voided(void: Void, words: Lexicon | None = None) -> str:
+    """What a timeline says beside an event that a later `void` cancelled."""
+    return (words or FRENCH).say("voided", day=date_short(void.date), reason=void.reason)
 
 
 FRENCH = Lexicon(

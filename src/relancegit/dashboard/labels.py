@@ -441,6 +441,8 @@ ENGLISH_PHRASES = {
     "write_off": "written off: {reason}",
     "acknowledgement": "acknowledgement of debt",
     "note": "note",
+    "void": "event {event} voided: {reason}",
+    "voided": "voided on {day}: {reason}",
 }
 assert ENGLISH_PHRASES.keys() == views.FRENCH_PHRASES.keys()
 

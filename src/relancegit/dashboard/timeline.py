@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from relancegit import gitlog, views
+from relancegit.engine.voids import cancelled_events
 from relancegit.model import EventBase, Ledger
 
 
@@ -36,6 +37,7 @@ class TimelineRow:
     note: str
     future: bool = False
     commit: FileCommit | None = None
+    voided: str = ""  # why and when a later `void` cancelled this event ("" if it stands)
 
 
 def case_commits(ledger: Ledger) -> dict[str, list[FileCommit]]:
@@ -67,7 +69,9 @@ def case_commits(ledger: Ledger) -> dict[str, list[FileCommit]]:
 def timeline(
     events: Sequence[EventBase], commits: list[FileCommit], today: date, words: views.Lexicon | None = None
 ) -> list[TimelineRow]:
-    """Events (in file order) and commits, by date; on the same day the events come first."""
+    """Events (in file order) and commits, by date; on the same day the events come first.
+    An event that a `void` dated up to today cancelled says so (shown struck through)."""
+    gone = cancelled_events(events, today)
     rows = [
         (
             e.date,
@@ -79,6 +83,7 @@ def timeline(
                 text=views.describe_event(e, words),
                 note=e.note or "",
                 future=e.date > today,
+                voided=views.describe_voided(gone[i], words) if i in gone else "",
             ),
         )
         for i, e in enumerate(events)

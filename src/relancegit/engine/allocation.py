@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+from relancegit.engine.voids import live_events
 from relancegit.model import ZERO, Case, CreditNote, Invoice, Payment, WriteOff
 
 SettlementKind = Literal["payment", "credit-note", "write-off"]
@@ -70,7 +71,7 @@ class Allocation:
 
 
 def allocate(case: Case, today: date) -> Allocation:
-    """Allocate the case's events dated up to `today` to its invoices."""
+    """Allocate the case's events dated up to `today` (voided ones left out) to its invoices."""
     order = sorted(range(len(case.invoices)), key=lambda i: (case.invoices[i].due, i))
     by_number = {inv.number: i for i, inv in enumerate(case.invoices)}
     remaining = [inv.amount for inv in case.invoices]
@@ -79,9 +80,7 @@ def allocate(case: Case, today: date) -> Allocation:
     write_off_date: date | None = None
     write_off_index = -1
 
-    for index, event in enumerate(case.events):
-        if event.date > today:
-            continue
+    for index, event in live_events(case, today):
         if isinstance(event, WriteOff):
             if write_off_date is None:
                 write_off_date, write_off_index = event.date, index

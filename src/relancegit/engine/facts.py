@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from relancegit.engine.voids import live_events
 from relancegit.model import (
     Acknowledgement,
     Call,
@@ -47,7 +48,7 @@ def is_formal_notice(step_id: str, step: Step | None) -> bool:
 
 @dataclass(frozen=True)
 class CaseFacts:
-    events: tuple[Event, ...]  # dated up to today, file order
+    events: tuple[Event, ...]  # dated up to today, not voided, file order
     payments: tuple[Payment, ...]
     promises: tuple[Promise, ...]
     contacts: tuple[Contact, ...]  # reminders and calls
@@ -90,9 +91,7 @@ def gather(case: Case, policy: Policy, today: date) -> CaseFacts:
     escalation: Escalation | None = None
     write_off: WriteOff | None = None
     interruption: date | None = None
-    for event in case.events:
-        if event.date > today:
-            continue
+    for _, event in live_events(case, today):
         kept.append(event)
         if isinstance(event, Payment):
             payments.append(event)
