@@ -405,16 +405,21 @@ def history(obj: Options, case_id: str) -> None:
 
 
 @main.command()
-@click.option("--since", metavar="REV", help="Only the commits after REV (e.g. the last audited tag).")
+@click.option(
+    "--since", metavar="REV", help="Only the commits after REV, an ancestor of HEAD (e.g. the last audited tag)."
+)
 @_format_option
 @click.pass_obj
 def audit(obj: Options, since: str | None) -> None:
     """Verify the git history of the cases is append-only (exit 1 on a violation).
 
     Reports every commit that deleted or modified a committed event, changed an invoice's
-    number, amount or due date, or deleted a case; warns about events recorded more than
-    30 days after their date. Corrections are made by appending (a credit-note, a new event
-    with a note), never by editing what was committed.
+    number, amount or due date, or deleted a case, on every branch, and every merge that
+    dropped or changed what one of its parents committed; warns about events recorded more
+    than 30 days after their date. Corrections are made by appending (a credit-note, a new
+    event with a note), never by editing what was committed.
+
+    A shallow or incomplete clone is refused: fetch the whole history first.
     """
     from relancegit.audit import audit as audit_history
     from relancegit.audit import count_commits, format_report
