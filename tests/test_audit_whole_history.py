@@ -1,7 +1,8 @@
 """`relancegit audit` never says "ok" on a history it cannot vouch for (SPEC §10.2).
 
 Real repositories throughout: shallow clones, grafts and missing objects are refused; merges
-are compared with each parent; `--since` must be in HEAD's history; values written in another
+are compared with each parent; a rewrite of published history is caught through the head
+recorded at the last audit; `--since` must be in HEAD's history; values written in another
 form (quoted or not) are the same value.
 """
 
@@ -256,7 +257,84 @@ def test_merge_that_changes_an_amount_or_drops_an_invoice_is_caught(repo: GitLed
     )
 
 
-# --- 3. --since must be in HEAD's history -------------------------------------------------------
+# --- 3. a rewrite of published history; --since must be in HEAD's history ------------------------
+
+
+def _filter_branch(repo: GitLedger, old: str, new: str) -> None:
+    script = f"sed -i 's/{old}/{new}/' {CASE_PATH} 2>/dev/null || true"
+    repo.git("filter-branch", "-f", "--tree-filter", script, "HEAD")
+
+
+def test_filter_branch_rewrite_is_caught_through_the_published_head(
+    repo: GitLedger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FILTER_BRANCH_SQUELCH_WARNING", "1")
+    _record(repo, "2026-0042", "2026-10-30", "payment", "amount=750", "ref=VIR 8812")
+    published = tmp_path / "published" / "audit-head.json"
+    result = repo.run("--today", "2026-10-30", "audit", "--published", str(published))
+    assert result.exit_code == 0, result.output
+    head = repo.git("rev-parse", "HEAD").strip()
+    assert json.loads(published.read_text()) == {"head": head, "date": "2026-10-30"}
+
+    _filter_branch(repo, "amount: 750, ref: VIR 8812", "amount: 75, ref: VIR 8812")
+    assert b"amount: 75, ref" in repo.read()
+    assert repo.run("audit").exit_code == 0  # the rewritten history looks append-only by itself
+
+    result = repo.run("audit", "--published", str(published))
+    assert result.exit_code == 1
+    new_head = repo.git("rev-parse", "HEAD").strip()
+    assert result.stderr == (
+        f"relancegit: error: history rewritten since it was published: commit {head[:8]}, audited and published "
+        f"on 2026-10-30 (recorded in {published}), is not an ancestor of HEAD ({new_head[:8]}). Commits already "
+        "published were changed or removed (a rebase, amend or filter-branch, then a force-push); restore them "
+        "from a copy that has them, or find out who rewrote them\n"
+    )
+    assert json.loads(published.read_text())["head"] == head  # not overwritten by a failed audit
+
+    # CI: a fresh clone of the force-pushed branch does not even have the published commit.
+    ledger = _clone(repo, tmp_path / "ci")
+    result = _audit_clone(ledger, "--published", str(published))
+    assert result.exit_code == 1
+    assert f"commit {head[:8]}, audited and published on 2026-10-30" in result.stderr
+    assert "is not in this repository" in result.stderr
+
+
+def test_published_head_moves_forward_with_appends_and_defaults_beside_the_ledger(repo: GitLedger) -> None:
+    default = repo.root / "site" / "audit-head.json"
+    assert repo.run("audit", "--published").exit_code == 0
+    first = json.loads(default.read_text())["head"]
+    assert first == repo.git("rev-parse", "HEAD").strip()
+    _record(repo, "2026-0042", "2026-10-30", "payment", "amount=750")
+    assert repo.run("audit", "--published").exit_code == 0
+    assert json.loads(default.read_text())["head"] == repo.git("rev-parse", "HEAD").strip() != first
+
+    # `build` accepts the folder holding only the audit's file, and keeps the file.
+    built = repo.run("build")
+    assert built.exit_code == 0, built.output
+    assert (repo.root / "site" / "index.html").is_file()
+    assert json.loads(default.read_text())["head"] == repo.git("rev-parse", "HEAD").strip()
+    assert repo.run("build").exit_code == 0
+    assert default.is_file()
+
+    # A violation: the head is not moved forward.
+    repo.at("2026-11-02")
+    repo.replace("amount: 750", "amount: 700")
+    repo.commit("Edit the payment")
+    before = default.read_text()
+    assert repo.run("audit", "--published").exit_code == 1
+    assert default.read_text() == before
+
+
+def test_damaged_published_file_is_reported_at_its_position(repo: GitLedger, tmp_path: Path) -> None:
+    published = tmp_path / "audit-head.json"
+    published.write_text('{\n  "head": \n}\n')
+    result = repo.run("audit", "--published", str(published))
+    assert result.exit_code == 1
+    assert result.stderr == (f"{published}:3:1: error: not the JSON `audit --published` writes: Expecting value\n")
+    published.write_text('{"head": "main"}\n')
+    result = repo.run("audit", "--published", str(published))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f'{published}:1:1: error: expected {{"head": "<commit id>"')
 
 
 def test_since_must_be_an_ancestor_of_head(repo: GitLedger) -> None:

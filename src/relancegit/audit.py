@@ -11,11 +11,15 @@ The audit vouches only for a history it can read whole: a shallow clone, grafts,
 commits or missing objects are refused (`gitlog.IncompleteHistory`). Every branch is walked
 (`--full-history`), and each merge is compared with each of its parents (one `git rev-list`
 lists the merges, one `git diff-tree --stdin` diffs them all): whatever a parent committed must
-survive in the merge. Nothing here writes.
+survive in the merge. A published
+head (`--published FILE`) catches a history rewritten and force-pushed since the last audit.
+The only file written is that one, after a successful audit.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -40,8 +44,25 @@ from relancegit.history import (
     parse_version,
 )
 from relancegit.load import YAML_SUFFIXES
-from relancegit.problems import RelancegitError, UsageError
+from relancegit.problems import Problem, RelancegitError, UsageError
 from relancegit.yamlsafe import YamlProblem, parse_yaml
+
+# Where `audit --published` keeps the head it audited, by default: in the dashboard's folder,
+# published with it and kept between CI runs (`relancegit build` leaves it in place).
+PUBLISHED_NAME = "audit-head.json"
+
+
+class HistoryRewritten(RelancegitError):
+    """The commit audited and published last time is no longer in HEAD's history."""
+
+
+class BadPublishedFile(RelancegitError):
+    """The published-head file is not what `audit --published` writes."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.format())
+        self.problem = problem
+
 
 _EVENTS_KEY = re.compile(rb"(?m)^events[ \t]*:[ \t]*(#[^\n]*)?\r?$")
 # Block scalars that keep their trailing blank lines: an append would change their text.
@@ -570,10 +591,12 @@ def audit(
     root: Path,
     since: str | None = None,
     progress: Callable[[int], None] | None = None,
+    published: Path | None = None,
 ) -> AuditReport:
     """Walk the whole history of the ledger's cases once and report what was rewritten.
 
-    Refuses (raises) a history it cannot read whole, and a `since` outside HEAD's history."""
+    Refuses (raises) a history it cannot read whole, a `since` outside HEAD's history, and a
+    HEAD that no longer holds the head recorded in `published` (when that file exists)."""
     repo = gitlog.repository_root(root)
     ledger = root.resolve().relative_to(repo.resolve()).as_posix()
     cases = "cases" if ledger == "." else f"{ledger}/cases"
@@ -583,6 +606,8 @@ def audit(
     head = gitlog.commit_id(repo, "HEAD")
     if head is None:
         return AuditReport()  # nothing committed yet: nothing to vouch for
+    if published is not None:
+        check_published(repo, head, published)
     # --full-history: every branch, also one a merge discarded (`-s ours`); default history
     # simplification would not even walk it.
     revisions = [f"{_verify_since(repo, since, head)}..{head}" if since else head]
@@ -631,6 +656,78 @@ def _verify_since(repo: Path, revision: str, head: str) -> str:
             "(e.g. the last audited tag), or audit without --since"
         )
     return since
+
+
+# --- the published head: a rewrite of published history is caught at the next run ----------
+
+
+def default_published(root: Path) -> Path:
+    """`site/audit-head.json` beside the ledger folder: where `relancegit build` writes the site."""
+    return root.resolve().parent / "site" / PUBLISHED_NAME
+
+
+def read_published(path: Path) -> tuple[str, str] | None:
+    """The head and date recorded in `path`; None when the file does not exist (a first run)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadPublishedFile(Problem(path, f"cannot read the published head: {exc}", line=1, column=1)) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadPublishedFile(
+            Problem(path, f"not the JSON `audit --published` writes: {exc.msg}", line=exc.lineno, column=exc.colno)
+        ) from None
+    head = data.get("head") if isinstance(data, dict) else None
+    if not isinstance(head, str) or not _COMMIT_ID.fullmatch(head):
+        message = 'expected {"head": "<commit id>", "date": "YYYY-MM-DD"}, as `audit --published` writes'
+        raise BadPublishedFile(Problem(path, message, line=1, column=1))
+    when = data.get("date")
+    return head, when if isinstance(when, str) else "?"
+
+
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+
+
+def check_published(repo: Path, head: str, path: Path) -> None:
+    """HEAD must descend from the head audited and published last time."""
+    found = read_published(path)
+    if found is None:
+        return
+    published, when = found
+    if gitlog.commit_id(repo, published) is None:
+        where = "is not in this repository"
+    elif not gitlog.is_ancestor(repo, published, head):
+        where = f"is not an ancestor of HEAD ({head[:8]})"
+    else:
+        return
+    raise HistoryRewritten(
+        f"history rewritten since it was published: commit {published[:8]}, audited and published "
+        f"on {when} (recorded in {path}), {where}. Commits already published were changed or "
+        "removed (a rebase, amend or filter-branch, then a force-push); restore them from a copy "
+        "that has them, or find out who rewrote them"
+    )
+
+
+def record_published(path: Path, head: str, today: date) -> None:
+    """Write the head just audited to `path`, atomically (temporary file, fsync, rename)."""
+    from relancegit.record import fsync_folder
+
+    content = json.dumps({"head": head, "date": today.isoformat()}, indent=2) + "\n"
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with temporary.open("w", encoding="utf-8") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise RelancegitError(f"cannot write {path}: {exc.strerror or exc}") from None
+    fsync_folder(path.parent)
 
 
 def format_report(report: AuditReport) -> str:
