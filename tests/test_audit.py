@@ -46,7 +46,8 @@ def test_done_when_a_case_recorded_with_record_commit_passes_the_audit(repo: Git
     assert repo.run("--today", "2026-11-12", "show", "2026-0042").exit_code in (0, 2)  # engine optional here
     code, report = _audit(repo)
     assert code == 0
-    assert report == {"ok": True, "violations": [], "warnings": [], "commits": 1 + len(STEPS)}
+    head = repo.git("rev-parse", "HEAD").strip()
+    assert report == {"ok": True, "violations": [], "warnings": [], "commits": 1 + len(STEPS), "head": head}
     text = repo.run("audit")
     assert text.exit_code == 0
     assert text.output.strip() == f"ok: history is append-only ({1 + len(STEPS)} commit(s), 0 warning(s))"
@@ -171,7 +172,7 @@ def test_merges_are_audited_on_their_own_changes(repo: GitLedger) -> None:
     repo.git("merge", "-q", "--no-edit", "side")
     code, report = _audit(repo)
     assert code == 0, report
-    assert report["commits"] == 3
+    assert report["commits"] == 4  # the merge too: it is compared with each of its parents
 
 
 def test_not_a_git_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -101,3 +101,26 @@ def test_same_values_written_differently_are_no_change() -> None:
     old = {"events": [{"date": "d", "type": "payment", "amount": Decimal("750")}]}
     new = {"events": [{"type": "payment", "amount": Decimal("750.00"), "date": "d"}]}
     assert diff_versions(old, new) == []
+
+
+def test_a_value_quoted_or_not_is_the_same_value() -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    old = {
+        "invoices": [
+            {"number": "F1", "date": date(2026, 9, 1), "due": date(2026, 10, 1), "amount": Decimal("10320.00")}
+        ],
+        "events": [{"date": date(2026, 10, 30), "type": "payment", "amount": 750, "ref": 8812}],
+    }
+    new = {
+        "invoices": [{"number": "F1", "date": "2026-09-01", "due": "2026-10-01", "amount": "10320.00"}],
+        "events": [{"date": "2026-10-30", "type": "payment", "amount": "750.00", "ref": "8812"}],
+    }
+    assert diff_versions(old, new) == []
+    changed = {**new, "invoices": [{**new["invoices"][0], "amount": "10320.01"}]}
+    [change] = diff_versions(old, changed)
+    assert change.violation
+    assert change.text == "invoice 1 (F1 10320.00 due 2026-10-01): amount 10320.00 → 10320.01"
+    # A text that reads as a number is still compared as the text the model keeps.
+    assert diff_versions({"events": [{"ref": "1.50"}]}, {"events": [{"ref": "1.5"}]}) != []

@@ -5,31 +5,64 @@ per commit, the blob ids of every case file it changed; one long-running `git ca
 --batch` reads those blobs. Each change is compared on parsed values (`history.diff_versions`),
 except the common one, which costs no parse: a revision that is the previous one plus new
 items at the end of its `events` list (what `record` writes). That is recognised on the
-bytes, and only the new items are parsed, all of a commit's together. Nothing here writes.
+bytes, and only the new items are parsed, all of a commit's together.
+
+The audit vouches only for a history it can read whole: a shallow clone, grafts, replaced
+commits or missing objects are refused (`gitlog.IncompleteHistory`). Every branch is walked
+(`--full-history`), and each merge is compared with each of its parents (one `git rev-list`
+lists the merges, one `git diff-tree --stdin` diffs them all): whatever a parent committed must
+survive in the merge. A published
+head (`--published FILE`) catches a history rewritten and force-pushed since the last audit.
+The only file written is that one, after a successful audit.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from relancegit import gitlog
-from relancegit.gitlog import NULL_BLOB, BlobReader, Change, Commit
+from relancegit.gitlog import NULL_BLOB, BlobReader, Change, Commit, IncompleteHistory
 from relancegit.history import (
+    INVOICE_KEY_FIELDS,
     LedgerChange,
     Unreadable,
     backdated,
+    comparable,
     describe_event,
     diff_versions,
+    field_diff,
+    invoice_changes,
+    invoice_name,
     parse_version,
 )
 from relancegit.load import YAML_SUFFIXES
-from relancegit.problems import UsageError
+from relancegit.problems import Problem, RelancegitError, UsageError
 from relancegit.yamlsafe import YamlProblem, parse_yaml
+
+# Where `audit --published` keeps the head it audited, by default: in the dashboard's folder,
+# published with it and kept between CI runs (`relancegit build` leaves it in place).
+PUBLISHED_NAME = "audit-head.json"
+
+
+class HistoryRewritten(RelancegitError):
+    """The commit audited and published last time is no longer in HEAD's history."""
+
+
+class BadPublishedFile(RelancegitError):
+    """The published-head file is not what `audit --published` writes."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.format())
+        self.problem = problem
+
 
 _EVENTS_KEY = re.compile(rb"(?m)^events[ \t]*:[ \t]*(#[^\n]*)?\r?$")
 # Block scalars that keep their trailing blank lines: an append would change their text.
@@ -63,6 +96,7 @@ class AuditReport:
     violations: list[Finding] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
     commits: int = 0
+    head: str = ""  # the commit audited (HEAD when the audit started)
 
     @property
     def ok(self) -> bool:
@@ -74,6 +108,7 @@ class AuditReport:
             "violations": [v.to_json() for v in self.violations],
             "warnings": [w.to_json() for w in self.warnings],
             "commits": self.commits,
+            "head": self.head,
         }
 
 
@@ -270,20 +305,30 @@ def _parse_texts(texts: list[bytes]) -> list[list[Any] | None]:
 class _Walk:
     """State of one pass: blob contents still needed, shapes and parses of revisions."""
 
-    def __init__(self, reader: BlobReader, is_case: Callable[[str], bool]) -> None:
+    def __init__(
+        self, reader: BlobReader, is_case: Callable[[str], bool], merges: dict[str, list[tuple[Change, ...]]]
+    ) -> None:
         self.reader = reader
         self.is_case = is_case
         self.contents: dict[str, bytes] = {}
         self.shapes: dict[str, _Shape] = {}
         self.parsed: dict[str, dict[str, Any]] = {}
         self.unreadable: dict[str, str] = {}
-        self.readable_before: dict[str, str] = {}  # unreadable blob -> last readable one
+        # unreadable blob -> the readable revisions it stands for, with the commits they are from
+        self.readable_before: dict[str, list[tuple[str, str]]] = {}
         self.report = AuditReport()
+        self.merges = merges  # each merge's changes against each of its parents
 
     def content(self, blob: str) -> bytes:
         if blob not in self.contents:
-            self.contents[blob] = self.reader.read([blob]).get(blob) or b""
+            self._read([blob])
         return self.contents[blob]
+
+    def _read(self, blobs: Sequence[str]) -> None:
+        for blob, raw in self.reader.read(blobs).items():
+            if raw is None:  # a partial or damaged clone: what was committed cannot be checked
+                raise IncompleteHistory(f"file content {blob} is missing from the repository")
+            self.contents[blob] = raw
 
     def version(self, blob: str) -> dict[str, Any] | None:
         """The parsed revision; None when unreadable (recorded in `unreadable`)."""
@@ -302,12 +347,14 @@ class _Walk:
         return data
 
     def commit(self, commit: Commit) -> None:
+        if len(commit.parents) > 1:
+            self.merge(commit, self.merges.get(commit.sha, []))  # not `log -c`: see `merge`
+            return
         changes = [c for c in commit.changes if self.is_case(c.path) or self.is_case(c.old_path)]
         if not changes:
             return
         self.report.commits += 1
-        wanted = [b for c in changes for b in (c.new_blob, *c.old_blobs) if b not in self.contents]
-        self.contents.update({b: raw or b"" for b, raw in self.reader.read(wanted).items()})
+        self._read([b for c in changes for b in (c.new_blob, *c.old_blobs) if b not in self.contents])
         appends: list[tuple[Change, bytes, int]] = []
         for change in changes:
             appended = self._append_only(change)
@@ -334,13 +381,16 @@ class _Walk:
             return None
         if not (self.is_case(change.path) and self.is_case(change.old_path)):
             return None
-        old_blob = change.old_blobs[0]
+        return self._appended(change.old_blobs[0], change.new_blob)
+
+    def _appended(self, old_blob: str, new_blob: str) -> tuple[bytes, int] | None:
+        """The text `new_blob` appends to `old_blob`'s events, if that is its only change."""
         if old_blob not in self.shapes:
             self.version(old_blob)
         shape = self.shapes.get(old_blob)
         if shape is None or shape.dash is None:
             return None
-        return appended_text(self.content(old_blob), self.content(change.new_blob), shape.dash)
+        return appended_text(self.content(old_blob), self.content(new_blob), shape.dash)
 
     def _compare(self, commit: Commit, change: Change) -> None:
         path = change.path
@@ -348,36 +398,123 @@ class _Walk:
         if any(blob == new_blob for blob in change.old_blobs):
             return  # a pure rename (or move back): nothing changed in the ledger
         new = self.version(new_blob) if new_blob != NULL_BLOB else None
+        origin = commit.parents[0] if commit.parents else ""
+        sources = self._sources(change.old_blobs[0], origin, change.old_path) if change.old_blobs else []
         if new_blob != NULL_BLOB and new is None:
-            self.readable_before[new_blob] = self._readable(change.old_blobs[0]) if change.old_blobs else NULL_BLOB
+            self.readable_before[new_blob] = sources
             message = f"file unreadable in this commit: {self.unreadable[new_blob]}"
             self.report.warnings.append(Finding(commit, path, message))
             return
-        olds = [self._old_version(b, change.old_path) for b in change.old_blobs] or [None]
-        if len(olds) > 1:  # a merge: it must keep every parent's events, and change nothing else
-            self._compare_merge(commit, path, olds, new)
+        if len(sources) > 1:  # through an unreadable merge: what each of its sides had must survive
+            self._keep_all(commit, path, sources, new)
             return
-        for found in diff_versions(olds[0], new):
+        old = self.version(sources[0][1]) if sources else None
+        for found in diff_versions(old, new):
             self._report(commit, path if new is not None else change.old_path, found)
 
-    def _old_version(self, blob: str, old_path: str) -> dict[str, Any] | None:
+    def _sources(self, blob: str, origin: str, old_path: str) -> list[tuple[str, str]]:
+        """The readable revisions `blob` stands for, with the commit each comes from: itself,
+        or for an unreadable revision the readable ones before it (several after a merge)."""
         if blob == NULL_BLOB or not self.is_case(old_path):
-            return None
-        return self.version(self._readable(blob))
+            return []
+        if self.version(blob) is not None:
+            return [(origin, blob)]
+        return self.readable_before.get(blob, [])
 
-    def _readable(self, blob: str) -> str:
-        """The blob itself, or for an unreadable revision the last readable one before it."""
-        if blob != NULL_BLOB and self.version(blob) is None:
-            return self.readable_before.get(blob, NULL_BLOB)
-        return blob
+    # --- merges ---------------------------------------------------------------------------
 
-    def _compare_merge(self, commit: Commit, path: str, olds: list[Any], new: Any) -> None:
-        per_parent = [diff_versions(old, new) for old in olds]
-        # A change that every parent sees is the merge's own doing; one that a parent does
-        # not see came from that parent's side, where it was already audited.
-        own = [c for c in per_parent[0] if all(c in others for others in per_parent[1:])]
-        for found in own:
-            self._report(commit, path, found)
+    def merge(self, commit: Commit, diffs: Sequence[tuple[Change, ...]]) -> None:
+        """Whatever any parent committed must survive in the merge: its events (unchanged,
+        in any order, since two branches' events interleave by date), its invoices' number,
+        amount and due date, and the case file itself. Events that no parent has are the
+        merge's own, held to the rule of any commit: appended after those already there."""
+        files: dict[str, tuple[str, dict[int, tuple[str, str]]]] = {}  # path -> new blob, parents
+        for index, changes in enumerate(diffs):
+            for change in changes:
+                if self.is_case(change.path) or self.is_case(change.old_path):
+                    new_blob = change.new_blob if self.is_case(change.path) else NULL_BLOB
+                    files.setdefault(change.path, (new_blob, {}))[1][index] = (change.old_blobs[0], change.old_path)
+        if not files:
+            return
+        self.report.commits += 1
+        wanted = [b for new, olds in files.values() for b in (new, *(o for o, _ in olds.values()))]
+        self._read([b for b in dict.fromkeys(wanted) if b != NULL_BLOB and b not in self.contents])
+        for path, (new_blob, olds) in files.items():
+            # A parent the diff does not list has the merge's own version of the file.
+            parents = [olds.get(i, (new_blob, path)) for i in range(len(commit.parents))]
+            differ = [(blob, old_path) for blob, old_path in parents if blob != new_blob]
+            if len(differ) < len(parents) and self._merged_appends(differ, new_blob):
+                continue  # the usual merge: one side appended events, the merge took its file
+            sources = [
+                source
+                for (blob, old_path), origin in zip(parents, commit.parents, strict=True)
+                if blob != new_blob
+                for source in self._sources(blob, origin, old_path)
+            ]
+            new = self.version(new_blob) if new_blob != NULL_BLOB else None
+            if new_blob != NULL_BLOB and new is None:
+                if all(blob != new_blob for blob, _ in parents):  # else warned about where it was made
+                    self.readable_before[new_blob] = sources
+                    message = f"file unreadable in this commit: {self.unreadable[new_blob]}"
+                    self.report.warnings.append(Finding(commit, path, message))
+                continue
+            self._keep_all(commit, path, sources, new)
+
+    def _merged_appends(self, differ: list[tuple[str, str]], new_blob: str) -> bool:
+        """Whether each parent's file that the merge does not keep as it is only lacks events
+        appended at the end: then it is all in the merge, and the merge, being another
+        parent's file, adds nothing of its own. Read on the bytes, as for a commit."""
+        if new_blob == NULL_BLOB:
+            return False
+        return all(
+            blob != NULL_BLOB and self.is_case(old_path) and self._appended(blob, new_blob) is not None
+            for blob, old_path in differ
+        )
+
+    def _keep_all(self, commit: Commit, path: str, sources: list[tuple[str, str]], new: Any) -> None:
+        """Each source revision's events and invoices must be in `new`; `new`'s other events
+        must come after those."""
+        olds = [(origin, self.version(blob)) for origin, blob in sources]
+        merged = _events(new)
+        own = Counter(comparable(e) for e in merged)
+        for _, old in olds:  # what remains after every source's events is this commit's own
+            own -= Counter(comparable(e) for e in _events(old))
+        mine = _own_positions(merged, own)
+        replacements: set[int] = set()  # own events reported as the new side of a modified one
+        for origin, old in olds:
+            if len(commit.parents) > 1:
+                drops = f"merge drops what parent {origin[:8]} has"
+            else:
+                drops = f"drops what {origin[:8]} has (compared through the unreadable revision)"
+            if new is None:
+                [deleted] = diff_versions(old, None)
+                self._violation(commit, path, f"{drops}: {deleted.text}")
+                continue
+            left = Counter(comparable(e) for e in merged)
+            for number, event in enumerate(_events(old), start=1):
+                key = comparable(event)
+                if left[key] > 0:
+                    left[key] -= 1
+                    continue
+                found = _counterpart(event, merged, mine - replacements)
+                how = "deleted"
+                if found is not None:
+                    replacements.add(found)
+                    how = f"modified: {field_diff(event, merged[found])}"
+                self._violation(commit, path, f"{drops}: event {number} ({describe_event(event)}) {how}")
+            for text in _lost_invoices(_list(old or {}, "invoices"), _list(new, "invoices")):
+                self._violation(commit, path, f"{drops}: {text}")
+        last_committed = max((p for p in range(len(merged)) if p not in mine), default=-1)
+        for position in sorted(mine - replacements):
+            event = merged[position]
+            if position < last_committed:
+                where = f"event {position + 1} ({describe_event(event)}) inserted before events already committed"
+                self._violation(commit, path, where)
+            else:
+                self._check_backdated(commit, path, event)
+
+    def _violation(self, commit: Commit, path: str, message: str) -> None:
+        self.report.violations.append(Finding(commit, path, message))
 
     def _report(self, commit: Commit, path: str, change: LedgerChange) -> None:
         if change.violation:
@@ -396,15 +533,85 @@ class _Walk:
             self.report.warnings.append(Finding(commit, path, message))
 
 
-def audit(root: Path, since: str | None = None, progress: Callable[[int], None] | None = None) -> AuditReport:
-    """Walk the history of the ledger's cases once and report what was rewritten."""
+def _events(data: Any) -> list[Any]:
+    return _list(data, "events") if isinstance(data, dict) else []
+
+
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _own_positions(merged: list[Any], own: Counter[Any]) -> set[int]:
+    """Where the merge's own events are: the last occurrences of each value in the file."""
+    left = Counter(own)
+    positions = set()
+    for position in range(len(merged) - 1, -1, -1):
+        key = comparable(merged[position])
+        if left[key] > 0:
+            left[key] -= 1
+            positions.add(position)
+    return positions
+
+
+def _counterpart(event: Any, merged: list[Any], own: set[int]) -> int | None:
+    """The position of the merge's own event that replaces `event`: same type and date."""
+    if not isinstance(event, dict):
+        return None
+    for position in sorted(own):
+        candidate = merged[position]
+        if (
+            isinstance(candidate, dict)
+            and candidate.get("type") == event.get("type")
+            and comparable(candidate.get("date"), "date") == comparable(event.get("date"), "date")
+        ):
+            return position
+    return None
+
+
+def _lost_invoices(old: list[Any], new: list[Any]) -> list[str]:
+    """A parent's invoices missing from the merge, or with another number, amount or due date.
+
+    Matched by number (unique ledger-wide): each side of a merge may have added its own."""
+    numbers = [comparable(i.get("number"), "number") if isinstance(i, dict) else None for i in [*old, *new]]
+    if None in numbers or len(set(numbers[len(old) :])) < len(new):
+        return [c.text for c in invoice_changes(old, new) if c.violation]  # no usable numbers
+    merged = {comparable(i["number"], "number"): i for i in new}
+    lost = []
+    for number, invoice in enumerate(old, start=1):
+        after = merged.get(comparable(invoice["number"], "number"))
+        if after is None:
+            lost.append(f"invoice {number} ({invoice_name(invoice)}) removed")
+        elif any(comparable(invoice.get(k), k) != comparable(after.get(k), k) for k in INVOICE_KEY_FIELDS):
+            lost.append(f"invoice {number} ({invoice_name(invoice)}): {field_diff(invoice, after)}")
+    return lost
+
+
+def audit(
+    root: Path,
+    since: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    published: Path | None = None,
+) -> AuditReport:
+    """Walk the whole history of the ledger's cases once and report what was rewritten.
+
+    Refuses (raises) a history it cannot read whole, a `since` outside HEAD's history, and a
+    HEAD that no longer holds the head recorded in `published` (when that file exists)."""
     repo = gitlog.repository_root(root)
     ledger = root.resolve().relative_to(repo.resolve()).as_posix()
     cases = "cases" if ledger == "." else f"{ledger}/cases"
-    extra = ["--reverse", "--topo-order"]
-    if since:
-        _verify_revision(repo, since)
-        extra.append(f"{since}..HEAD")
+    gap = gitlog.history_gap(repo)
+    if gap:
+        raise IncompleteHistory(gap)
+    head = gitlog.commit_id(repo, "HEAD")
+    if head is None:
+        return AuditReport()  # nothing committed yet: nothing to vouch for
+    if published is not None:
+        check_published(repo, head, published)
+    # --full-history: every branch, also one a merge discarded (`-s ours`); default history
+    # simplification would not even walk it.
+    revisions = [f"{_verify_since(repo, since, head)}..{head}" if since else head]
+    merges = gitlog.parent_diffs(repo, gitlog.merge_parents(repo, revisions), [cases])
 
     prefix, known = cases + "/", {}  # each path is asked about in many commits
 
@@ -415,11 +622,13 @@ def audit(root: Path, since: str | None = None, progress: Callable[[int], None] 
         return known[path]
 
     with BlobReader(repo) as reader:
-        walk = _Walk(reader, is_case)
+        walk = _Walk(reader, is_case, merges)
+        extra = ["--reverse", "--topo-order", "--full-history", *revisions]
         for count, commit in enumerate(gitlog.log_commits(repo, [cases], extra), start=1):
             walk.commit(commit)
             if progress:
                 progress(count)
+    walk.report.head = head
     return walk.report
 
 
@@ -430,16 +639,95 @@ def count_commits(root: Path, since: str | None = None) -> int:
     cases = "cases" if ledger == "." else f"{ledger}/cases"
     revs = [f"{since}..HEAD"] if since else ["HEAD"]
     try:
-        return int(gitlog.run_git(["rev-list", "--count", *revs, "--", cases], repo).strip() or 0)
+        return int(gitlog.run_git(["rev-list", "--count", "--full-history", *revs, "--", cases], repo).strip() or 0)
     except gitlog.GitError:
         return 0
 
 
-def _verify_revision(repo: Path, revision: str) -> None:
+def _verify_since(repo: Path, revision: str, head: str) -> str:
+    """The commit `--since` names; it must be in HEAD's history, or the range skips commits."""
+    since = gitlog.commit_id(repo, revision)
+    if since is None:
+        raise UsageError(f"--since: unknown revision '{revision}'")
+    if not gitlog.is_ancestor(repo, since, head):
+        raise RelancegitError(
+            f"--since: {revision} ({since[:8]}) is not an ancestor of HEAD ({head[:8]}): "
+            "the commits after it are not HEAD's history. Give a commit HEAD descends from "
+            "(e.g. the last audited tag), or audit without --since"
+        )
+    return since
+
+
+# --- the published head: a rewrite of published history is caught at the next run ----------
+
+
+def default_published(root: Path) -> Path:
+    """`site/audit-head.json` beside the ledger folder: where `relancegit build` writes the site."""
+    return root.resolve().parent / "site" / PUBLISHED_NAME
+
+
+def read_published(path: Path) -> tuple[str, str] | None:
+    """The head and date recorded in `path`; None when the file does not exist (a first run)."""
     try:
-        gitlog.run_git(["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], repo)
-    except gitlog.GitError:
-        raise UsageError(f"--since: unknown revision '{revision}'") from None
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadPublishedFile(Problem(path, f"cannot read the published head: {exc}", line=1, column=1)) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadPublishedFile(
+            Problem(path, f"not the JSON `audit --published` writes: {exc.msg}", line=exc.lineno, column=exc.colno)
+        ) from None
+    head = data.get("head") if isinstance(data, dict) else None
+    if not isinstance(head, str) or not _COMMIT_ID.fullmatch(head):
+        message = 'expected {"head": "<commit id>", "date": "YYYY-MM-DD"}, as `audit --published` writes'
+        raise BadPublishedFile(Problem(path, message, line=1, column=1))
+    when = data.get("date")
+    return head, when if isinstance(when, str) else "?"
+
+
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+
+
+def check_published(repo: Path, head: str, path: Path) -> None:
+    """HEAD must descend from the head audited and published last time."""
+    found = read_published(path)
+    if found is None:
+        return
+    published, when = found
+    if gitlog.commit_id(repo, published) is None:
+        where = "is not in this repository"
+    elif not gitlog.is_ancestor(repo, published, head):
+        where = f"is not an ancestor of HEAD ({head[:8]})"
+    else:
+        return
+    raise HistoryRewritten(
+        f"history rewritten since it was published: commit {published[:8]}, audited and published "
+        f"on {when} (recorded in {path}), {where}. Commits already published were changed or "
+        "removed (a rebase, amend or filter-branch, then a force-push); restore them from a copy "
+        "that has them, or find out who rewrote them"
+    )
+
+
+def record_published(path: Path, head: str, today: date) -> None:
+    """Write the head just audited to `path`, atomically (temporary file, fsync, rename)."""
+    from relancegit.record import fsync_folder
+
+    content = json.dumps({"head": head, "date": today.isoformat()}, indent=2) + "\n"
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with temporary.open("w", encoding="utf-8") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise RelancegitError(f"cannot write {path}: {exc.strerror or exc}") from None
+    fsync_folder(path.parent)
 
 
 def format_report(report: AuditReport) -> str:

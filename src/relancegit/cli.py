@@ -406,30 +406,52 @@ def history(obj: Options, case_id: str) -> None:
 
 
 @main.command()
-@click.option("--since", metavar="REV", help="Only the commits after REV (e.g. the last audited tag).")
+@click.option(
+    "--since", metavar="REV", help="Only the commits after REV, an ancestor of HEAD (e.g. the last audited tag)."
+)
+@click.option(
+    "--published",
+    metavar="[FILE]",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    help="Fail if HEAD does not descend from the head recorded in FILE; after a clean audit, "
+    "record HEAD there (default FILE: site/audit-head.json beside the ledger folder).",
+)
 @_format_option
 @click.pass_obj
-def audit(obj: Options, since: str | None) -> None:
+def audit(obj: Options, since: str | None, published: str | None) -> None:
     """Verify the git history of the cases is append-only (exit 1 on a violation).
 
     Reports every commit that deleted or modified a committed event, changed an invoice's
-    number, amount or due date, or deleted a case; warns about events recorded more than
-    30 days after their date. Corrections are made by appending (a credit-note, a new event
-    with a note), never by editing what was committed.
+    number, amount or due date, or deleted a case, on every branch, and every merge that
+    dropped or changed what one of its parents committed; warns about events recorded more
+    than 30 days after their date. Corrections are made by appending (a credit-note, a new
+    event with a note), never by editing what was committed.
+
+    A shallow or incomplete clone is refused: fetch the whole history first. With
+    --published, a history rewritten and force-pushed since the last published audit fails.
     """
+    from relancegit.audit import BadPublishedFile, count_commits, default_published, format_report, record_published
     from relancegit.audit import audit as audit_history
-    from relancegit.audit import count_commits, format_report
 
     root = find_ledger(obj.ledger)
-    if sys.stderr.isatty() and obj.format == "text":
-        with click.progressbar(length=count_commits(root, since), label="auditing", file=sys.stderr) as bar:
-            report = audit_history(root, since, progress=lambda _: bar.update(1))
-    else:
-        report = audit_history(root, since)
+    head_file = (Path(published) if published else default_published(root)) if published is not None else None
+    try:
+        if sys.stderr.isatty() and obj.format == "text":
+            with click.progressbar(length=count_commits(root, since), label="auditing", file=sys.stderr) as bar:
+                report = audit_history(root, since, progress=lambda _: bar.update(1), published=head_file)
+        else:
+            report = audit_history(root, since, published=head_file)
+    except BadPublishedFile as exc:
+        click.echo(exc.problem.format(), err=True)
+        sys.exit(1)
     if obj.format == "json":
         _print_json(report.to_json())
     else:
         click.echo(format_report(report))
+    if report.ok and head_file is not None and report.head:
+        record_published(head_file, report.head, obj.today)
     sys.exit(0 if report.ok else 1)
 
 

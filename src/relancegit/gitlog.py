@@ -8,6 +8,7 @@ with a fixed number of processes whatever its length: one `git log` and one long
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ NULL_BLOB = "0" * 40
 # Records and fields of our `git log --format`: characters that never occur in git metadata.
 _RECORD, _FIELD = "\x1e", "\x1f"
 _LOG_FORMAT = _RECORD + _FIELD.join(["%H", "%P", "%an", "%ae", "%aI", "%cI", "%B"])
+# What git says when a commit or object the walk needs is not in the repository.
+_MISSING_OBJECT = ("Could not read", "Failed to traverse", "cannot simplify", "bad object", "missing")
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 # Blob ids are written to cat-file in chunks that fit in a pipe buffer, then all answers are
 # read: git never blocks on a full stdout while we block on a full stdin.
 _CHUNK = 1000
@@ -28,6 +32,18 @@ _CHUNK = 1000
 
 class GitError(RelancegitError):
     """git is missing, the folder is not a repository, or a git command failed."""
+
+
+class IncompleteHistory(GitError):
+    """The repository lacks part of its history (shallow clone, grafts, missing objects)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"incomplete git history: {reason}. The audit cannot vouch for commits it cannot read: "
+            "fetch the whole history first (`git fetch --unshallow`, or a full clone), and in CI "
+            "check out every commit (GitHub Actions: `fetch-depth: 0` in actions/checkout; "
+            "GitLab CI: `GIT_DEPTH: 0`)"
+        )
 
 
 @dataclass(frozen=True)
@@ -129,6 +145,8 @@ def log_commits(
         lines = stderr.decode("utf-8", "replace").strip().splitlines()
         if any("does not have any commits" in line for line in lines):
             return
+        if any(sign in line for line in lines for sign in _MISSING_OBJECT):
+            raise IncompleteHistory(f"git log: {lines[-1]}")
         raise GitError(f"git log failed: {lines[-1] if lines else code}")
 
 
@@ -173,6 +191,91 @@ def _parse_raw(raw: str) -> Iterator[Change]:
             old_blobs=tuple(blobs[:-1]),
             new_blob=blobs[-1],
         )
+
+
+def history_gap(repo: Path) -> str | None:
+    """Why the repository does not hold its whole history, or None when it does.
+
+    Commits missing beyond that (a damaged or partial repository) make `git log` fail with an
+    `IncompleteHistory`, and a missing blob is reported by whoever reads it."""
+    answer = run_git(["rev-parse", "--is-shallow-repository", "--git-path", "info/grafts"], repo)
+    shallow, grafts = answer.split("\n")[:2]
+    if shallow.strip() == "true":
+        return "this is a shallow clone (only the latest commits were fetched)"
+    if (repo / grafts.strip()).is_file():
+        return f"{grafts.strip()} rewrites the parents of commits"
+    replaced = run_git(["for-each-ref", "--count=1", "--format=%(refname)", "refs/replace/"], repo).strip()
+    if replaced:
+        return f"{replaced} substitutes another commit or file for a real one (git replace)"
+    return None
+
+
+def commit_id(repo: Path, revision: str) -> str | None:
+    """The full id of the commit `revision` names, or None when the repository has no such commit."""
+    try:
+        return run_git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"], repo).strip()
+    except GitError:
+        return None
+
+
+def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
+    """Whether commit `ancestor` is `descendant` or one of its ancestors."""
+    try:
+        done = subprocess.run(
+            ["git", "merge-base", "--is-ancestor", ancestor, descendant], cwd=repo, capture_output=True, check=False
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed (or not on PATH)") from None
+    if done.returncode not in (0, 1):
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git merge-base failed: {detail[-1] if detail else done.returncode}")
+    return done.returncode == 0
+
+
+def merge_parents(repo: Path, revisions: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """The merges in REVISIONS, with their parents. Not limited to a path: that would diff
+    every commit's tree, ten times the time of this walk over the commits alone."""
+    try:
+        listed = run_git(["rev-list", "--merges", "--parents", *revisions], repo)
+    except GitError as exc:
+        if any(sign in str(exc) for sign in _MISSING_OBJECT):
+            raise IncompleteHistory(str(exc).replace(" failed: ", ": ", 1)) from None
+        raise
+    return {sha: tuple(parents) for sha, *parents in (line.split() for line in listed.splitlines() if line)}
+
+
+def parent_diffs(
+    repo: Path, merges: dict[str, tuple[str, ...]], pathspec: Sequence[str]
+) -> dict[str, list[tuple[Change, ...]]]:
+    """Each merge's changes against each of its parents in turn, from one `git diff-tree --stdin`.
+
+    `git log -c` shows only the files a merge changed against every parent: a merge that
+    keeps one side's version of a file (`-s ours`, a conflict resolved as "ours") shows
+    nothing there, though it drops what the other side added."""
+    pairs = [(merge, parent) for merge, parents in merges.items() for parent in parents]
+    if not pairs:
+        return {}
+    # --always: a header for every pair, even with no change, so answers pair with questions.
+    args = ["diff-tree", "--stdin", "--always", "-r", "-z", "--raw", "--no-abbrev", "-M", "--", *pathspec]
+    out = run_git(args, repo, stdin="".join(f"{m} {p}\n" for m, p in pairs).encode())
+    groups: list[tuple[str, list[str]]] = []
+    tokens = out.split("\0")
+    i = 0
+    while i < len(tokens):
+        token = tokens[i].strip("\n")
+        i += 1
+        if token.startswith(":"):  # a change: its path(s) follow
+            paths = 2 if token.count(":") == 1 and token.split()[-1][:1] in ("R", "C") else 1
+            groups[-1][1].extend([token, *tokens[i : i + paths]])
+            i += paths
+        elif _OBJECT_ID.fullmatch(token):
+            groups.append((token, []))
+    if [sha for sha, _ in groups] != [m for m, _ in pairs]:
+        raise GitError("git diff-tree answered out of order")
+    found: dict[str, list[tuple[Change, ...]]] = {}
+    for sha, raw in groups:
+        found.setdefault(sha, []).append(tuple(_parse_raw("\0".join(raw))))
+    return found
 
 
 class BlobReader:

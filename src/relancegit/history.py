@@ -9,15 +9,20 @@ the append-only rule (README, "Git is the audit log"). `case_history` reads the 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel
 
 from relancegit import gitlog
 from relancegit.gitlog import NULL_BLOB, BlobReader, Commit
+from relancegit.model import EVENT_TYPES, BadDate, Case, Installment, Invoice
 from relancegit.record import find_case_file
 from relancegit.yamlsafe import YamlProblem, parse_yaml
 
@@ -89,14 +94,14 @@ def diff_versions(old: dict[str, Any] | None, new: dict[str, Any] | None) -> lis
         old = {}
     else:
         changes += _field_changes(old, new)
-    changes += _invoice_changes(_list(old, "invoices"), _list(new, "invoices"))
+    changes += invoice_changes(_list(old, "invoices"), _list(new, "invoices"))
     changes += event_changes(_list(old, "events"), _list(new, "events"))
     return changes
 
 
 def event_changes(old: Sequence[Any], new: Sequence[Any]) -> list[LedgerChange]:
     """Events are append-only: anything but new events after the old ones is a violation."""
-    matcher = difflib.SequenceMatcher(None, [_freeze(e) for e in old], [_freeze(e) for e in new], autojunk=False)
+    matcher = difflib.SequenceMatcher(None, [comparable(e) for e in old], [comparable(e) for e in new], autojunk=False)
     changes: list[LedgerChange] = []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "replace":
@@ -106,7 +111,7 @@ def event_changes(old: Sequence[Any], new: Sequence[Any]) -> list[LedgerChange]:
                     changes.append(
                         LedgerChange(
                             "event-modified",
-                            f"event {i + 1} ({describe_event(old[i])}) modified: {_field_diff(old[i], new[j])}",
+                            f"event {i + 1} ({describe_event(old[i])}) modified: {field_diff(old[i], new[j])}",
                             violation=True,
                         )
                     )
@@ -136,31 +141,31 @@ def _inserted(index: int, event: Any, at_end: bool) -> LedgerChange:
     )
 
 
-def _invoice_changes(old: Sequence[Any], new: Sequence[Any]) -> list[LedgerChange]:
+def invoice_changes(old: Sequence[Any], new: Sequence[Any]) -> list[LedgerChange]:
     changes: list[LedgerChange] = []
     for index, (before, after) in enumerate(zip(old, new, strict=False)):
-        if _freeze(before) == _freeze(after):
+        if comparable(before) == comparable(after):
             continue
-        name = _invoice_name(before)
+        name = invoice_name(before)
         b = before if isinstance(before, dict) else {}
         a = after if isinstance(after, dict) else {}
-        key_fields = [k for k in INVOICE_KEY_FIELDS if _freeze(b.get(k)) != _freeze(a.get(k))]
+        key_fields = [k for k in INVOICE_KEY_FIELDS if comparable(b.get(k), k) != comparable(a.get(k), k)]
         changes.append(
             LedgerChange(
                 "invoice-changed",
-                f"invoice {index + 1} ({name}): {_field_diff(before, after)}",
+                f"invoice {index + 1} ({name}): {field_diff(before, after)}",
                 violation=bool(key_fields) or not isinstance(after, dict),
             )
         )
     changes.extend(
-        LedgerChange("invoice-removed", f"invoice {i + 1} ({_invoice_name(inv)}) removed", violation=True)
+        LedgerChange("invoice-removed", f"invoice {i + 1} ({invoice_name(inv)}) removed", violation=True)
         for i, inv in enumerate(old[len(new) :], start=len(new))
     )
-    changes.extend(LedgerChange("invoice-added", f"invoice added: {_invoice_name(inv)}") for inv in new[len(old) :])
+    changes.extend(LedgerChange("invoice-added", f"invoice added: {invoice_name(inv)}") for inv in new[len(old) :])
     return changes
 
 
-def _invoice_name(invoice: Any) -> str:
+def invoice_name(invoice: Any) -> str:
     if not isinstance(invoice, dict):
         return _show(invoice)
     amount = invoice.get("amount")
@@ -175,7 +180,7 @@ def _invoice_name(invoice: Any) -> str:
 def _field_changes(old: dict[str, Any], new: dict[str, Any]) -> list[LedgerChange]:
     changes = []
     for key in [*old, *(k for k in new if k not in old)]:
-        if key in ("events", "invoices") or _freeze(old.get(key)) == _freeze(new.get(key)):
+        if key in ("events", "invoices") or comparable(old.get(key), key) == comparable(new.get(key), key):
             continue
         if key not in old:
             text = f"{key} set to {_show(new[key])}"
@@ -187,7 +192,7 @@ def _field_changes(old: dict[str, Any], new: dict[str, Any]) -> list[LedgerChang
     return changes
 
 
-def _field_diff(old: Any, new: Any) -> str:
+def field_diff(old: Any, new: Any) -> str:
     if not isinstance(old, dict) or not isinstance(new, dict):
         return f"{_show(old)} → {_show(new)}"
     parts = []
@@ -197,7 +202,7 @@ def _field_diff(old: Any, new: Any) -> str:
             parts.append(f"{key} {_show(old[key], money)} removed")
         elif key not in old:
             parts.append(f"{key} {_show(new[key], money)} added")
-        elif _freeze(old[key]) != _freeze(new[key]):
+        elif comparable(old[key], key) != comparable(new[key], key):
             parts.append(f"{key} {_show(old[key], money)} → {_show(new[key], money)}")
     return ", ".join(parts) or "layout only"
 
@@ -229,15 +234,66 @@ def _show(value: Any, money: bool = False) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
-def _freeze(value: Any) -> Any:
-    """A hashable form of a parsed value: equal values (750 and 750.00) freeze equal."""
+def comparable(value: Any, key: object = None) -> Any:
+    """A hashable form of a parsed value that is equal for values the ledger reads the same.
+
+    The format lets a value be written several ways: `750`, `750.00` and `"750.00"` are one
+    amount, `2026-10-30` and `"2026-10-30"` one date, `ref: 8812` and `ref: "8812"` one text.
+    A key's type comes from the model (`FIELD_TYPES`); the value is read as the model reads it,
+    so rewriting a value in another form is no change, and a real change always shows."""
     if isinstance(value, dict):
-        return ("{}", tuple(sorted(((repr(k), _freeze(v)) for k, v in value.items()), key=lambda kv: kv[0])))
+        return ("{}", tuple(sorted(((repr(k), comparable(v, k)) for k, v in value.items()), key=lambda kv: kv[0])))
     if isinstance(value, list):
-        return ("[]", tuple(_freeze(v) for v in value))
+        return ("[]", tuple(comparable(v, key) for v in value))
     if isinstance(value, bool):
         return ("bool", value)  # true must not equal the amount 1
+    kind = FIELD_TYPES.get(key) if isinstance(key, str) else None
+    if kind is Decimal:
+        if isinstance(value, int):
+            return Decimal(value)
+        if isinstance(value, str) and _MONEY_TEXT.fullmatch(value):
+            return Decimal(value.strip())
+    elif kind is date:
+        if isinstance(value, str) and not isinstance(value, BadDate) and _DATE_TEXT.fullmatch(value.strip()):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                return value
+    elif kind is str:
+        if isinstance(value, (int, Decimal)):
+            return str(value)  # the model keeps a number given for a text as its text
+    elif kind is int:
+        if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
+            return int(value)
+        if isinstance(value, Decimal) and value == value.to_integral_value():
+            return int(value)
     return value
+
+
+def _field_types() -> dict[str, type]:
+    """The scalar type of each key of a case file, from the model (keys with one type only)."""
+    found: dict[str, set[type]] = {}
+    models: tuple[type[BaseModel], ...] = (Case, Invoice, Installment, *EVENT_TYPES.values())
+    for model in models:
+        for name, info in model.model_fields.items():
+            found.setdefault(name, set()).add(_scalar_type(info.annotation))
+    return {name: next(iter(kinds)) for name, kinds in found.items() if len(kinds) == 1 and object not in kinds}
+
+
+def _scalar_type(annotation: Any) -> type:
+    """`Decimal` for `Amount | None`, `date` for `IsoDate`, ...; `object` for anything else."""
+    if get_origin(annotation) is Annotated:
+        return _scalar_type(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        kinds = {_scalar_type(arg) for arg in get_args(annotation) if arg is not type(None)}
+        return kinds.pop() if len(kinds) == 1 else object
+    return annotation if annotation in (Decimal, date, str, int, bool) else object
+
+
+_MONEY_TEXT = re.compile(r"\s*-?\d+(\.\d+)?\s*")  # what the model reads as an amount
+_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+_INT_TEXT = re.compile(r"[+-]?\d+")
+FIELD_TYPES = _field_types()
 
 
 def backdated(event: Any, committed: date) -> int | None:

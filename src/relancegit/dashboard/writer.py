@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from relancegit.audit import PUBLISHED_NAME
 from relancegit.model import ID_PATTERN
 from relancegit.problems import RelancegitError
 
@@ -131,7 +132,9 @@ def prepare_output(out_dir: Path) -> None:
     """Create the folder; refuse a non-empty folder that is not a dashboard built before."""
     if out_dir.exists() and not out_dir.is_dir():
         raise UnsafeOutput(f"{out_dir} exists and is not a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():
+    # `audit --published` may record its head in the folder before the first build.
+    foreign = out_dir.is_dir() and any(entry.name != PUBLISHED_NAME for entry in out_dir.iterdir())
+    if foreign and not (out_dir / MARKER).is_file():
         raise UnsafeOutput(
             f"{out_dir} is not empty and holds no dashboard ({MARKER} missing): choose an empty or new folder with -o"
         )
