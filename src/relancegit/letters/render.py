@@ -37,6 +37,7 @@ import markdown
 from markupsafe import Markup
 
 from relancegit import templating
+from relancegit.checks import email_address_problem
 from relancegit.letters.context import Keyword, LetterContext, one_line
 from relancegit.problems import RelancegitError
 
@@ -232,9 +233,11 @@ def recipient(letter: Letter) -> Address:
 
 
 def _address(name: str, email: str, what: str) -> Address:
-    username, at, domain = email.strip().partition("@")
-    if not at or not username or not domain or any(c.isspace() or c in '<>,;"' for c in email.strip()):
-        raise RelancegitError(f"invalid e-mail address '{email}' ({what})")
+    reason = email_address_problem(email.strip())
+    if reason:
+        shown = email.encode("unicode_escape").decode("ascii")
+        raise RelancegitError(f"invalid e-mail address '{shown}' ({what}): {reason}")
+    username, _, domain = email.strip().partition("@")
     try:
         return Address(display_name=one_line(name), username=username, domain=domain)
     except (ValueError, IndexError) as exc:
