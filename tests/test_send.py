@@ -367,8 +367,8 @@ def test_a_server_that_never_greets_costs_one_timeout_and_claims_nothing(
     assert elapsed < 3  # one connection attempt, not one per message
     assert stalled.connections == 1
     expected = (
-        f"failed: not sent: cannot connect to the SMTP server 127.0.0.1:{stalled.port}: no answer within 0.5 s; "
-        "the next run tries again"
+        f"failed: not sent: cannot connect to the SMTP server 127.0.0.1:{stalled.port}: "
+        "no answer within 0.5 s (smtp.timeout); the next run tries again"
     )
     assert outcome_lines(result.output) == dict.fromkeys(DUE, expected)
     assert journal_states(repo) == {}
@@ -393,10 +393,15 @@ def test_a_server_that_never_answers_data_reconnects_once_then_stops(
     assert elapsed < 4  # two waits of 0.5 s (the first connection, then one more)
     assert stalled.connections == 2 and stalled.contents == []
     lines = outcome_lines(result.output)
-    waited = "failed: not sent: the SMTP exchange failed before the message was sent: no answer within 0.5 s"
+    waited = (
+        "failed: not sent: the SMTP exchange failed before the message was sent: no answer within 0.5 s (smtp.timeout)"
+    )
     assert sorted(lines.values()) == sorted(
         [f"{waited}; the next run tries again"] * 2
-        + ["failed: not sent: the connection to the SMTP server was lost twice in this run; the next run tries again"]
+        + [
+            "failed: not sent: the SMTP server failed twice in this run (no answer in time, or connection lost); "
+            "the next run tries again"
+        ]
         * 2
     )
     assert journal_states(repo) == {}  # nothing was in flight: nothing claimed

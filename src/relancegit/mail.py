@@ -281,16 +281,18 @@ def connect(settings: Smtp, password: str | None) -> smtplib.SMTP:
         client.ehlo_or_helo_if_needed()
     except (OSError, smtplib.SMTPException) as exc:
         _close(client)
-        raise RelancegitError(f"cannot connect to the SMTP server {where}: {_reason(exc, settings.timeout)}") from None
+        raise RelancegitError(
+            f"cannot connect to the SMTP server {where}: {_reason(exc, settings.timeout, 'timeout')}"
+        ) from None
     except RelancegitError:
         _close(client)
         raise
     return client
 
 
-def _reason(exc: BaseException, timeout: float) -> str:
+def _reason(exc: BaseException, timeout: float, key: str) -> str:
     if isinstance(exc, TimeoutError) or "timed out" in str(exc):
-        return f"no answer within {timeout:g} s"
+        return f"no answer within {timeout:g} s (smtp.{key})"
     return str(exc) or type(exc).__name__
 
 
@@ -325,7 +327,7 @@ class _Connection:
                 pass
             self.drop()
         if self.opened >= 2:
-            self.failure = "the connection to the SMTP server was lost twice in this run"
+            self.failure = "the SMTP server failed twice in this run (no answer in time, or connection lost)"
             raise NotSent(self.failure)
         self.opened += 1
         try:
@@ -396,7 +398,9 @@ def open_transaction(client: smtplib.SMTP, mail: Envelope, timeout: float) -> No
             client.rset()
         raise
     except (OSError, smtplib.SMTPException) as exc:
-        raise NotSent(f"the SMTP exchange failed before the message was sent: {_reason(exc, timeout)}") from None
+        raise NotSent(
+            f"the SMTP exchange failed before the message was sent: {_reason(exc, timeout, 'timeout')}"
+        ) from None
 
 
 def transmit(client: smtplib.SMTP, mail: Envelope, timeout: float) -> tuple[int, str]:
@@ -589,7 +593,7 @@ def _send_one(
         # would be one more reminder recorded that the debtor may never have received.
         connection.give_up("the SMTP server did not confirm an earlier message of this run")
         detail = (
-            f"the SMTP server did not confirm the message ({_reason(exc, settings.data_timeout)}): "
+            f"the SMTP server did not confirm the message ({_reason(exc, settings.data_timeout, 'data_timeout')}): "
             "it may have been delivered, so it is not sent again and the next run records it as sent; "
             "check the mail server's sent messages"
         )
