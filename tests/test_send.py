@@ -35,6 +35,8 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []
         self.refuse: set[str] = set()
+        self.refuse_content = False
+        self.connections = 0
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if address in self.refuse:
@@ -42,7 +44,14 @@ class Inbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str, responses: Any) -> Any:
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse_content:
+            return "554 5.7.1 rejected as spam"
         self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.content))
         return "250 Message accepted for delivery"
 
@@ -472,3 +481,21 @@ def test_what_cannot_be_recorded_is_not_sent(repo: Path, inbox: tuple[Inbox, int
     assert result.exit_code == 0, result.output
     assert sorted(server.steps()) == sorted(DUE) and len(server.messages) == 4
     assert reminders(repo, "2026-0256", "reminder-1") == 1
+
+
+def test_a_refused_content_is_not_claimed_and_the_run_goes_on(repo: Path, inbox: tuple[Inbox, int]) -> None:
+    server, _ = inbox
+    server.refuse_content = True
+    result = cli(repo, "send", "--due")
+    assert result.exit_code == 1
+    refused = (
+        "failed: not sent: message refused by the SMTP server: 554 5.7.1 rejected as spam; the next run tries again"
+    )
+    assert outcome_lines(result.output) == dict.fromkeys(DUE, refused)
+    assert server.connections == 1  # one connection for the four: a refusal is an answer
+    assert journal_states(repo) == {}
+    assert all(reminders(repo, case_id, step) == 0 for case_id, step in DUE)
+    server.refuse_content = False
+    result = cli(repo, "send", "--due")
+    assert result.exit_code == 0, result.output
+    assert sorted(server.steps()) == sorted(DUE) and len(server.messages) == 4

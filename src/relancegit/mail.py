@@ -233,7 +233,7 @@ def settle_journal(
         try:
             record(ledger.root, entry, today, commit)
         except RelancegitError as exc:
-            detail = f"sent earlier but not recorded: {exc}"
+            detail = f"sent earlier but not recorded: {_why(exc)}; fix the case file: the next run records it"
             outcomes.append(Outcome(case_id, step, Result.FAILED, detail, entry.get("message_id")))
             continue
         journal.update(entry, Entry.RECORDED)
@@ -245,6 +245,16 @@ def settle_journal(
             )
         outcomes.append(Outcome(case_id, step, Result.RECOVERED, detail, entry.get("message_id")))
     return outcomes
+
+
+def _why(exc: RelancegitError) -> str:
+    """A refusal of `record` with its first reason (the event's or the file's problem)."""
+    problems = getattr(exc, "problems", None)
+    if problems:
+        first = problems[0]
+        where = f"{first.file}:{first.line}:{first.column}" if first.line else str(first.file)
+        return f"{exc} ({where}: {first.message})"
+    return str(exc)
 
 
 # --- SMTP ------------------------------------------------------------------------------------
@@ -603,13 +613,13 @@ def _send_one(
         raise
     if code != 250:
         journal.release(entry)  # the server refused it: nothing was delivered
-        detail = f"refused by the SMTP server: {code} {answer}; the next run sends it"
+        detail = f"not sent: message refused by the SMTP server: {code} {answer}; the next run tries again"
         return Outcome(state.id, step, Result.FAILED, detail, letter.message_id)
     entry = journal.update(entry, Entry.SENT)
     try:
         record(ledger.root, entry, today, commit)
     except RelancegitError as exc:
-        detail = f"sent but not recorded ({exc}); fix the case file: the next run records it"
+        detail = f"sent but not recorded: {_why(exc)}; fix the case file: the next run records it"
         return Outcome(state.id, step, Result.FAILED, detail, letter.message_id)
     journal.update(entry, Entry.RECORDED)
     return Outcome(state.id, step, Result.SENT, f"to {message['To']}", letter.message_id)
