@@ -499,3 +499,17 @@ def test_a_refused_content_is_not_claimed_and_the_run_goes_on(repo: Path, inbox:
     result = cli(repo, "send", "--due")
     assert result.exit_code == 0, result.output
     assert sorted(server.steps()) == sorted(DUE) and len(server.messages) == 4
+
+
+def test_a_sender_without_an_address_fails_before_connecting(repo: Path, inbox: tuple[Inbox, int]) -> None:
+    server, _ = inbox
+    config = repo / "relancegit.yaml"
+    text = config.read_text("utf-8")
+    config.write_text(re.sub(r'  from: ".*"\n', '  from: "Compta:;"\n', text), "utf-8")
+    result = cli(repo, "send", "2026-0248")
+    assert result.exit_code == 1
+    assert outcome_lines(result.output) == {
+        ("2026-0248", "reminder-2"): "failed: no sender or recipient address in From: Compta:; "
+        "To: Julien Perrot <j.perrot@nexa-informatique.example>"
+    }
+    assert server.connections == 0 and journal_states(repo) == {}

@@ -375,8 +375,13 @@ class Envelope:
 
 
 def envelope(message: EmailMessage) -> Envelope:
-    sender = message["From"].addresses[0].addr_spec
-    recipients = [a.addr_spec for a in message["To"].addresses]
+    try:
+        sender = message["From"].addresses[0].addr_spec
+        recipients = [a.addr_spec for a in message["To"].addresses]
+    except (AttributeError, IndexError):
+        raise RelancegitError(
+            f"no sender or recipient address in From: {message['From']} To: {message['To']}"
+        ) from None
     international = not all(a.isascii() for a in (sender, *recipients))
     content = message.as_bytes(policy=policy.SMTPUTF8 if international else policy.SMTP)
     return Envelope(sender, recipients, content, international)
