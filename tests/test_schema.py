@@ -73,3 +73,22 @@ def test_schema_rejects_bad_cases(mutation, expected: str):
     mutation(data)
     messages = [e.message for e in validator("case.schema.json").iter_errors(data)]
     assert any(expected in m for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    ("smtp", "expected"),
+    [
+        ({"host": "smtp.example", "timeout": 0}, "0 is less than or equal to the minimum of 0"),
+        ({"host": "smtp.example", "data_timeout": 601}, "601 is greater than the maximum of 600"),
+        ({"host": "smtp.example", "timeout": "10 s"}, "'10 s' is not of type 'number'"),
+    ],
+)
+def test_schema_bounds_the_smtp_timeouts(smtp: dict[str, object], expected: str):
+    data = {"creditor": {"name": "Atelier", "address": ["Lyon"]}, "smtp": {"host": "smtp.example"}}
+    assert not list(validator("config.schema.json").iter_errors(data))
+    data["smtp"] = {"host": "smtp.example", "timeout": 2.5, "data_timeout": 60}
+    assert not list(validator("config.schema.json").iter_errors(data))
+    data["smtp"] = smtp
+    errors = list(validator("config.schema.json").iter_errors(data))
+    messages = [e.message for error in errors for e in error.context or [error]]  # smtp: is anyOf null
+    assert any(expected in m for m in messages), messages

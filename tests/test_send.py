@@ -3,11 +3,13 @@ when a run is interrupted between sending and recording."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
-import smtplib
 import socket
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from datetime import date
 from email import policy
 from email.parser import BytesParser
@@ -33,6 +35,8 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []
         self.refuse: set[str] = set()
+        self.refuse_content = False
+        self.connections = 0
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if address in self.refuse:
@@ -40,7 +44,14 @@ class Inbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str, responses: Any) -> Any:
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse_content:
+            return "554 5.7.1 rejected as spam"
         self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.content))
         return "250 Message accepted for delivery"
 
@@ -158,10 +169,10 @@ def test_a_crash_during_the_smtp_exchange_is_never_resent(
     server, _ = inbox
     ledger = load_ledger(repo, DEMO_TODAY).ledger
 
-    def dies(self: smtplib.SMTP, *_: Any, **__: Any) -> None:
-        raise KeyboardInterrupt  # after the journal entry, before the server answered
+    def dies(*_: Any) -> None:
+        raise KeyboardInterrupt  # after the journal entry and DATA's go-ahead, before the content
 
-    monkeypatch.setattr(smtplib.SMTP, "send_message", dies)
+    monkeypatch.setattr(mail, "transmit", dies)
     with pytest.raises(KeyboardInterrupt):
         mail.send(ledger, DEMO_TODAY, case_ids=["2026-0248"])
     monkeypatch.undo()
@@ -226,3 +237,279 @@ def test_selection_is_the_due_automatic_email_steps() -> None:
     assert {(s.id, s.next_action.step if s.next_action else "") for s in chosen} == DUE
     later = mail.due_emails(compute_all(ledger, date(2026, 11, 24)))
     assert ("2026-0234", "reminder-2") not in {(s.id, s.next_action.step if s.next_action else "") for s in later}
+
+
+# --- servers that stall or hang up: only the message in flight is uncertain ----------------
+
+
+class StallingServer:
+    """A raw SMTP server on loopback that misbehaves at one point of the exchange.
+
+    `silent`: accepts the connection and never greets. `no-go-ahead`: greets and accepts the
+    envelope, never answers DATA. `no-answer`: takes the content, never answers it. `hang-up`:
+    takes the content and closes the connection without answering."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.05)
+        self.port = int(self.listener.getsockname()[1])
+        self.connections = 0
+        self.contents: list[Any] = []
+        self.stopped = threading.Event()
+        self.open: list[socket.socket] = []
+        self.threads = [threading.Thread(target=self.serve, daemon=True)]
+        self.threads[0].start()
+
+    def serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            self.open.append(conn)
+            thread = threading.Thread(target=self.talk, args=(conn,), daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def talk(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError, ValueError):  # the client went away: nothing to do
+            self.exchange(conn)
+
+    def exchange(self, conn: socket.socket) -> None:
+        if self.mode == "silent":
+            self.stopped.wait()
+            return
+        conn.sendall(b"220 stall.example ESMTP\r\n")
+        lines = conn.makefile("rb")
+        for line in lines:
+            command = line[:4].upper()
+            if command == b"QUIT":
+                conn.sendall(b"221 bye\r\n")
+                return
+            if command != b"DATA":
+                conn.sendall(b"250 OK\r\n")
+                continue
+            if self.mode == "no-go-ahead":
+                self.stopped.wait()
+                return
+            conn.sendall(b"354 go ahead\r\n")
+            content = b"".join(iter(lines.readline, b".\r\n"))
+            self.contents.append(BytesParser(policy=policy.default).parsebytes(content))
+            if self.mode == "hang-up":
+                conn.shutdown(socket.SHUT_RDWR)
+                conn.close()
+                return
+            self.stopped.wait()
+            return
+
+    def steps(self) -> set[tuple[str, str]]:
+        return {(m["X-Relancegit-Case"], m["X-Relancegit-Step"]) for m in self.contents}
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.threads[0].join(timeout=5)  # the accepting loop first, then what it opened
+        self.listener.close()
+        for conn in self.open:
+            with contextlib.suppress(OSError):
+                conn.close()
+        for thread in self.threads[1:]:
+            thread.join(timeout=5)
+
+
+@pytest.fixture
+def stalling() -> Iterator[Callable[[str], StallingServer]]:
+    servers: list[StallingServer] = []
+
+    def start(mode: str) -> StallingServer:
+        servers.append(StallingServer(mode))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def point_smtp(root: Path, port: int, timeouts: str = "") -> None:
+    config = root / "relancegit.yaml"
+    text = config.read_text("utf-8")
+    smtp = re.search(SMTP_BLOCK, text)
+    assert smtp is not None
+    replacement = re.sub(r"  port: \d+\n", f"  port: {port}\n", smtp.group(0))
+    replacement = re.sub(r"  (data_)?timeout: .*\n", "", replacement) + timeouts
+    config.write_text(text[: smtp.start()] + replacement + text[smtp.end() :], "utf-8")
+
+
+SHORT = "  timeout: 0.5\n  data_timeout: 0.5\n"
+
+
+def journal_states(root: Path) -> dict[tuple[str, str], str]:
+    folder = mail.journal_dir(root)
+    entries = [mail._read_entry(p) for p in folder.glob("*.json")] if folder.is_dir() else []
+    return {(e["case"], e["step"]): e["state"] for e in entries}
+
+
+def outcome_lines(output: str) -> dict[tuple[str, str], str]:
+    found = {}
+    for line in output.splitlines():
+        match = re.match(r"^(\w+) +(\S+) (\S+): (.*)$", line)
+        if match:
+            found[(match[2], match[3])] = f"{match[1]}: {match[4]}"
+    return found
+
+
+def timed_send(root: Path) -> tuple[Any, float]:
+    started = time.monotonic()
+    result = cli(root, "send", "--due")
+    return result, time.monotonic() - started
+
+
+def test_a_server_that_never_greets_costs_one_timeout_and_claims_nothing(
+    repo: Path, inbox: tuple[Inbox, int], stalling: Callable[[str], StallingServer]
+) -> None:
+    healthy, port = inbox
+    stalled = stalling("silent")
+    point_smtp(repo, stalled.port, SHORT)
+    result, elapsed = timed_send(repo)
+    assert result.exit_code == 1
+    assert elapsed < 3  # one connection attempt, not one per message
+    assert stalled.connections == 1
+    expected = (
+        f"failed: not sent: cannot connect to the SMTP server 127.0.0.1:{stalled.port}: "
+        "no answer within 0.5 s (smtp.timeout); the next run tries again"
+    )
+    assert outcome_lines(result.output) == dict.fromkeys(DUE, expected)
+    assert journal_states(repo) == {}
+    assert all(reminders(repo, case_id, step) == 0 for case_id, step in DUE)
+
+    point_smtp(repo, port)
+    result = cli(repo, "send", "--due")
+    assert result.exit_code == 0, result.output
+    assert sorted(healthy.steps()) == sorted(DUE) and len(healthy.messages) == 4
+    assert all(reminders(repo, case_id, step) == 1 for case_id, step in DUE)
+    assert set(journal_states(repo).values()) == {"recorded"}
+
+
+def test_a_server_that_never_answers_data_reconnects_once_then_stops(
+    repo: Path, inbox: tuple[Inbox, int], stalling: Callable[[str], StallingServer]
+) -> None:
+    healthy, port = inbox
+    stalled = stalling("no-go-ahead")
+    point_smtp(repo, stalled.port, SHORT)
+    result, elapsed = timed_send(repo)
+    assert result.exit_code == 1
+    assert elapsed < 4  # two waits of 0.5 s (the first connection, then one more)
+    assert stalled.connections == 2 and stalled.contents == []
+    lines = outcome_lines(result.output)
+    waited = (
+        "failed: not sent: the SMTP exchange failed before the message was sent: no answer within 0.5 s (smtp.timeout)"
+    )
+    assert sorted(lines.values()) == sorted(
+        [f"{waited}; the next run tries again"] * 2
+        + [
+            "failed: not sent: the SMTP server failed twice in this run (no answer in time, or connection lost); "
+            "the next run tries again"
+        ]
+        * 2
+    )
+    assert journal_states(repo) == {}  # nothing was in flight: nothing claimed
+    assert all(reminders(repo, case_id, step) == 0 for case_id, step in DUE)
+
+    point_smtp(repo, port)
+    result = cli(repo, "send", "--due")
+    assert result.exit_code == 0, result.output
+    assert sorted(healthy.steps()) == sorted(DUE) and len(healthy.messages) == 4
+    assert all(reminders(repo, case_id, step) == 1 for case_id, step in DUE)
+
+
+@pytest.mark.parametrize("mode", ["no-answer", "hang-up"])
+def test_an_unconfirmed_message_is_the_only_one_in_flight(
+    repo: Path, inbox: tuple[Inbox, int], stalling: Callable[[str], StallingServer], mode: str
+) -> None:
+    healthy, port = inbox
+    stalled = stalling(mode)
+    point_smtp(repo, stalled.port, SHORT)
+    result, elapsed = timed_send(repo)
+    assert result.exit_code == 1
+    assert elapsed < 3
+    assert len(stalled.contents) == 1 and stalled.connections == 1
+    (in_flight,) = stalled.steps()
+    lines = outcome_lines(result.output)
+    assert lines.pop(in_flight).startswith("failed: the SMTP server did not confirm the message (")
+    uncertain = "it may have been delivered, so it is not sent again and the next run records it as sent"
+    assert uncertain in result.output
+    assert set(lines) == DUE - {in_flight}
+    assert set(lines.values()) == {
+        "failed: not sent: the SMTP server did not confirm an earlier message of this run; the next run tries again"
+    }
+    assert journal_states(repo) == {in_flight: "sending"}  # only the message in flight
+    assert all(reminders(repo, case_id, step) == 0 for case_id, step in DUE)
+
+    point_smtp(repo, port)
+    result = cli(repo, "send", "--due")
+    assert result.exit_code == 0, result.output
+    assert f"recovered {in_flight[0]} {in_flight[1]}" in result.output and "check the mail server" in result.output
+    # The uncertain one is recorded, never sent a second time; the three others go out once.
+    assert sorted(healthy.steps()) == sorted(DUE - {in_flight}) and len(healthy.messages) == 3
+    assert all(reminders(repo, case_id, step) == 1 for case_id, step in DUE)
+    assert set(journal_states(repo).values()) == {"recorded"}
+    again = cli(repo, "send", "--due")
+    assert again.exit_code == 0 and len(healthy.messages) == 3
+
+
+def test_what_cannot_be_recorded_is_not_sent(repo: Path, inbox: tuple[Inbox, int]) -> None:
+    """A later-dated event in the case: its reminder could not be recorded, so it is not sent."""
+    server, _ = inbox
+    case_file = repo / "cases" / "2026" / "2026-0256.yaml"
+    original = case_file.read_text("utf-8")
+    case_file.write_text(original + "  - {date: 2026-11-30, type: note, note: called back}\n", "utf-8")
+    expected = (
+        f"failed    2026-0256 reminder-1: not sent: its reminder, dated 2026-11-23, could not be recorded in "
+        f"{case_file}: event dated 2026-11-23 comes after one dated 2026-11-30: events are appended in date order"
+    )
+    for _ in range(2):  # refused again, still before sending, until the file is fixed
+        result = cli(repo, "send", "--due")
+        assert result.exit_code == 1
+        assert expected in result.output.splitlines()
+        assert sorted(server.steps()) == sorted(DUE - {("2026-0256", "reminder-1")})
+        assert ("2026-0256", "reminder-1") not in journal_states(repo)
+        assert reminders(repo, "2026-0256", "reminder-1") == 0
+
+    case_file.write_text(original, "utf-8")
+    result = cli(repo, "send", "--due")
+    assert result.exit_code == 0, result.output
+    assert sorted(server.steps()) == sorted(DUE) and len(server.messages) == 4
+    assert reminders(repo, "2026-0256", "reminder-1") == 1
+
+
+def test_a_refused_content_is_not_claimed_and_the_run_goes_on(repo: Path, inbox: tuple[Inbox, int]) -> None:
+    server, _ = inbox
+    server.refuse_content = True
+    result = cli(repo, "send", "--due")
+    assert result.exit_code == 1
+    refused = (
+        "failed: not sent: message refused by the SMTP server: 554 5.7.1 rejected as spam; the next run tries again"
+    )
+    assert outcome_lines(result.output) == dict.fromkeys(DUE, refused)
+    assert server.connections == 1  # one connection for the four: a refusal is an answer
+    assert journal_states(repo) == {}
+    assert all(reminders(repo, case_id, step) == 0 for case_id, step in DUE)
+    server.refuse_content = False
+    result = cli(repo, "send", "--due")
+    assert result.exit_code == 0, result.output
+    assert sorted(server.steps()) == sorted(DUE) and len(server.messages) == 4
+
+
+def test_a_sender_without_an_address_fails_before_connecting(repo: Path, inbox: tuple[Inbox, int]) -> None:
+    server, _ = inbox
+    config = repo / "relancegit.yaml"
+    text = config.read_text("utf-8")
+    config.write_text(re.sub(r'  from: ".*"\n', '  from: "Compta:;"\n', text), "utf-8")
+    result = cli(repo, "send", "2026-0248")
+    assert result.exit_code == 1
+    assert outcome_lines(result.output) == {
+        ("2026-0248", "reminder-2"): "failed: no sender or recipient address in From: Compta:; "
+        "To: Julien Perrot <j.perrot@nexa-informatique.example>"
+    }
+    assert server.connections == 0 and journal_states(repo) == {}

@@ -208,6 +208,33 @@ def client_vat(ctx: Context) -> Iterator[Problem]:
                 yield error(path, f"invalid VAT number '{client.vat}'", "vat")
 
 
+def contact_emails(ctx: Context) -> Iterator[Problem]:
+    """A contact's e-mail address must be one address that `send` can put in a To: header."""
+    for path, client in ctx.candidates.clients:
+        for index, contact in enumerate(client.contacts or ()):
+            if contact.email is not None:
+                reason = email_address_problem(contact.email)
+                if reason:
+                    shown = contact.email.encode("unicode_escape").decode("ascii")
+                    yield error(path, f"invalid e-mail address '{shown}': {reason}", "contacts", index, "email")
+
+
+def email_address_problem(address: str) -> str | None:
+    """Why `address` is not one plain e-mail address (user@domain), or None when it is."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in address):
+        return "it contains a line break or a control character"
+    if any(c in address for c in ",;"):
+        return "give one address per contact (a comma or semicolon separates several)"
+    if any(c.isspace() or c in '<>()[]\\"' for c in address):
+        return "give the bare address (user@domain), without spaces, a name or brackets"
+    username, at, domain = address.partition("@")
+    if not at or not username or not domain or "@" in domain:
+        return "expected one user@domain"
+    if domain.startswith(".") or domain.endswith(".") or ".." in domain:
+        return f"the domain '{domain}' is not valid"
+    return None
+
+
 # --- one case at a time --------------------------------------------------------------------
 # These read one case, its client and the configuration, nothing else: `check` runs them in
 # worker processes and caches what they find per case file (checking.check_ledger).
@@ -551,7 +578,7 @@ def _known(names: Iterable[str]) -> str:
 
 
 CONFIG_CHECKS: tuple[Check, ...] = (policy_steps, rate_rows, fixed_rate_floor)
-CLIENT_CHECKS: tuple[Check, ...] = (unique_client_ids, client_references, client_vat)
+CLIENT_CHECKS: tuple[Check, ...] = (unique_client_ids, client_references, client_vat, contact_emails)
 CrossCheck = Callable[[Context, list[CaseFacts]], Iterable[Problem]]
 CROSS_CHECKS: tuple[CrossCheck, ...] = (
     unique_case_ids,

@@ -762,10 +762,11 @@ def letter(
 def send(obj: Options, case_ids: tuple[str, ...], due: bool, dry_run: bool, outbox: Path | None, commit: bool) -> None:
     """E-mail the due automatic reminders through SMTP and record them, never twice.
 
-    SMTP settings come from relancegit.yaml (smtp:), the password from the environment
-    variable RELANCEGIT_SMTP_PASSWORD. Each step of a case is sent at most once: a journal in
-    .relancegit/sent/ beside ledger/ remembers what was sent, and a run interrupted between
-    sending and recording records the event on the next run instead of sending again.
+    SMTP settings come from relancegit.yaml (smtp:, with timeout and data_timeout in
+    seconds), the password from the environment variable RELANCEGIT_SMTP_PASSWORD. Each step
+    of a case is sent at most once: a journal in .relancegit/sent/ beside ledger/ remembers
+    what was sent, and a run interrupted between sending and recording records the event on
+    the next run instead of sending again. A reminder that could not be recorded is not sent.
     """
     from relancegit.mail import ENV_PASSWORD, Result
     from relancegit.mail import send as send_mail

@@ -18,9 +18,21 @@ Guarantees, and how:
   was sent, instead of being sent again. An entry left at `sending` (a crash or a dropped
   connection during the SMTP exchange) may or may not have been delivered; it is recorded too,
   with a warning to check the sent mail: never sending twice wins over sending at all.
-- **A refused message is not claimed.** When the server answers with an error (recipient or
-  sender refused, message rejected), nothing was delivered: the entry is removed and the next
-  run tries again.
+- **Only the message in flight can be uncertain.** The exchange is split where delivery
+  becomes possible: the connection is checked (NOOP) and MAIL, RCPT and DATA run up to the
+  server's go-ahead *before* the entry is created, so a refusal, a timeout or a lost
+  connection there leaves nothing claimed (the next run sends it). Only after the go-ahead is
+  the entry created and the content sent. If the server then refuses it, the entry is removed;
+  if its answer never comes (timeout, connection lost), the entry stays `sending` and the run
+  sends nothing more (the remaining messages are reported as not sent). A connection lost
+  before a message's content is reopened once per run; a server that cannot be reached costs
+  one wait, not one per message.
+- **Timeouts.** `smtp.timeout` (default 10 s) bounds the connection, the greeting, the login
+  and each command's answer; `smtp.data_timeout` (default 30 s) the answer to a message's
+  content.
+- **Refused before sending what cannot be recorded.** The `reminder` event is checked against
+  the case file with the rules of `record` before anything is sent (an event dated later, a
+  file with errors): such a message is reported as not sent, and stays so until it is fixed.
 - `--dry-run` writes each message as `{case}-{step}.eml` into an outbox folder, sends nothing,
   records nothing and leaves the journal alone.
 - With `commit=True`, each recorded event is committed (like `record --commit`); a case file
@@ -32,13 +44,17 @@ The SMTP password comes only from the environment (`RELANCEGIT_SMTP_PASSWORD`), 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import smtplib
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from email import policy
+from email.message import EmailMessage
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -46,14 +62,14 @@ from typing import Any
 from relancegit import record as recording
 from relancegit.engine.schedule import ActionKind
 from relancegit.engine.state import CaseState, compute_all
-from relancegit.letters import letter_for_case, safe_child
+from relancegit.letters import letter_for_case, safe_child, write_file
 from relancegit.letters.render import to_email
+from relancegit.load import demo_shift
 from relancegit.model import Channel, Ledger, Smtp
-from relancegit.problems import RelancegitError, UsageError
+from relancegit.problems import Problem, RelancegitError, Severity, UsageError
 
 ENV_PASSWORD = "RELANCEGIT_SMTP_PASSWORD"
 STATE_DIR = ".relancegit"
-SMTP_TIMEOUT = 60
 
 
 class Entry(StrEnum):
@@ -217,7 +233,7 @@ def settle_journal(
         try:
             record(ledger.root, entry, today, commit)
         except RelancegitError as exc:
-            detail = f"sent earlier but not recorded: {exc}"
+            detail = f"sent earlier but not recorded: {_why(exc)}; fix the case file: the next run records it"
             outcomes.append(Outcome(case_id, step, Result.FAILED, detail, entry.get("message_id")))
             continue
         journal.update(entry, Entry.RECORDED)
@@ -231,51 +247,196 @@ def settle_journal(
     return outcomes
 
 
+def _why(exc: RelancegitError) -> str:
+    """A refusal of `record` with its first reason (the event's or the file's problem)."""
+    problems = getattr(exc, "problems", None)
+    if problems:
+        first = problems[0]
+        where = f"{first.file}:{first.line}:{first.column}" if first.line else str(first.file)
+        return f"{exc} ({where}: {first.message})"
+    return str(exc)
+
+
 # --- SMTP ------------------------------------------------------------------------------------
 
 
+class NotSent(RelancegitError):
+    """The message was not handed to the server: no connection, or it failed before the content."""
+
+
+class Refused(NotSent):
+    """The server answered no before the content: nothing delivered, the connection still good."""
+
+
 def connect(settings: Smtp, password: str | None) -> smtplib.SMTP:
-    """An authenticated connection: implicit TLS (`ssl: true`) or STARTTLS (`starttls: true`)."""
+    """An authenticated connection: implicit TLS (`ssl: true`) or STARTTLS (`starttls: true`).
+
+    `settings.timeout` bounds the connection, the greeting and each answer until logged in."""
     context = ssl.create_default_context()
     where = f"{settings.host}:{settings.port}"
+    client: smtplib.SMTP | None = None
     try:
-        client: smtplib.SMTP
         if settings.ssl:
-            client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=SMTP_TIMEOUT, context=context)
+            client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
         else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=SMTP_TIMEOUT)
+            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
             if settings.starttls:
                 client.starttls(context=context)
         if settings.username:
             if password is None:
-                client.close()
                 raise RelancegitError(
                     f"smtp.username is set: put the password in the environment variable {ENV_PASSWORD}"
                 )
             client.login(settings.username, password)
+        client.ehlo_or_helo_if_needed()
     except (OSError, smtplib.SMTPException) as exc:
-        raise RelancegitError(f"cannot connect to the SMTP server {where}: {exc}") from None
+        _close(client)
+        raise RelancegitError(
+            f"cannot connect to the SMTP server {where}: {_reason(exc, settings.timeout, 'timeout')}"
+        ) from None
+    except RelancegitError:
+        _close(client)
+        raise
     return client
 
 
+def _reason(exc: BaseException, timeout: float, key: str) -> str:
+    if isinstance(exc, TimeoutError) or "timed out" in str(exc):
+        return f"no answer within {timeout:g} s (smtp.{key})"
+    return str(exc) or type(exc).__name__
+
+
+def _close(client: smtplib.SMTP | None) -> None:
+    if client is not None:
+        with contextlib.suppress(OSError):
+            client.close()
+
+
 class _Connection:
-    """Connect on the first message actually sent (a run with nothing to send opens none)."""
+    """The run's SMTP connection: opened on the first message actually sent (a run with
+    nothing to send opens none), checked (NOOP) before each message is claimed, and reopened
+    at most once after a timeout or a lost connection. Once it cannot be had, every
+    remaining message fails at once as not sent, without waiting again."""
 
     def __init__(self, settings: Smtp, password: str | None) -> None:
         self.settings, self.password = settings, password
         self.client: smtplib.SMTP | None = None
+        self.opened = 0
+        self.failure: str | None = None
 
     def get(self) -> smtplib.SMTP:
-        if self.client is None:
+        if self.failure is not None:
+            raise NotSent(self.failure)
+        if self.client is not None:
+            try:
+                self.client.sock.settimeout(self.settings.timeout)  # type: ignore[union-attr]
+                code, _ = self.client.noop()
+                if code == 250:
+                    return self.client
+            except (AttributeError, OSError, smtplib.SMTPException):
+                pass
+            self.drop()
+        if self.opened >= 2:
+            self.failure = "the SMTP server failed twice in this run (no answer in time, or connection lost)"
+            raise NotSent(self.failure)
+        self.opened += 1
+        try:
             self.client = connect(self.settings, self.password)
+        except RelancegitError as exc:
+            self.failure = str(exc)
+            raise NotSent(self.failure) from None
         return self.client
+
+    def give_up(self, reason: str) -> None:
+        """Send nothing more in this run: every remaining message fails with `reason`."""
+        self.drop()
+        self.failure = reason
+
+    def drop(self) -> None:
+        """Forget a connection that timed out or was lost: the next message reconnects."""
+        _close(self.client)
+        self.client = None
 
     def close(self) -> None:
         if self.client is not None:
             try:
                 self.client.quit()
             except (OSError, smtplib.SMTPException):
-                self.client.close()
+                _close(self.client)
+            self.client = None
+
+
+@dataclass(frozen=True)
+class Envelope:
+    sender: str
+    recipients: list[str]
+    content: bytes
+    international: bool  # an address is not ASCII: the server must offer SMTPUTF8
+
+
+def envelope(message: EmailMessage) -> Envelope:
+    try:
+        sender = message["From"].addresses[0].addr_spec
+        recipients = [a.addr_spec for a in message["To"].addresses]
+    except (AttributeError, IndexError):
+        raise RelancegitError(
+            f"no sender or recipient address in From: {message['From']} To: {message['To']}"
+        ) from None
+    international = not all(a.isascii() for a in (sender, *recipients))
+    content = message.as_bytes(policy=policy.SMTPUTF8 if international else policy.SMTP)
+    return Envelope(sender, recipients, content, international)
+
+
+def open_transaction(client: smtplib.SMTP, mail: Envelope, timeout: float) -> None:
+    """MAIL, RCPT and DATA up to the server's go-ahead (354): nothing can be delivered yet, so
+    a refusal or a failure here raises NotSent (the server said no, or never said yes)."""
+    client.sock.settimeout(timeout)  # type: ignore[union-attr]
+    options: list[str] = []
+    if mail.international:
+        if not client.has_extn("smtputf8"):
+            raise Refused("an address is not ASCII and the SMTP server does not offer SMTPUTF8")
+        options = ["SMTPUTF8", "BODY=8BITMIME"]
+    try:
+        code, answer = client.mail(mail.sender, options)
+        if code != 250:
+            raise Refused(f"sender refused by the SMTP server: {code} {_text(answer)}")
+        for address in mail.recipients:
+            code, answer = client.rcpt(address)
+            if code not in (250, 251):
+                raise Refused(f"recipient {address} refused by the SMTP server: {code} {_text(answer)}")
+        client.putcmd("data")
+        code, answer = client.getreply()
+        if code != 354:
+            raise Refused(f"message refused by the SMTP server: {code} {_text(answer)}")
+    except Refused:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            client.rset()
+        raise
+    except (OSError, smtplib.SMTPException) as exc:
+        raise NotSent(
+            f"the SMTP exchange failed before the message was sent: {_reason(exc, timeout, 'timeout')}"
+        ) from None
+
+
+def transmit(client: smtplib.SMTP, mail: Envelope, timeout: float) -> tuple[int, str]:
+    """The message's content and the final dot, then the server's answer (waited `timeout`).
+    From the first byte on, the server may deliver it even if its answer never comes."""
+    client.sock.settimeout(timeout)  # type: ignore[union-attr]
+    lines = _LINE_END.sub(b"\r\n", mail.content)
+    stuffed = _LEADING_DOT.sub(b"..", lines)
+    if not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+    client.send(stuffed + b".\r\n")
+    code, answer = client.getreply()
+    return code, _text(answer)
+
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+
+
+def _text(answer: bytes) -> str:
+    return answer.decode("utf-8", "replace")
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -330,6 +491,10 @@ def send(
     outcomes.extend(skipped)
     if dry_run:
         folder = outbox or default_outbox(root)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RelancegitError(f"cannot create the outbox folder {folder}: {exc.strerror or exc}") from None
         for state in chosen:
             outcomes.append(_write_outbox(ledger, state, today, folder, sent_at))
         return outcomes
@@ -352,14 +517,43 @@ def _write_outbox(ledger: Ledger, state: CaseState, today: date, folder: Path, s
     try:
         letter = letter_for_case(ledger, state.id, today, step, header=False)
         message = to_email(letter, sent_at)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = safe_child(folder, f"{letter.name}.eml")
-        from email import policy
-
-        path.write_bytes(message.as_bytes(policy=policy.SMTP))
+        path = write_file(safe_child(folder, f"{letter.name}.eml"), message.as_bytes(policy=policy.SMTP))
     except RelancegitError as exc:
         return Outcome(state.id, step, Result.FAILED, str(exc))
     return Outcome(state.id, step, Result.WRITTEN, f"to {message['To']}", letter.message_id, path)
+
+
+def check_recordable(root: Path, entry: dict[str, Any], today: date) -> None:
+    """Refuse, before anything is sent, a reminder `record_sent` could not write: the case
+    file as it would be with the event appended must have no new error (the rules of `record`)."""
+    case_path = recording.find_case_file(root, entry["case"])
+    event = recording.build_event("reminder", [f"step={entry['step']}", "channel=email"], today)
+    recording.validate_event(event, case_path)
+    ctx = recording._context(root)
+    shift = demo_shift(ctx.config, today)
+    if shift:
+        event = recording._unshift(event, shift)
+    old = case_path.read_bytes()
+    new, _ = recording._appended(old, event)
+    before = {p.message for p in _problems(ctx, case_path, old, today)}
+    after = _problems(ctx, case_path, new, today)
+    errors = [p for p in after if p.severity == Severity.ERROR]
+    new_errors = [p for p in errors if p.message not in before]
+    if new_errors:
+        raise RelancegitError(
+            f"not sent: its reminder, dated {today.isoformat()}, could not be recorded in {case_path}: "
+            f"{new_errors[0].message}"
+        )
+    if errors:
+        first = errors[0]
+        raise RelancegitError(f"not sent: {case_path}:{first.line}:{first.column}: {first.message}; fix it first")
+
+
+def _problems(ctx: Any, case_path: Path, content: bytes, today: date) -> list[Problem]:
+    """`content` as the case file, checked as `record` checks it. The one call into record's
+    internals besides the context and the append: if `record` comes to validate in memory,
+    this becomes `recording.case_problems(ctx, case_path, content, today)`."""
+    return recording._problems_of_bytes(ctx, case_path, content, today)
 
 
 def _send_one(
@@ -385,43 +579,59 @@ def _send_one(
             f"already sent on {existing.get('date') or '?'} (journal {journal.path(state.id, step).name})",
             existing.get("message_id"),
         )
+    settings = connection.settings
     try:
         letter = letter_for_case(ledger, state.id, today, step, header=False)
         message = to_email(letter, sent_at)
+        mail = envelope(message)
         if commit:
             case_path = ledger.case_files.get(state.id) or recording.find_case_file(ledger.root, state.id)
             recording.ensure_committable(case_path)
+        entry = {
+            "case": state.id,
+            "step": step,
+            "client": state.client.id,
+            "message_id": letter.message_id,
+            "to": str(message["To"]),
+            "date": today.isoformat(),
+        }
+        check_recordable(ledger.root, entry, today)
         client = connection.get()
+        open_transaction(client, mail, settings.timeout)
+    except Refused as exc:
+        return Outcome(state.id, step, Result.FAILED, f"not sent: {exc}; the next run tries again")
+    except NotSent as exc:
+        connection.drop()
+        return Outcome(state.id, step, Result.FAILED, f"not sent: {exc}; the next run tries again")
     except RelancegitError as exc:
         return Outcome(state.id, step, Result.FAILED, str(exc))
-    entry = {
-        "case": state.id,
-        "step": step,
-        "client": state.client.id,
-        "message_id": letter.message_id,
-        "to": str(message["To"]),
-        "date": today.isoformat(),
-    }
     if not journal.claim(entry):
+        connection.drop()  # the transaction is open: drop it rather than send
         return Outcome(state.id, step, Result.SKIPPED, "claimed by another run", letter.message_id)
     try:
-        client.send_message(message)
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-        journal.release(entry)  # the server refused it: nothing was delivered
-        return Outcome(state.id, step, Result.FAILED, f"refused by the SMTP server: {exc}", letter.message_id)
+        code, answer = transmit(client, mail, settings.data_timeout)
     except (OSError, smtplib.SMTPException) as exc:
-        return Outcome(
-            state.id,
-            step,
-            Result.FAILED,
-            f"interrupted while sending ({exc}); not sent again: the next run records it as sent",
-            letter.message_id,
+        # Only this message is uncertain. The run stops sending: another unconfirmed message
+        # would be one more reminder recorded that the debtor may never have received.
+        connection.give_up("the SMTP server did not confirm an earlier message of this run")
+        detail = (
+            f"the SMTP server did not confirm the message ({_reason(exc, settings.data_timeout, 'data_timeout')}): "
+            "it may have been delivered, so it is not sent again and the next run records it as sent; "
+            "check the mail server's sent messages"
         )
+        return Outcome(state.id, step, Result.FAILED, detail, letter.message_id)
+    except BaseException:
+        connection.drop()  # interrupted mid-content: no QUIT, which the server would read as content
+        raise
+    if code != 250:
+        journal.release(entry)  # the server refused it: nothing was delivered
+        detail = f"not sent: message refused by the SMTP server: {code} {answer}; the next run tries again"
+        return Outcome(state.id, step, Result.FAILED, detail, letter.message_id)
     entry = journal.update(entry, Entry.SENT)
     try:
         record(ledger.root, entry, today, commit)
     except RelancegitError as exc:
-        detail = f"sent but not recorded ({exc}); the next run records it"
+        detail = f"sent but not recorded: {_why(exc)}; fix the case file: the next run records it"
         return Outcome(state.id, step, Result.FAILED, detail, letter.message_id)
     journal.update(entry, Entry.RECORDED)
     return Outcome(state.id, step, Result.SENT, f"to {message['To']}", letter.message_id)

@@ -287,6 +287,10 @@ class Smtp(Strict):
     sender: Annotated[str | None, Field(alias="from")] = None
     starttls: bool = True
     ssl: bool = False
+    # Seconds to wait: for the connection, the greeting and each command's answer (`timeout`);
+    # for the answer to a message's content (`data_timeout`, servers may scan it first).
+    timeout: Annotated[float, Field(gt=0, le=600)] = 10
+    data_timeout: Annotated[float, Field(gt=0, le=600)] = 30
 
 
 class Config(Strict):

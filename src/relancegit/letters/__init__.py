@@ -9,6 +9,7 @@ except `write_output` and the dossier, into the folder they are given.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import date
 from email.headerregistry import Address
@@ -37,6 +38,7 @@ __all__ = [
     "render_case_letter_html",
     "safe_child",
     "template_names",
+    "write_file",
     "write_output",
 ]
 
@@ -182,7 +184,20 @@ def output_path(folder: Path, stem: str, fmt: str) -> Path:
 
 
 def write_output(folder: Path, letter: Letter, fmt: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = output_path(folder, letter.name, fmt)
-    path.write_bytes(render(letter, fmt))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RelancegitError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
+    return write_file(output_path(folder, letter.name, fmt), render(letter, fmt))
+
+
+def write_file(path: Path, content: bytes) -> Path:
+    """Write `path` whole or not at all (a hidden temporary file renamed over it)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(content)
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise RelancegitError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path

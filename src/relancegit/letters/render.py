@@ -13,6 +13,16 @@ Markdown turns those back into the same characters, as text. Only template text 
 can produce markup. The header blocks and the page around the body come from an HTML
 template with Jinja's HTML autoescaping, fed with the plain values.
 
+How ledger values stay inert in the `.md` output. The same way, with a lighter hand so the
+file stays readable: only what Markdown (CommonMark and Python-Markdown alike) would read as
+syntax is escaped, `\\` `` ` `` `*` `_` `[` `]` `|` anywhere, `<`, `~` and `&` of an entity
+as entities, and at the start of a line what would begin a heading, quote, list or rule. A value
+with none of these (the usual case) comes out unchanged.
+
+The plain-text part of an e-mail is not Markdown: it is the HTML body read back as text
+(paragraphs, line breaks, lists with dashes, tables as aligned columns), so neither `**`, `#`
+nor `|---|` reaches the reader, and ledger values come out as they were written.
+
 The PDF is that HTML through WeasyPrint (A4; the debtor's address where a French window
 envelope shows it), with every external fetch refused.
 """
@@ -28,6 +38,7 @@ from datetime import datetime, time
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,6 +48,7 @@ import markdown
 from markupsafe import Markup
 
 from relancegit import templating
+from relancegit.checks import email_address_problem
 from relancegit.letters.context import Keyword, LetterContext, one_line
 from relancegit.problems import RelancegitError
 
@@ -111,12 +123,17 @@ def _render(letter: Letter, render: Callable[[jinja2.Environment], Any], what: s
         raise TemplateProblem(f"{what}: {exc.message} (a variable the template uses is missing)") from None
 
 
-def render_text(letter: Letter, *, header: bool = True, for_html: bool = False) -> RenderedText:
-    """The letter's Markdown and subject. `for_html` makes every ledger value literal for the
-    Markdown-to-HTML conversion (see the module docstring)."""
+def render_text(
+    letter: Letter, *, header: bool = True, for_html: bool = False, for_markdown: bool = False
+) -> RenderedText:
+    """The letter's Markdown and subject, from the ledger values as they are. `for_html` makes
+    every ledger value literal for the Markdown-to-HTML conversion, `for_markdown` for a
+    Markdown reader (see the module docstring)."""
     ctx = replace(letter.context, header=header)
     if for_html:
         ctx = inert(ctx)
+    elif for_markdown:
+        ctx = inert(ctx, markdown_text)
     names = template_names(ctx.step, ctx.tone, ctx.language)
 
     def run(env: jinja2.Environment) -> RenderedText:
@@ -137,16 +154,41 @@ def markdown_literal(text: str) -> str:
     return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", text), quote=False)
 
 
-def inert(value: Any) -> Any:
-    """A copy of the context with every free-text value made literal for Markdown + HTML."""
+# Markdown syntax a ledger value may hold, for `markdown_text`.
+_INLINE_SYNTAX = re.compile(r"([\\`*_\[\]|])")
+_ENTITY_LIKE = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+_LINE_START_SYNTAX = re.compile(r"^([ \t]*)(?:([#>+-])|(=)|(\d+)([.)])(?=\s|$))", re.MULTILINE)
+
+
+def markdown_text(text: str) -> str:
+    """`text` for a Markdown document: what a Markdown reader would take as syntax (emphasis,
+    links, code, table cells, HTML, entities; headings, quotes, lists and rules at the start of
+    a line) is escaped, everything else is left as it is, for a human reading the file."""
+    text = _INLINE_SYNTAX.sub(r"\\\1", text)
+    text = _ENTITY_LIKE.sub("&amp;", text).replace("<", "&lt;").replace("~", "&#126;")  # ~~strikethrough~~
+    return _LINE_START_SYNTAX.sub(_escape_line_start, text)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    indent, mark, equals, number, dot = match.groups()
+    if mark:
+        return f"{indent}\\{mark}"
+    if equals:
+        return f"{indent}&#61;"  # a setext underline; Python-Markdown has no `\=`
+    return f"{indent}{number}\\{dot}"
+
+
+def inert(value: Any, literal: Callable[[str], str] = markdown_literal) -> Any:
+    """A copy of the context with every free-text value made `literal` (by default, for the
+    Markdown-to-HTML conversion)."""
     if isinstance(value, Keyword):
         return value
     if isinstance(value, str):
-        return markdown_literal(value)
+        return literal(value)
     if is_dataclass(value) and not isinstance(value, type):
-        return replace(value, **{f.name: inert(getattr(value, f.name)) for f in fields(value)})
+        return replace(value, **{f.name: inert(getattr(value, f.name), literal) for f in fields(value)})
     if isinstance(value, tuple):
-        return tuple(inert(v) for v in value)
+        return tuple(inert(v, literal) for v in value)
     return value
 
 
@@ -170,12 +212,18 @@ _CONVERTER: markdown.Markdown | None = None
 
 
 def to_markdown(letter: Letter) -> str:
-    return render_text(letter, header=True).text
+    return render_text(letter, header=True, for_markdown=True).text
 
 
-def _page(letter: Letter, template: str, header: bool) -> str:
+def _body(letter: Letter) -> Markup:
+    """The letter's body (no postal header) as HTML, ledger values inert."""
+    return markdown_to_html(render_text(letter, header=False, for_html=True).text)
+
+
+def _page(letter: Letter, template: str, header: bool, body: Markup | None = None) -> str:
     plain = render_text(letter, header=header)
-    body = markdown_to_html(render_text(letter, header=False, for_html=True).text)
+    if body is None:
+        body = _body(letter)
     variables = {
         **letter.context.as_template_vars(),
         "subject": plain.subject,
@@ -232,9 +280,11 @@ def recipient(letter: Letter) -> Address:
 
 
 def _address(name: str, email: str, what: str) -> Address:
-    username, at, domain = email.strip().partition("@")
-    if not at or not username or not domain or any(c.isspace() or c in '<>,;"' for c in email.strip()):
-        raise RelancegitError(f"invalid e-mail address '{email}' ({what})")
+    reason = email_address_problem(email.strip())
+    if reason:
+        shown = email.encode("unicode_escape").decode("ascii")
+        raise RelancegitError(f"invalid e-mail address '{shown}' ({what}): {reason}")
+    username, _, domain = email.strip().partition("@")
     try:
         return Address(display_name=one_line(name), username=username, domain=domain)
     except (ValueError, IndexError) as exc:
@@ -251,7 +301,8 @@ def to_email(letter: Letter, sent_at: datetime | None = None) -> EmailMessage:
     """RFC 5322 message: plain text and HTML alternatives, invoice files attached."""
     ctx = letter.context
     plain = render_text(letter, header=False)
-    page = _page(letter, "letters/email.html.j2", header=False)
+    body = _body(letter)
+    page = _page(letter, "letters/email.html.j2", header=False, body=body)
     message = EmailMessage()
     message["Subject"] = plain.subject
     try:
@@ -266,13 +317,141 @@ def to_email(letter: Letter, sent_at: datetime | None = None) -> EmailMessage:
     message["Content-Language"] = ctx.language
     message["X-Relancegit-Case"] = " ".join(ctx.cases)
     message["X-Relancegit-Step"] = ctx.step
-    message.set_content(plain.text, charset="utf-8")
+    message.set_content(html_to_text(body), charset="utf-8")
     message.add_alternative(page, subtype="html", charset="utf-8")
     for invoice in ctx.invoices:
         if invoice.file:
             content = invoice_file(letter.ledger_root, invoice.file, invoice.number).read_bytes()
             message.add_attachment(content, maintype="application", subtype="pdf", filename=Path(invoice.file).name)
     return message
+
+
+# --- the plain-text part of an e-mail ------------------------------------------------------------
+
+_HTML_SPACE = re.compile(r"[ \t\n\r\f]+")  # not \s: the no-break spaces of amounts and dates stay
+_BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "div"})
+
+
+class _TextReader(HTMLParser):
+    """The HTML of a letter body as plain text: one paragraph per block, a blank line between
+    them; `<br>` a line break; list items with `- ` (or `1. `); tables as aligned columns."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[str] = []  # finished paragraphs, tables and lists
+        self.line: list[str] = []  # the inline text of the block being read
+        self.lists: list[list[Any]] = []  # [tag, next number, items] of each open list
+        self.quote = 0
+        self.pre = 0
+        self.table: list[list[tuple[str, bool]]] | None = None  # rows of (text, right-aligned)
+        self.cell_right = False
+        self.href: str | None = None
+        self.link_text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCKS or tag in {"table", "ul", "ol", "blockquote"}:
+            self._flush()
+        if tag in {"ul", "ol"}:
+            self.lists.append([tag, 1, []])
+        elif tag == "blockquote":
+            self.quote += 1
+        elif tag == "pre":
+            self.pre += 1
+        elif tag == "br":
+            self.line.append("\n")
+        elif tag == "hr":
+            self.blocks.append("* * *")
+        elif tag == "table":
+            self.table = []
+        elif tag == "tr" and self.table is not None:
+            self.table.append([])
+        elif tag in {"td", "th"}:
+            style = dict(attrs).get("style") or ""
+            self.cell_right = "right" in style or dict(attrs).get("align") == "right"
+        elif tag == "a":
+            self.href = dict(attrs).get("href")
+            self.link_text = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"td", "th"} and self.table is not None and self.table:
+            self.table[-1].append((self._take(), self.cell_right))
+        elif tag == "table" and self.table is not None:
+            rows, self.table = self.table, None
+            self._add(_columns(rows))
+        elif tag == "li" and self.lists:
+            kind = self.lists[-1]
+            mark = f"{kind[1]}. " if kind[0] == "ol" else "- "
+            kind[1] += 1
+            text = self._take().replace("\n", "\n" + " " * len(mark))
+            if text:
+                kind[2].append(mark + text)
+        elif tag in {"ul", "ol"} and self.lists:
+            self._flush()
+            items = self.lists.pop()[2]
+            if items:
+                self._add("\n".join(items))
+        elif tag == "blockquote":
+            self._flush()
+            self.quote = max(0, self.quote - 1)
+        elif tag == "pre":
+            self._flush()
+            self.pre = max(0, self.pre - 1)
+        elif tag == "a":
+            text = "".join(self.link_text)
+            if self.href and self.href not in text:
+                self.line.append(f" <{self.href}>")
+            self.href = None
+        elif tag in _BLOCKS:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        text = data if self.pre else _HTML_SPACE.sub(" ", data)
+        self.line.append(text)
+        if self.href is not None:
+            self.link_text.append(text)
+
+    def _take(self) -> str:
+        text = "".join(self.line)
+        self.line = []
+        lines = [part.strip(" ") for part in text.split("\n")] if not self.pre else text.split("\n")
+        return "\n".join(lines).strip("\n")
+
+    def _flush(self) -> None:
+        text = self._take()
+        if text:
+            if self.lists:
+                self.lists[-1][2].append(text)
+            else:
+                self._add(text)
+
+    def _add(self, block: str) -> None:
+        if self.quote:
+            block = "\n".join("    " * self.quote + line if line else line for line in block.split("\n"))
+        self.blocks.append(block)
+
+    def text(self) -> str:
+        self.close()
+        self._flush()
+        return "\n\n".join(self.blocks) + "\n"
+
+
+def _columns(rows: list[list[tuple[str, bool]]]) -> str:
+    """A table as columns two spaces apart, figures aligned on the right."""
+    rows = [row for row in rows if row]
+    width = max((len(row) for row in rows), default=0)
+    widths = [max((len(row[i][0]) for row in rows if i < len(row)), default=0) for i in range(width)]
+    lines = []
+    for row in rows:
+        cells = [(text.rjust(widths[i]) if right else text.ljust(widths[i])) for i, (text, right) in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def html_to_text(body: str) -> str:
+    """A letter's HTML body as plain text for the text part of an e-mail."""
+    reader = _TextReader()
+    reader.feed(body)
+    return reader.text()
 
 
 def invoice_file(ledger_root: Path, relative: str, number: str) -> Path:
