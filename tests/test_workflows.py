@@ -93,6 +93,10 @@ def test_github_workflow_written_by_init(scaffolded):
     assert "schedule" in publish["if"] and "pull_request" in publish["if"]
     assert publish["permissions"]["pages"] == "write" and publish["permissions"]["id-token"] == "write"
     steps = _runs(publish)
+    # The previous published head is restored, then required to be an ancestor of HEAD.
+    cache = next(step for step in publish["steps"] if str(step.get("uses", "")).startswith("actions/cache"))
+    assert cache["with"]["path"] == "site/audit-head.json"
+    assert steps.index("relancegit audit --published site/audit-head.json") < steps.index("relancegit build")
     assert "relancegit build --redact -o site" in steps
     assert "actions/upload-pages-artifact" in steps and "actions/deploy-pages" in steps
     build = next(step for step in publish["steps"] if "relancegit build" in str(step.get("run", "")))
@@ -115,7 +119,9 @@ def test_gitlab_ci_written_by_init(scaffolded):
     assert pipeline["check"]["script"] == ["relancegit check", "relancegit audit"]
     pages = pipeline["pages"]
     assert pages["script"][-1] == "relancegit build --redact -o public"
-    assert "RELANCEGIT_REDACT_KEY" in pages["script"][0] and "exit 1" in pages["script"][0]
+    assert pages["script"][0] == "relancegit audit --published public/audit-head.json"
+    assert pages["cache"]["paths"] == ["public/audit-head.json"]
+    assert "RELANCEGIT_REDACT_KEY" in pages["script"][1] and "exit 1" in pages["script"][1]
     assert pages["artifacts"]["paths"] == ["public"]
     conditions = [rule["if"] for rule in pages["rules"]]
     assert conditions == ['$CI_PIPELINE_SOURCE == "schedule"', "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"]
