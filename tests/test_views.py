@@ -124,7 +124,7 @@ def test_show_text_mentions_the_essentials() -> None:
         "F1",
         "1\u202f500,00\u00a0€",
         "Prochaine action",
-        "1re relance : J+1",
+        "lettre de relance : J+30",  # 53 days late, no contact yet: an old debt starts at the letter
         "prescription 01/10/2031",
     ):
         assert needle in text

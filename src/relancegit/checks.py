@@ -281,6 +281,9 @@ def case_references(c: CaseCheck) -> Iterator[Problem]:
         yield error(path, f"unknown policy '{case.policy}'{_known(c.ctx.config.policies)}", "policy")
         return
     policy_id, policy = c.policy
+    if case.start_step and policy is not None and policy.step(case.start_step) is None:
+        steps = ", ".join(s.id for s in policy.steps)
+        yield error(path, f"unknown step '{case.start_step}' in policy '{policy_id}' (steps: {steps})", "start_step")
     numbers = {inv.number for inv in case.invoices}
     for i, event in enumerate(case.events):
         step = event.step if isinstance(event, (Reminder, Call)) else None

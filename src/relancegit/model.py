@@ -482,6 +482,9 @@ class Case(Strict):
     id: Identifier
     client: Identifier
     policy: Identifier | None = None
+    # The last dunning step done before the case entered the ledger (no letter for it): the
+    # steps up to it count as done. Without it, docs/engine.md's rule for old debts applies.
+    start_step: Identifier | None = None
     invoices: Annotated[tuple[Invoice, ...], Field(min_length=1)]
     events: tuple[Event, ...] = ()
 

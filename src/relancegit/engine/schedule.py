@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from relancegit.calendar import next_business_day
-from relancegit.engine.facts import CaseFacts
+from relancegit.engine.facts import CaseFacts, is_formal_notice
 from relancegit.engine.status import PlanState, PromiseOutcome, PromiseState, active_pause_until
 from relancegit.model import Channel, Policy, Status
 
@@ -73,6 +73,7 @@ class ScheduleInput:
     plan: PlanState | None  # the latest plan
     today: date
     holidays: str = "FR"
+    start_step: str | None = None  # the case's `start_step`
 
 
 def next_action(data: ScheduleInput) -> NextAction | None:
@@ -151,14 +152,47 @@ def _agreements_or_dunning(data: ScheduleInput) -> NextAction:
 
 
 def _done_steps(data: ScheduleInput) -> frozenset[str]:
-    done = data.facts.done_steps
-    plan, policy = data.plan, data.policy
+    """The steps that count as done: those recorded, and those a rule skips (docs/engine.md).
+
+    - `start_step`: the steps up to it were done before the case entered the ledger.
+    - Never softer: the steps before the most advanced one done count as done, so an e-mail
+      reminder never follows a postal letter or a formal notice.
+    - An old debt with no contact yet starts at the latest step whose date has passed, but never
+      beyond the last reminder before a formal notice or a hand-over: a formal notice is never
+      the first contact.
+    - After a broken plan, the steps before `on_broken_plan` count as done.
+    """
+    policy, steps = data.policy, data.policy.steps
+    done = set(data.facts.done_steps)
+    position = {step.id: i for i, step in enumerate(steps)}
+    if data.start_step in position:
+        done.update(s.id for s in steps[: position[data.start_step] + 1])
+    reached = max((position[s] for s in done if s in position), default=None)
+    if reached is not None:
+        done.update(s.id for s in steps[:reached])
+    elif not data.facts.contacts and data.today > data.reference_due:
+        first = _old_debt_start(data)
+        if first is not None:
+            done.update(s.id for s in steps[: position[first]])
+    plan = data.plan
     if plan is not None and plan.broken_on is not None:
-        # docs/engine.md: after a broken plan, the steps before `on_broken_plan` count as done.
         index = policy.step_index(policy.on_broken_plan)
         if index is not None:
-            done = done | {s.id for s in policy.steps[:index]}
-    return done
+            done.update(s.id for s in steps[:index])
+    return frozenset(done)
+
+
+def _old_debt_start(data: ScheduleInput) -> str | None:
+    """The first step of a case entering the ledger late with no contact yet: the latest step
+    whose date (reference due date + offset) has passed, among the steps before the first
+    formal notice or hand-over."""
+    start = None
+    for step in data.policy.steps:
+        if is_formal_notice(step.id, step) or step.channel == Channel.HANDOVER:
+            break
+        if step.offset >= 0 and data.reference_due + timedelta(days=step.offset) <= data.today:
+            start = step.id
+    return start
 
 
 def dunning_step(data: ScheduleInput) -> NextAction:

@@ -103,6 +103,7 @@ def compute_case(
             plan=plan,
             today=today,
             holidays=config.holidays,
+            start_step=case.start_step,
         )
     )
     return CaseState(
