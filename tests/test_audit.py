@@ -47,7 +47,8 @@ def test_done_when_a_case_recorded_with_record_commit_passes_the_audit(repo: Git
     code, report = _audit(repo)
     assert code == 0
     head = repo.git("rev-parse", "HEAD").strip()
-    assert report == {"ok": True, "violations": [], "warnings": [], "commits": 1 + len(STEPS), "head": head}
+    expected = {"ok": True, "violations": [], "warnings": [], "commits": 1 + len(STEPS), "head": head, "accepted": []}
+    assert report == expected
     text = repo.run("audit")
     assert text.exit_code == 0
     assert text.output.strip() == f"ok: history is append-only ({1 + len(STEPS)} commit(s), 0 warning(s))"

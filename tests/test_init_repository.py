@@ -141,3 +141,17 @@ def test_init_config_carries_the_default_policy_ready_to_edit(tmp_path: Path):
     config = Config.model_validate(yaml.safe_load(uncommented))
     assert config.policies["default"] == DEFAULT_POLICY
     assert "auto: true lets `relancegit send --due` e-mail that step" in text
+
+
+def test_hook_refuses_an_edit_of_a_committed_event_and_says_what_to_do(repo: Path):
+    case = repo / "ledger/cases/2026-0001.yaml"
+    case.write_text(CASE.replace("events: []", "events:\n  - {date: 2026-10-05, type: payment, amount: 5000}"))
+    git(repo, "add", "-A")
+    assert git(repo, "commit", "-m", "a payment").returncode == 0
+    case.write_text(CASE.replace("events: []", "events:\n  - {date: 2026-10-05, type: payment, amount: 50}"))
+    git(repo, "add", "-A")
+    proc = git(repo, "commit", "-m", "fix the amount in place")
+    assert proc.returncode != 0
+    assert "commit refused: committed events are never edited" in proc.stderr
+    assert "a `void` of the wrong event" in proc.stderr
+    assert commits(repo) == 2

@@ -23,12 +23,13 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from relancegit import gitlog
+from relancegit.accepted import ACCEPTED_NAME, AcceptedHistory, accepted_history
 from relancegit.gitlog import NULL_BLOB, BlobReader, Change, Commit, IncompleteHistory
 from relancegit.history import (
     INVOICE_KEY_FIELDS,
@@ -97,6 +98,8 @@ class AuditReport:
     warnings: list[Finding] = field(default_factory=list)
     commits: int = 0
     head: str = ""  # the commit audited (HEAD when the audit started)
+    # Violations of commits listed in audit-accepted.yaml, with the reason given there.
+    accepted: list[tuple[Finding, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -109,6 +112,7 @@ class AuditReport:
             "warnings": [w.to_json() for w in self.warnings],
             "commits": self.commits,
             "head": self.head,
+            "accepted": [{**finding.to_json(), "reason": reason} for finding, reason in self.accepted],
         }
 
 
@@ -410,7 +414,8 @@ class _Walk:
             return
         old = self.version(sources[0][1]) if sources else None
         for found in diff_versions(old, new):
-            self._report(commit, path if new is not None else change.old_path, found)
+            # A case added with its past events is an initial load, not back-dating.
+            self._report(commit, path if new is not None else change.old_path, found, initial=old is None)
 
     def _sources(self, blob: str, origin: str, old_path: str) -> list[tuple[str, str]]:
         """The readable revisions `blob` stands for, with the commit each comes from: itself,
@@ -516,10 +521,10 @@ class _Walk:
     def _violation(self, commit: Commit, path: str, message: str) -> None:
         self.report.violations.append(Finding(commit, path, message))
 
-    def _report(self, commit: Commit, path: str, change: LedgerChange) -> None:
+    def _report(self, commit: Commit, path: str, change: LedgerChange, initial: bool = False) -> None:
         if change.violation:
             self.report.violations.append(Finding(commit, path, change.text))
-        if change.kind in ("event-added", "event-inserted") and change.event is not None:
+        if not initial and change.kind in ("event-added", "event-inserted") and change.event is not None:
             self._check_backdated(commit, path, change.event)
 
     def _check_backdated(self, commit: Commit, path: str, event: Any) -> None:
@@ -628,6 +633,50 @@ def audit(
             walk.commit(commit)
             if progress:
                 progress(count)
+        accepted_file = ACCEPTED_NAME if ledger == "." else f"{ledger}/{ACCEPTED_NAME}"
+        apply_acceptances(walk.report, accepted_history(repo, accepted_file, head, reader), accepted_file)
+    walk.report.head = head
+    return walk.report
+
+
+def apply_acceptances(report: AuditReport, history: AcceptedHistory, name: str) -> None:
+    """Violations of accepted commits are reported as accepted; a change to an accepted entry
+    is a violation that no entry can accept."""
+    reasons = {entry.commit: entry.reason for entry in history.entries}
+    kept = []
+    for finding in report.violations:
+        if finding.commit.sha in reasons:
+            report.accepted.append((finding, reasons[finding.commit.sha]))
+        else:
+            kept.append(finding)
+    report.violations = kept + [Finding(commit, name, message) for commit, message in history.violations]
+
+
+def audit_staged(root: Path, today: date, author: str) -> AuditReport:
+    """The changes staged for the next commit under the ledger's cases, held to the audit's
+    rule (for the pre-commit hook): a staged edit of a committed event is refused before it is
+    committed."""
+    repo = gitlog.repository_root(root)
+    ledger = root.resolve().relative_to(repo.resolve()).as_posix()
+    cases = "cases" if ledger == "." else f"{ledger}/cases"
+    head = gitlog.commit_id(repo, "HEAD")
+    if head is None:
+        return AuditReport()  # the first commit: nothing committed to rewrite
+    raw = gitlog.run_git(["diff", "--cached", "-z", "--raw", "--no-abbrev", "-M", "--", cases], repo)
+    changes = tuple(gitlog.parse_raw_changes(raw))
+    moment = datetime.combine(today, time())
+    staged = Commit(
+        sha="0" * 40, parents=(head,), author=author, email="", authored=moment, committed=moment, message="(staged)"
+    )
+    prefix = cases + "/"
+
+    def is_case(path: str) -> bool:
+        inside = path[len(prefix) :]
+        return path.startswith(prefix) and path.endswith(YAML_SUFFIXES) and "/." not in "/" + inside
+
+    with BlobReader(repo) as reader:
+        walk = _Walk(reader, is_case, {})
+        walk.commit(replace(staged, changes=changes))
     walk.report.head = head
     return walk.report
 
@@ -730,12 +779,24 @@ def record_published(path: Path, head: str, today: date) -> None:
     fsync_folder(path.parent)
 
 
+RECOVERY = (
+    "To correct a committed event, append instead: a `void` of the wrong event (record CASE void "
+    "event=N reason=...), a credit-note, a new event. A violation already pushed stays in the history: "
+    "once explained, `relancegit audit --accept COMMIT --reason TEXT` accepts it (commit "
+    "ledger/audit-accepted.yaml); a revert would be a second violation."
+)
+
+
 def format_report(report: AuditReport) -> str:
-    """For people: violations, then warnings, then a summary line."""
+    """For people: violations, then accepted ones, then warnings, then a summary line."""
     lines = [f"violation: {v.format()}" for v in report.violations]
+    lines += [f"accepted: {finding.format()} (reason: {reason})" for finding, reason in report.accepted]
     lines += [f"warning: {w.format()}" for w in report.warnings]
     counts = f"{report.commits} commit(s), {len(report.warnings)} warning(s)"
+    if report.accepted:
+        counts += f", {len(report.accepted)} accepted violation(s)"
     if report.violations:
+        lines.append(RECOVERY)
         lines.append(f"audit failed: {len(report.violations)} violation(s) of the append-only rule in {counts}")
     else:
         lines.append(f"ok: history is append-only ({counts})")

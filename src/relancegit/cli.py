@@ -418,9 +418,24 @@ def history(obj: Options, case_id: str) -> None:
     help="Fail if HEAD does not descend from the head recorded in FILE; after a clean audit, "
     "record HEAD there (default FILE: site/audit-head.json beside the ledger folder).",
 )
+@click.option(
+    "--accept",
+    "accept_commit",
+    metavar="COMMIT",
+    help="Accept COMMIT's violations after review: append it, with --reason, to ledger/audit-accepted.yaml.",
+)
+@click.option("--reason", metavar="TEXT", help="Why the violation of --accept is accepted (kept in the file).")
+@click.option("--staged", is_flag=True, help="Audit what is staged for the next commit (the pre-commit hook).")
 @_format_option
 @click.pass_obj
-def audit(obj: Options, since: str | None, published: str | None) -> None:
+def audit(
+    obj: Options,
+    since: str | None,
+    published: str | None,
+    accept_commit: str | None,
+    reason: str | None,
+    staged: bool,
+) -> None:
     """Verify the git history of the cases is append-only (exit 1 on a violation).
 
     Reports every commit that deleted or modified a committed event, changed an invoice's
@@ -436,6 +451,12 @@ def audit(obj: Options, since: str | None, published: str | None) -> None:
     from relancegit.audit import audit as audit_history
 
     root = find_ledger(obj.ledger)
+    if accept_commit is not None or reason is not None:
+        _accept(obj, root, accept_commit, reason)
+        return
+    if staged:
+        _audit_staged(obj, root)
+        return
     head_file = (Path(published) if published else default_published(root)) if published is not None else None
     try:
         if sys.stderr.isatty() and obj.format == "text":
@@ -453,6 +474,37 @@ def audit(obj: Options, since: str | None, published: str | None) -> None:
     if report.ok and head_file is not None and report.head:
         record_published(head_file, report.head, obj.today)
     sys.exit(0 if report.ok else 1)
+
+
+def _accept(obj: Options, root: Path, commit: str | None, reason: str | None) -> None:
+    from relancegit import gitlog
+    from relancegit.accepted import accept
+    from relancegit.audit import audit as audit_history
+    from relancegit.record import git_user
+
+    if not commit or reason is None:
+        raise UsageError("--accept COMMIT and --reason TEXT go together")
+    repo = gitlog.repository_root(root)
+    full = gitlog.commit_id(repo, commit)
+    if full is None:
+        raise UsageError(f"--accept: unknown commit '{commit}'")
+    report = audit_history(root)
+    path = accept(root, full, reason, obj.today, git_user(root) or "?", [v.commit.sha for v in report.violations])
+    count = sum(v.commit.sha == full for v in report.violations)
+    click.echo(f"accepted {count} violation(s) of {full[:8]} in {path}")
+    click.echo(f"commit it: git add {path} && git commit -m 'audit: accept {full[:8]}'")
+
+
+def _audit_staged(obj: Options, root: Path) -> None:
+    from relancegit.audit import RECOVERY, audit_staged
+    from relancegit.record import git_user
+
+    report = audit_staged(root, obj.today, git_user(root) or "")
+    for finding in report.violations:
+        click.echo(f"relancegit: error: {finding.file}: {finding.message}", err=True)
+    if report.violations:
+        click.echo(f"relancegit: commit refused: committed events are never edited. {RECOVERY}", err=True)
+        sys.exit(1)
 
 
 # --- show, list, next, report, calendar (the engine as of --today) -----------------------

@@ -165,6 +165,11 @@ def _parse_record(record: str) -> Commit:
     )
 
 
+def parse_raw_changes(raw: str) -> Iterator[Change]:
+    """The changes of `git diff -z --raw --no-abbrev` (one side), as `log_commits` gives them."""
+    return _parse_raw(raw)
+
+
 def _parse_raw(raw: str) -> Iterator[Change]:
     """`:old-modes new-mode old-blobs new-blob STATUS\\0path\\0[path\\0]` entries (-z --raw)."""
     tokens = raw.split("\0")
