@@ -44,7 +44,7 @@ def test_show_text_is_french(make_ledger) -> None:
 def test_unknown_case_is_an_error_without_traceback(make_ledger) -> None:
     result = run(make_ledger(), "show", "nope")
     assert result.exit_code == 1
-    assert result.stderr == "relancegit: error: unknown case 'nope'\n"
+    assert result.stderr == "relancegit: error: unknown case or invoice number 'nope'\n"
 
 
 def test_list_filters(make_ledger) -> None:

@@ -83,7 +83,7 @@ def test_history_survives_an_unreadable_revision(repo: GitLedger) -> None:
 def test_history_of_an_unknown_case(repo: GitLedger) -> None:
     result = repo.run("history", "2099-0001")
     assert result.exit_code == 1
-    assert "no case '2099-0001'" in result.stderr
+    assert "unknown case or invoice number '2099-0001'" in result.stderr
 
 
 def test_event_changes_classifies_appends_and_rewrites() -> None:

@@ -240,7 +240,7 @@ def test_refusal_points_at_file_line_and_column(repo: GitLedger) -> None:
 def test_unknown_case(repo: GitLedger) -> None:
     result = repo.run("record", "2099-0001", "note", "note=x")
     assert result.exit_code == 1
-    assert "no case '2099-0001'" in result.stderr
+    assert "unknown case or invoice number '2099-0001'" in result.stderr
 
 
 def test_warnings_do_not_block(repo: GitLedger) -> None:

@@ -356,10 +356,14 @@ def record(
     from relancegit.record import RecordRefused
     from relancegit.record import record as record_event
 
+    from relancegit.handles import resolve_case_handle
+
     when = _parse_date_option(event_date, "--date")
+    root = find_ledger(obj.ledger)
+    case_id = resolve_case_handle(root, case_id, obj.today)  # an invoice number names its case
     try:
         done = record_event(
-            find_ledger(obj.ledger),
+            root,
             case_id,
             event_type,
             assignments,
@@ -398,7 +402,10 @@ def history(obj: Options, case_id: str) -> None:
     """What each commit changed in CASE (following renames): events, invoices, fields."""
     from relancegit.history import case_history, format_history
 
-    entries = case_history(find_ledger(obj.ledger), case_id)
+    from relancegit.handles import resolve_case_handle
+
+    root = find_ledger(obj.ledger)
+    entries = case_history(root, resolve_case_handle(root, case_id, obj.today))
     if obj.format == "json":
         _print_json([entry.to_json() for entry in entries])
     else:
@@ -513,12 +520,15 @@ def _audit_staged(obj: Options, root: Path) -> None:
 def _case_state(result: LoadResult, today: date, case_id: str) -> Any:
     from relancegit.engine.state import compute_case
 
+    from relancegit.handles import case_id_for, unknown_case
+
     ledger = result.ledger
-    if case_id not in ledger.cases:
+    found = case_id_for(ledger, case_id)
+    if found is None:
         if any(path.stem == case_id for path in result.left_out):
             raise RelancegitError(f"case '{case_id}' has errors and was left out; run 'relancegit check'")
-        raise RelancegitError(f"unknown case '{case_id}'")
-    return compute_case(ledger, ledger.cases[case_id], today)
+        raise unknown_case(ledger, case_id)
+    return compute_case(ledger, ledger.cases[found], today)
 
 
 def _print_text(renderable: Any) -> None:
@@ -775,9 +785,14 @@ def letter(
     result = _loaded(obj)
     ledger = result.ledger
     if case_id:
-        if case_id not in ledger.cases and any(path.stem == case_id for path in result.left_out):
-            raise RelancegitError(f"case '{case_id}' has errors and was left out; run 'relancegit check'")
-        built = letters.letter_for_case(ledger, case_id, obj.today, step)
+        from relancegit.handles import case_id_for, unknown_case
+
+        found = case_id_for(ledger, case_id)
+        if found is None:
+            if any(path.stem == case_id for path in result.left_out):
+                raise RelancegitError(f"case '{case_id}' has errors and was left out; run 'relancegit check'")
+            raise unknown_case(ledger, case_id)
+        built = letters.letter_for_case(ledger, found, obj.today, step)
     else:
         assert client_id is not None
         if client_id not in ledger.clients and any(path.stem == client_id for path in result.left_out):
@@ -797,6 +812,7 @@ def letter(
         sys.stdout.flush()
         sys.stdout.buffer.write(data)  # the binary layer under standard output
         sys.stdout.buffer.flush()
+    click.echo(letters.letter_status(ledger, built, obj.today), err=True)
     _finish(result)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from email.headerregistry import Address
 from pathlib import Path
@@ -20,7 +21,7 @@ from relancegit.engine.state import CaseState, compute_case
 from relancegit.letters.build import build_context, check_step, step_for_next_action, step_rank
 from relancegit.letters.context import HANDOVER_STEPS, PLAN_AGREEMENT, PROMISE_CONFIRMATION, LetterContext
 from relancegit.letters.render import FORMATS, Letter, TemplateProblem, render, template_names
-from relancegit.model import Channel, Ledger
+from relancegit.model import ZERO, Channel, Ledger
 from relancegit.problems import RelancegitError, UsageError
 from relancegit.rates import RateTable
 
@@ -30,6 +31,7 @@ __all__ = [
     "Letter",
     "TemplateProblem",
     "is_handover",
+    "letter_status",
     "letter_for_case",
     "letter_for_client",
     "make_letter",
@@ -132,6 +134,8 @@ def letter_for_client(
         raise RelancegitError(f"unknown client '{client_id}'")
     case_ids = sorted(cid for cid, c in ledger.cases.items() if c.client == client_id)
     states = _states(ledger, case_ids, today)
+    if step in (PROMISE_CONFIRMATION, PLAN_AGREEMENT):
+        return _agreement_for_client(ledger, client_id, states, step, today, header=header)
     due = [
         s
         for s in states
@@ -151,6 +155,74 @@ def letter_for_client(
     context = build_context(ledger, ordered, step, today, kind=kind, header=header, others=others, overdue_only=True)
     _check_context(context, ledger)
     return make_letter(ledger, context)
+
+
+def _agreement_for_client(
+    ledger: Ledger, client_id: str, states: list[CaseState], step: str, today: date, *, header: bool
+) -> Letter:
+    """A promise confirmation or a plan agreement for a client: the agreement of its one case
+    that has one, or, for a promise made for several cases with the same date, one letter
+    confirming their sum; agreements that differ are written case by case."""
+    if step == PROMISE_CONFIRMATION:
+        holding = [s for s in states if s.is_open and s.promise is not None and s.promise.outcome.value == "pending"]
+        what = "pending promise"
+    else:
+        holding = [s for s in states if s.is_open and s.plan is not None and s.plan.active]
+        what = "active payment plan"
+    if not holding:
+        raise RelancegitError(f"no case of client '{client_id}' has a {what} on {today.isoformat()}")
+    if len(holding) == 1:
+        return letter_for_case(ledger, holding[0].id, today, step, header=header)
+    promises = [s.promise.promise for s in holding if s.promise is not None]
+    if step == PLAN_AGREEMENT or len({p.due for p in promises}) > 1:
+        ids = ", ".join(s.id for s in holding)
+        raise RelancegitError(
+            f"cases {ids} of client '{client_id}' each have their own {what}: "
+            f"write them case by case (relancegit letter CASE --step {step})"
+        )
+    lead = max(holding, key=lambda s: (s.promise.promise.date if s.promise else today, s.balance))
+    ordered = [lead, *(s for s in holding if s is not lead)]
+    others = [s for s in states if all(s is not h for h in holding)]
+    context = build_context(ledger, ordered, step, today, header=header, others=others)
+    single = context.promise
+    assert single is not None
+    combined = replace(
+        single,
+        date=max(p.date for p in promises),
+        amount=sum((p.amount for p in promises), ZERO),
+        paid=sum((s.promise.paid for s in holding if s.promise is not None), ZERO),
+    )
+    context = replace(context, promise=combined)
+    _check_context(context, ledger)
+    return make_letter(ledger, context)
+
+
+def letter_status(ledger: Ledger, letter: Letter, today: date) -> str:
+    """One line for people: what was rendered, why, and whether it is already recorded, so a
+    letter rendered after `record` is never the following step by surprise."""
+    context = letter.context
+    step = str(context.step)
+    states = _states(ledger, [str(c) for c in context.cases], today)
+    lead = states[0]
+    where = str(context.reference)
+    sent = [e.date for s in states for e in s.facts.contacts if e.step == step]
+    action = lead.next_action
+    if sent:
+        status = f"already recorded on {max(sent).isoformat()}"
+    elif str(context.kind) == "requested":
+        status = "asked with --step; not recorded"
+    elif action is not None and not action.is_due(today):
+        status = f"the next action, on {action.date.isoformat()}: not due yet"
+    else:
+        status = "the next action, due; not recorded yet"
+    line = f"{where}: {step} ({status})"
+    channel = context.channel
+    if not sent and channel is not None and step in {s.id for s in lead.policy.steps}:
+        commands = " && ".join(
+            f"relancegit record {case} reminder step={step} channel={channel}" for case in context.cases
+        )
+        line += f"; once sent: {commands}"
+    return line
 
 
 def render_case_letter_html(ledger: Ledger, state: CaseState, step: str, today: date) -> str:

@@ -1,0 +1,45 @@
+"""Case handles: people name a case by its id or by one of its invoice numbers.
+
+Layer: lookup over the model (or the file listing). Invoice numbers are unique ledger-wide
+(`check` refuses duplicates), so a number names one case; a case id wins when a string is both.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date
+from pathlib import Path
+
+from relancegit.discover import ledger_files
+from relancegit.model import Ledger
+from relancegit.problems import RelancegitError
+
+
+def case_id_for(ledger: Ledger, handle: str) -> str | None:
+    """The id of the case `handle` names (its id, or one of its invoice numbers), or None."""
+    if handle in ledger.cases:
+        return handle
+    return next((case.id for case in ledger.cases.values() if any(i.number == handle for i in case.invoices)), None)
+
+
+def unknown_case(ledger: Ledger, handle: str) -> RelancegitError:
+    """The error for a handle naming nothing, with the closest ids and numbers."""
+    names = [*ledger.cases, *(i.number for c in ledger.cases.values() for i in c.invoices)]
+    close = difflib.get_close_matches(handle, names, n=3, cutoff=0.75)
+    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    return RelancegitError(f"unknown case or invoice number '{handle}'{hint}")
+
+
+def resolve_case_handle(root: Path, handle: str, today: date) -> str:
+    """The case id for commands that work on files (record, history): a case file's name is
+    taken at once; anything else is looked up among the invoice numbers of the loaded ledger."""
+    _, case_paths = ledger_files(root)
+    if any(path.stem == handle for path in case_paths):
+        return handle
+    from relancegit.load import load_ledger
+
+    ledger = load_ledger(root, today).ledger
+    found = case_id_for(ledger, handle)
+    if found is None:
+        raise unknown_case(ledger, handle)
+    return found
