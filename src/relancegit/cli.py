@@ -353,10 +353,9 @@ def record(
 
     `by` defaults to git's user.name.
     """
+    from relancegit.handles import resolve_case_handle
     from relancegit.record import RecordRefused
     from relancegit.record import record as record_event
-
-    from relancegit.handles import resolve_case_handle
 
     when = _parse_date_option(event_date, "--date")
     root = find_ledger(obj.ledger)
@@ -400,9 +399,8 @@ def _parse_date_option(value: str | None, name: str) -> date | None:
 @click.pass_obj
 def history(obj: Options, case_id: str) -> None:
     """What each commit changed in CASE (following renames): events, invoices, fields."""
-    from relancegit.history import case_history, format_history
-
     from relancegit.handles import resolve_case_handle
+    from relancegit.history import case_history, format_history
 
     root = find_ledger(obj.ledger)
     entries = case_history(root, resolve_case_handle(root, case_id, obj.today))
@@ -519,7 +517,6 @@ def _audit_staged(obj: Options, root: Path) -> None:
 
 def _case_state(result: LoadResult, today: date, case_id: str) -> Any:
     from relancegit.engine.state import compute_case
-
     from relancegit.handles import case_id_for, unknown_case
 
     ledger = result.ledger
