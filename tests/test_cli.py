@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import CASE
 
@@ -89,6 +90,16 @@ def test_bad_today_is_a_usage_error(make_ledger):
     result = run("--ledger", str(make_ledger()), "--today", "2026-02-30", "check")
     assert result.exit_code == 2
     assert "'2026-02-30' is not a date YYYY-MM-DD" in result.stderr
+
+
+@pytest.mark.parametrize("today", ["9999-12-31", "0001-01-01", "1899-12-31", "2200-01-01"])
+@pytest.mark.parametrize("command", ["check", "list", "calendar", "build"])
+def test_today_out_of_range_is_a_usage_error(make_ledger, today: str, command: str):
+    result = run("--ledger", str(make_ledger()), "--today", today, command)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for --today: date {today} is out of range: expected 1900-01-01 to 2199-12-31"
+    )
 
 
 def test_no_ledger_found_exit_2(tmp_path: Path):

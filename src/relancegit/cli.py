@@ -25,6 +25,7 @@ import click
 from relancegit import __version__
 from relancegit.discover import find_ledger
 from relancegit.enums import Status
+from relancegit.limits import date_out_of_range
 from relancegit.problems import RelancegitError, Severity, UsageError
 
 if TYPE_CHECKING:  # the model and its loader are imported only by the commands that need them
@@ -57,9 +58,13 @@ def _parse_today(value: str | None) -> date:
     if value is None:
         return datetime.now(PARIS).date()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"'{value}' is not a date YYYY-MM-DD", param_hint="--today") from None
+    reason = date_out_of_range(day)
+    if reason is not None:
+        raise click.BadParameter(reason, param_hint="--today")
+    return day
 
 
 def _format_option(func: F) -> F:
