@@ -29,6 +29,7 @@ from relancegit.limits import date_out_of_range
 from relancegit.problems import RelancegitError, Severity, UsageError
 
 if TYPE_CHECKING:  # the model and its loader are imported only by the commands that need them
+    from relancegit.discover import Listing
     from relancegit.load import LoadResult
 
 ENV_TODAY = "RELANCEGIT_TODAY"
@@ -44,7 +45,7 @@ class Options:
 
     _loaded: LoadResult | None = None
     # The ledger's files as listed for the cache key, for the command to read the same files.
-    listing: tuple[list[str], list[str]] | None = None
+    listing: Listing | None = None
 
     def load(self) -> LoadResult:
         from relancegit.load import load_ledger
