@@ -604,6 +604,8 @@ def build(obj: Options, output: Path | None, redact: bool) -> None:
     ledger = result.ledger
     out_dir = output if output is not None else ledger.root.resolve().parent / "site"
     key = os.environ.get(ENV_REDACT_KEY) or None
+    if redact and key is None:
+        key = _local_redact_key(ledger.root)
     if sys.stderr.isatty() and len(ledger.cases) + len(ledger.clients) >= PROGRESS_MIN_PAGES:
         bar = _LazyProgress("building the dashboard")
         try:
@@ -625,6 +627,20 @@ def build(obj: Options, output: Path | None, redact: bool) -> None:
             err=True,
         )
     _finish(result)
+
+
+def _local_redact_key(ledger_root: Path) -> str:
+    """The key of `build --redact` without $RELANCEGIT_REDACT_KEY, with a warning saying so."""
+    from relancegit.dashboard.redact import local_key
+
+    key, stored = local_key(ledger_root)
+    where = f"the random key in {stored}" if stored else "a random key for this build only"
+    click.echo(
+        f"relancegit: warning: {ENV_REDACT_KEY} is not set: pseudonyms use {where}; in CI, set "
+        f"{ENV_REDACT_KEY} to a secret so that they stay the same from one build to the next",
+        err=True,
+    )
+    return key
 
 
 # --- letter, send (letters and e-mail) --------------------------------------------------------
