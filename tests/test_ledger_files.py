@@ -115,6 +115,7 @@ def test_names_that_are_not_ledger_files_are_reported(make_ledger):
             "cases/2026/2026-0042.yaml~": "backup",
             "cases/2026/#2026-0042.yaml#": "autosave",
             "cases/.drafts/2026-0045.yaml": "draft",
+            "clients/README.example.yaml.txt": "id: example",
         }
     )
     report = check_json(root)

@@ -78,8 +78,14 @@ def ledger_file_names(root: Path) -> Listing:
 
 
 def skipped_silently(name: str) -> bool:
-    """Hidden files and folders (`.x.yaml.swp`, `.git`), editor backups (`x.yaml~`, `#x.yaml#`)."""
-    return name.startswith(".") or name.endswith("~") or (name.startswith("#") and name.endswith("#"))
+    """Hidden files and folders (`.x.yaml.swp`, `.git`), editor backups (`x.yaml~`, `#x.yaml#`)
+    and README files (`init` writes `clients/README.example.yaml.txt`)."""
+    return (
+        name.startswith(".")
+        or name.endswith("~")
+        or (name.startswith("#") and name.endswith("#"))
+        or name[:6].upper() == "README"
+    )
 
 
 def _ledger_files_in(top: str, recursive: bool, root_real: str, problems: list[Problem]) -> list[str]:
