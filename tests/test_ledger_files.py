@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from conftest import CASE
+from permissions import without_permission_override
 
 from relancegit.discover import ledger_file_names
 
@@ -137,18 +136,8 @@ def test_names_that_are_not_ledger_files_are_reported(make_ledger):
 # --- permissions -----------------------------------------------------------------------------
 
 
-def _without_permission_override() -> tuple[str, ...]:
-    """A command prefix under which permissions apply: none for a normal user; for root,
-    setpriv dropping the two capabilities that let root read anything."""
-    if os.geteuid() != 0:
-        return ()
-    if shutil.which("setpriv") is None:
-        pytest.skip("running as root without setpriv: permissions cannot be made to apply")
-    return ("setpriv", "--bounding-set", "-dac_override,-dac_read_search")
-
-
 def test_unreadable_folder_and_file_are_errors(make_ledger):
-    prefix = _without_permission_override()
+    prefix = without_permission_override()
     root = make_ledger(
         {"cases/2025/2025-0001.yaml": OTHER_CASE.replace("2026-0043", "2025-0001"), "cases/2027/2027-0001.yaml": ""}
     )
@@ -170,7 +159,7 @@ def test_unreadable_folder_and_file_are_errors(make_ledger):
 
 
 def test_a_file_made_unreadable_is_not_served_from_the_cache(make_ledger):
-    prefix = _without_permission_override()
+    prefix = without_permission_override()
     root = make_ledger()
     case_file = root / "cases/2026/2026-0042.yaml"
     for path in root.rglob("*.yaml"):  # written long ago: the cache trusts their stamps alone

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import wraps
@@ -248,6 +248,15 @@ def _show(obj: Options, result: LoadResult, as_json: Callable[[], Any], as_text:
 # --- check, schema, init -------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _output_errors(path: Path) -> Iterator[None]:
+    """An output path that cannot be written (no such folder, read-only, /proc): one line, exit 1."""
+    try:
+        yield
+    except OSError as exc:
+        raise RelancegitError(f"cannot write {exc.filename or path}: {exc.strerror or exc}") from None
+
+
 @main.command()
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @_format_option
@@ -298,7 +307,9 @@ def schema(output: Path | None) -> None:
     if output is None:
         _print_json(json_schemas())
         return
-    for path in write_schemas(output):
+    with _output_errors(output):
+        written = write_schemas(output)
+    for path in written:
         click.echo(str(path))
 
 
@@ -309,7 +320,8 @@ def init(directory: Path, demo: bool) -> None:
     """Scaffold a ledger repository in DIRECTORY."""
     from relancegit.scaffold import init_repository
 
-    written = init_repository(directory, demo=demo)
+    with _output_errors(directory):
+        written = init_repository(directory, demo=demo)
     click.echo(f"initialised {directory} ({len(written)} files)")
     click.echo(f"next: cd {directory} && relancegit check")
 
@@ -539,14 +551,14 @@ def report(obj: Options) -> None:
 def calendar_command(obj: Options, output: Path | None) -> None:
     """iCalendar file of upcoming actions and deadlines (subscribe to it in a calendar app)."""
     from relancegit.engine.state import compute_all
-    from relancegit.ical import calendar_ics
+    from relancegit.ical import calendar_ics, write_calendar
 
     result = _loaded(obj)
     data = calendar_ics(compute_all(result.ledger, obj.today), obj.today)
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
     else:
-        output.write_bytes(data)
+        write_calendar(output, data)
         click.echo(f"wrote {output}", err=True)
     _finish(result)
 
