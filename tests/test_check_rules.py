@@ -212,6 +212,19 @@ def test_amounts_of_more_than_12_digits_are_errors(load, old: str, new: str, lin
     assert only(load(case(CASE.replace(old, new)))) == [("2026-0042.yaml", line, column, E, message)]
 
 
+def test_numbers_too_long_for_python_to_convert_are_located_errors(load):
+    digits = "1" * 5000  # past Python's 4300-digit limit on int(text): a ValueError, not a YAML error
+    config = f"creditor: {{name: X, address: [Y]}}\npolicies:\n  slow:\n    grace_days: {digits}\n"
+    result = load(
+        {"relancegit.yaml": config, "cases/2026/2026-0042.yaml": CASE.replace("amount: 750", f"amount: {digits}")}
+    )
+    shown = "1" * 37 + "..."
+    assert [p for p in only(result) if p[3] == E] == [
+        ("2026-0042.yaml", 10, 47, E, f"amount {shown} is too large: amounts must be below 1,000,000,000,000"),
+        ("relancegit.yaml", 4, 17, E, f"grace_days: expected a whole number, got '{shown}'"),
+    ]
+
+
 def test_largest_amount_is_accepted(load):
     result = load(case(CASE.replace("amount: 1500.00", "amount: 999999999999.99")))
     assert [p for p in only(result) if p[3] == E] == []

@@ -129,6 +129,7 @@ def _pydantic_message(err: Any) -> tuple[str, str]:
         "string_type": "text",
         "int_type": "a whole number",
         "int_parsing": "a whole number",
+        "int_parsing_size": "a whole number",
         "int_from_float": "a whole number",
         "bool_type": "true or false",
         "bool_parsing": "true or false",

@@ -61,7 +61,8 @@ def _money(value: Any) -> Decimal:
 
 def _within_limit(value: Decimal) -> Decimal:
     if abs(value) >= MAX_AMOUNT:
-        raise ValueError(f"amount {value} is too large: amounts must be below {MAX_AMOUNT:,}")
+        text = str(value) if len(str(value)) <= 40 else str(value)[:37] + "..."
+        raise ValueError(f"amount {text} is too large: amounts must be below {MAX_AMOUNT:,}")
     return value
 
 
