@@ -72,11 +72,13 @@ def test_links_outside_the_ledger_loops_and_broken_links_are_errors(make_ledger,
     (cases / "loop.yaml").symlink_to("loop.yaml")
     (cases / "gone.yaml").symlink_to("nothing-here.yaml")
     (cases / "folder.yaml").symlink_to("..")
+    (root / "cases/2027").symlink_to("2026")  # a folder of cases would go missing: an error
     assert located(check_json(root)) == [
         ("2026-0043.yaml", 1, 1, f"symbolic link to {outside}, outside the ledger: not read"),
         ("folder.yaml", 1, 1, "symbolic link to a folder: not read"),
         ("gone.yaml", 1, 1, "broken symbolic link to nothing-here.yaml: No such file or directory"),
         ("loop.yaml", 1, 1, "symbolic link loop (loop.yaml): not read"),
+        ("2027", 1, 1, "symbolic link to a folder: not followed"),
     ]
 
 

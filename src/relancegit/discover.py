@@ -1,4 +1,5 @@
-"""Where the ledger is and which files it has, without parsing anything.
+"""Where the ledger is, which files it has and what is found but not read, and reading one
+file safely (never blocking, never more than 10 MiB), without parsing anything.
 
 Layer: file system only. Kept free of pydantic and YAML so that the fast paths (a command
 whose result is cached) import little: see `cli._memoized`.
@@ -133,7 +134,7 @@ def _not_ledger_file(entry: os.DirEntry[str], name: str) -> Problem:
     if dot and f".{suffix.lower()}" in YAML_SUFFIXES:  # .YAML, .Yml: meant as a ledger file
         return _not_read(entry.path, f"not read: ledger files end in lowercase .yaml or .yml (rename it {stem}.yaml)")
     if entry.is_symlink() and entry.is_dir():  # a folder of cases, perhaps: say it is not followed
-        return _not_read(entry.path, f"symbolic link to a folder ({os.readlink(entry.path)}): not followed")
+        return _not_read(entry.path, "symbolic link to a folder: not followed")
     return _not_read(entry.path, "not a ledger file, not read: ledger files end in .yaml or .yml", Severity.WARNING)
 
 
