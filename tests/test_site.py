@@ -23,7 +23,7 @@ from relancegit import views
 from relancegit.cli import main
 from relancegit.dashboard import UnsafeOutput, build, svg
 from relancegit.dashboard import data as figures_of
-from relancegit.dashboard.redact import pseudonyms, redact_ledger
+from relancegit.dashboard.redact import local_key, pseudonyms, redact_ledger
 from relancegit.dashboard.writer import safe_id
 from relancegit.engine.portfolio import portfolio
 from relancegit.engine.state import agenda, compute_all
@@ -458,6 +458,14 @@ def test_redact_key_from_the_environment_writes_no_key_file(tmp_path):
     ledger = load_ledger(repo / "ledger", DEMO_TODAY).ledger
     code = pseudonyms(list(ledger.clients), b"ci-secret")["acme-industrie"]
     assert f"Client {code}" in (tmp_path / "public" / "clients" / "index.html").read_text(encoding="utf-8")
+
+
+def test_local_key_is_random_per_build_when_it_cannot_be_kept(tmp_path):
+    (tmp_path / "ledger").mkdir()
+    (tmp_path / ".relancegit").write_text("a file where the folder would go")  # mkdir fails, for root too
+    first, stored = local_key(tmp_path / "ledger")
+    second, _ = local_key(tmp_path / "ledger")
+    assert stored is None and first != second and re.fullmatch(r"[0-9a-f]{64}", first)
 
 
 def test_pseudonyms_are_keyed_and_never_collide():
