@@ -76,7 +76,7 @@ class CaseWriter:
                 self.event(day, f'type: call, outcome: reached, step: call, note: "Rappel, {self.rng.choice(NOTES)}"')
             elif not self.event(day, f"type: reminder, step: {step}, channel: email"):
                 break
-        return self.last
+        return self.last if self.events else self.due  # nothing sent yet: never date.min (year 1)
 
     def text(self) -> str:
         lines = [f"id: {self.id}", f"client: {self.client}", "invoices:"]
@@ -154,9 +154,9 @@ def written_off(c: CaseWriter) -> None:
 
 
 def overdue(c: CaseWriter) -> None:
-    c.dunning(c.rng.randint(0, 5))
+    last = c.dunning(c.rng.randint(0, 5))
     if c.rng.random() < 0.3:
-        c.event(c.last + timedelta(days=1), f"type: payment, amount: {money((c.total / 3).quantize(Decimal('0.01')))}")
+        c.event(last + timedelta(days=1), f"type: payment, amount: {money((c.total / 3).quantize(Decimal('0.01')))}")
 
 
 SCENARIOS: list[tuple[float, Callable[[CaseWriter], None]]] = [

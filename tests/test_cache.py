@@ -55,7 +55,7 @@ def test_cache_is_written_and_used(make_ledger):
     age_all(root)
     first = load_ledger(root, DEMO_TODAY, use_cache=True)
     folder = root.parent / cache.CACHE_DIR
-    assert (folder / "files.v1.pickle").is_file()
+    assert (folder / f"files.v{cache._FORMAT}.pickle").is_file()
     store = cache.LedgerCache(root)
     path = str(root / "cases/2026/2026-0042.yaml")
     hit, parsed = store.get_file(path, cache.FileStamp.of(os.stat(path)))
@@ -138,7 +138,7 @@ def test_damaged_cache_is_ignored_and_rebuilt(make_ledger, damage: bytes):
         path.write_bytes(damage)
     assert check_json(root) == expected
     assert load_ledger(root, DEMO_TODAY, use_cache=True).ledger.cases
-    assert (folder / "files.v1.pickle").read_bytes() != damage  # rebuilt
+    assert (folder / f"files.v{cache._FORMAT}.pickle").read_bytes() != damage  # rebuilt
 
 
 def test_foreign_cache_is_never_unpickled(make_ledger, tmp_path: Path):
@@ -153,7 +153,7 @@ def test_foreign_cache_is_never_unpickled(make_ledger, tmp_path: Path):
             return (Path.touch, (marker,))
 
     payload = pickle.dumps({"version": "0", "entries": Evil()})
-    (folder / "files.v1.pickle").write_bytes(b"\x00" * 32 + payload)
+    (folder / f"files.v{cache._FORMAT}.pickle").write_bytes(b"\x00" * 32 + payload)
     assert load_ledger(root, DEMO_TODAY, use_cache=True).ledger.cases
     assert not marker.exists()
 
@@ -227,7 +227,7 @@ def test_racy_results_are_checked_by_content(make_ledger):
     """Stored while a file was racy, a result is reused only if that file's content is the same."""
     root = make_ledger()  # just written: within the racy window
     path = root / "cases/2026/2026-0042.yaml"
-    results = root.parent / cache.CACHE_DIR / "result-show.v1.pickle"
+    results = root.parent / cache.CACHE_DIR / f"result-show.v{cache._FORMAT}.pickle"
     assert show_paid(root) == "750.00"
     assert results.exists()  # stored, with the contents digest of the racy files
     assert show_paid(root) == "750.00"  # reused: same stamps, same contents

@@ -176,6 +176,104 @@ def test_bad_amounts(load, amount: str, message: str):
     assert only(load(case(text))) == [("2026-0042.yaml", 10, 47, E, message)]
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "line", "column"),
+    [
+        ("due: 2026-10-01", "due: 9999-12-31", 6, 10),
+        ("date: 2026-09-01", "date: 1899-12-31", 5, 11),
+        ("date: 2026-10-16,", 'date: "0001-01-01",', 10, 12),
+        ("due: 2026-10-01", "due: 2200-01-01", 6, 10),
+    ],
+)
+def test_dates_outside_1900_to_2199_are_errors(load, old: str, new: str, line: int, column: int):
+    day = new.split(":", 1)[1].strip(' ",')
+    message = f"date {day} is out of range: expected 1900-01-01 to 2199-12-31"
+    assert only(load(case(CASE.replace(old, new)))) == [("2026-0042.yaml", line, column, E, message)]
+
+
+def test_dates_at_the_limits_are_accepted(load):
+    text = CASE.replace("date: 2026-09-01", "date: 1900-01-01").replace("due: 2026-10-01", "due: 2199-12-31")
+    found = only(load(case(text)))
+    assert all(p[3] == W for p in found), found  # a long payment term, nothing else
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "column", "message"),
+    [
+        (
+            "amount: 1500.00",
+            "amount: 12345678901234567890123456",
+            7,
+            13,
+            "amount 12345678901234567890123456 is too large: amounts must be below 1,000,000,000,000",
+        ),
+        (
+            "amount: 750",
+            "amount: 1000000000000",
+            10,
+            47,
+            "amount 1000000000000 is too large: amounts must be below 1,000,000,000,000",
+        ),
+        (
+            "amount: 750",
+            "amount: 1.0e+30",
+            10,
+            47,
+            "amount 1.0E+30 is too large: amounts must be below 1,000,000,000,000",
+        ),
+    ],
+)
+def test_amounts_of_more_than_12_digits_are_errors(load, old: str, new: str, line: int, column: int, message: str):
+    assert only(load(case(CASE.replace(old, new)))) == [("2026-0042.yaml", line, column, E, message)]
+
+
+def test_numbers_too_long_for_python_to_convert_are_located_errors(load):
+    digits = "1" * 5000  # past Python's 4300-digit limit on int(text): a ValueError, not a YAML error
+    config = f"creditor: {{name: X, address: [Y]}}\npolicies:\n  slow:\n    grace_days: {digits}\n"
+    result = load(
+        {"relancegit.yaml": config, "cases/2026/2026-0042.yaml": CASE.replace("amount: 750", f"amount: {digits}")}
+    )
+    shown = "1" * 37 + "..."
+    assert [p for p in only(result) if p[3] == E] == [
+        ("2026-0042.yaml", 10, 47, E, f"amount {shown} is too large: amounts must be below 1,000,000,000,000"),
+        ("relancegit.yaml", 4, 17, E, f"grace_days: expected a whole number, got '{shown}'"),
+    ]
+
+
+def test_largest_amount_is_accepted(load):
+    result = load(case(CASE.replace("amount: 1500.00", "amount: 999999999999.99")))
+    assert [p for p in only(result) if p[3] == E] == []
+    assert str(result.ledger.cases["2026-0042"].invoices[0].amount) == "999999999999.99"
+
+
+def test_config_day_counts_offsets_and_rates_have_limits(load):
+    config = (
+        "creditor: {name: X, address: [Y]}\n"
+        "penalties: {rate: 101%, indemnity: 10000000000000}\n"
+        "rates:\n"
+        "  - {period: 2026-H2, ecb: 1000, legal_other: 2.62}\n"
+        "policies:\n"
+        "  slow:\n"
+        "    grace_days: 99999\n"
+        "    steps:\n"
+        "      - {id: formal-notice, offset: -100000, channel: email, deadline_days: 3661}\n"
+    )
+    assert only(load({"relancegit.yaml": config, "cases/2026/2026-0042.yaml": None}), "relancegit.yaml") == [
+        ("relancegit.yaml", 2, 19, E, "penalty rate '101%' is too large: at most 100% or ecb+100"),
+        (
+            "relancegit.yaml",
+            2,
+            36,
+            E,
+            "amount 10000000000000 is too large: amounts must be below 1,000,000,000,000",
+        ),
+        ("relancegit.yaml", 4, 28, E, "rate 1000 is too large: at most 100 (percent)"),
+        ("relancegit.yaml", 7, 17, E, "grace_days: value should be less than or equal to 3660, got 99999"),
+        ("relancegit.yaml", 9, 37, E, "offset: value should be greater than or equal to -3660, got -100000"),
+        ("relancegit.yaml", 9, 77, E, "deadline_days: value should be less than or equal to 3660, got 3661"),
+    ]
+
+
 def test_amount_as_string_is_decimal(load):
     result = load(case(CASE.replace("amount: 1500.00", 'amount: "1500.10"')))
     assert only(result) == []

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import CASE
+from permissions import without_permission_override
 
 from relancegit.cli import main
 
@@ -89,6 +92,63 @@ def test_bad_today_is_a_usage_error(make_ledger):
     result = run("--ledger", str(make_ledger()), "--today", "2026-02-30", "check")
     assert result.exit_code == 2
     assert "'2026-02-30' is not a date YYYY-MM-DD" in result.stderr
+
+
+@pytest.mark.parametrize("today", ["9999-12-31", "0001-01-01", "1899-12-31", "2200-01-01"])
+@pytest.mark.parametrize("command", ["check", "list", "calendar", "build"])
+def test_today_out_of_range_is_a_usage_error(make_ledger, today: str, command: str):
+    result = run("--ledger", str(make_ledger()), "--today", today, command)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for --today: date {today} is out of range: expected 1900-01-01 to 2199-12-31"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "unwritable"),
+    [
+        (["calendar", "-o", "{tmp}/missing/d/x.ics"], "{tmp}/missing/d/x.ics: No such file or directory"),
+        (["schema", "-o", "/proc/x"], "/proc/x: No such file or directory"),
+        (["init", "/proc/x"], "/proc/x: No such file or directory"),
+        (["build", "-o", "/proc/x"], "/proc/x: No such file or directory"),
+    ],
+    ids=["calendar", "schema", "init", "build"],
+)
+def test_output_paths_that_cannot_be_written_are_one_line_errors(make_ledger, tmp_path: Path, args, unwritable):
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
+    result = run("--ledger", str(make_ledger()), "--today", "2026-11-23", *args)
+    assert result.exit_code == 1
+    assert (
+        result.stderr.splitlines()[-1]
+        == f"relancegit: error: cannot write {unwritable.replace('{tmp}', str(tmp_path))}"
+    )
+
+
+def test_build_into_a_read_only_site_is_a_one_line_error(make_ledger, tmp_path: Path):
+    prefix = without_permission_override()
+    root, site = make_ledger(), tmp_path / "site"
+    assert run("--ledger", str(root), "--today", "2026-11-23", "build", "-o", str(site)).exit_code == 0
+    folders = [site, *(p for p in site.rglob("*") if p.is_dir())]
+    for folder in folders:
+        folder.chmod(0o555)
+    try:
+        command = [sys.executable, "-m", "relancegit.cli", "--ledger", str(root), "--today", "2026-11-24", "build"]
+        proc = subprocess.run(
+            [*prefix, *command, "-o", str(site)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "RELANCEGIT_NO_CACHE": "1"},
+        )
+    finally:
+        for folder in folders:
+            folder.chmod(0o755)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert re.fullmatch(
+        rf"relancegit: error: cannot write {re.escape(str(site))}/\S+: Permission denied", proc.stderr.strip()
+    )
 
 
 def test_no_ledger_found_exit_2(tmp_path: Path):

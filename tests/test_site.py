@@ -3,6 +3,7 @@ redaction, data.json, safe output paths and incremental rebuilds."""
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -22,7 +23,7 @@ from relancegit import views
 from relancegit.cli import main
 from relancegit.dashboard import UnsafeOutput, build, svg
 from relancegit.dashboard import data as figures_of
-from relancegit.dashboard.redact import pseudonyms, redact_ledger
+from relancegit.dashboard.redact import local_key, pseudonyms, redact_ledger
 from relancegit.dashboard.writer import safe_id
 from relancegit.engine.portfolio import portfolio
 from relancegit.engine.state import agenda, compute_all
@@ -409,6 +410,62 @@ def test_redacted_site_uses_stable_pseudonyms(redacted_site, demo_ledger, tmp_pa
     assert re.search(r"Client [0-9A-F]{4}\b", page)
     assert "Version publiable" in page
     assert json.loads((redacted_site / "data.json").read_text(encoding="utf-8"))["redacted"] is True
+
+
+def _key_from_printed_creditor_details(ledger) -> bytes:
+    """The former default key: a hash of details every redacted letter prints."""
+    creditor = ledger.config.creditor
+    basis = "\x1f".join([creditor.name, creditor.siren or "", creditor.iban or "", *creditor.address])
+    return hashlib.sha256(basis.encode("utf-8")).digest()
+
+
+def test_redact_without_a_key_warns_and_uses_a_random_local_key(tmp_path):
+    repo = tmp_path / "repo"
+    runner = CliRunner(env={"RELANCEGIT_REDACT_KEY": None, "RELANCEGIT_LEDGER": None, "RELANCEGIT_TODAY": None})
+    assert runner.invoke(main, ["init", str(repo), "--demo"]).exit_code == 0
+    args = ["--ledger", str(repo / "ledger"), "--today", DEMO_TODAY.isoformat(), "build", "--redact", "-o"]
+    first = runner.invoke(main, [*args, str(tmp_path / "public")])
+    assert first.exit_code == 0, first.output
+    key_file = repo / ".relancegit" / "redact-key"
+    assert (
+        f"relancegit: warning: RELANCEGIT_REDACT_KEY is not set: pseudonyms use the random key in {key_file}; "
+        "in CI, set RELANCEGIT_REDACT_KEY to a secret so that they stay the same from one build to the next"
+    ) in first.stderr.splitlines()
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    ledger = load_ledger(repo / "ledger", DEMO_TODAY).ledger
+    letter = next((tmp_path / "public" / "letters").glob("*.html")).read_text(encoding="utf-8")
+    assert ledger.config.creditor.name in html.unescape(letter)  # printed: anyone can hash it
+    guessed = pseudonyms(list(ledger.clients), _key_from_printed_creditor_details(ledger))["acme-industrie"]
+    actual = pseudonyms(list(ledger.clients), key_file.read_text(encoding="ascii").strip().encode())["acme-industrie"]
+    page = (tmp_path / "public" / "clients" / "index.html").read_text(encoding="utf-8")
+    assert f"Client {actual}" in page and f"Client {guessed}" not in page
+    again = runner.invoke(main, [*args, str(tmp_path / "again")])
+    assert again.exit_code == 0
+    for path in output_files(tmp_path / "public"):  # the same key next time: the same pseudonyms
+        assert (tmp_path / "again" / path.relative_to(tmp_path / "public")).read_bytes() == path.read_bytes()
+    ignored = subprocess.run(["git", "check-ignore", "-q", ".relancegit/redact-key"], cwd=repo, check=False)
+    assert ignored.returncode == 0  # never committed
+
+
+def test_redact_key_from_the_environment_writes_no_key_file(tmp_path):
+    repo = tmp_path / "repo"
+    runner = CliRunner(env={"RELANCEGIT_REDACT_KEY": "ci-secret", "RELANCEGIT_LEDGER": None, "RELANCEGIT_TODAY": None})
+    assert runner.invoke(main, ["init", str(repo), "--demo"]).exit_code == 0
+    args = ["--ledger", str(repo / "ledger"), "--today", DEMO_TODAY.isoformat(), "build", "--redact", "-o"]
+    result = runner.invoke(main, [*args, str(tmp_path / "public")])
+    assert result.exit_code == 0 and "warning" not in result.stderr
+    assert not (repo / ".relancegit" / "redact-key").exists()
+    ledger = load_ledger(repo / "ledger", DEMO_TODAY).ledger
+    code = pseudonyms(list(ledger.clients), b"ci-secret")["acme-industrie"]
+    assert f"Client {code}" in (tmp_path / "public" / "clients" / "index.html").read_text(encoding="utf-8")
+
+
+def test_local_key_is_random_per_build_when_it_cannot_be_kept(tmp_path):
+    (tmp_path / "ledger").mkdir()
+    (tmp_path / ".relancegit").write_text("a file where the folder would go")  # mkdir fails, for root too
+    first, stored = local_key(tmp_path / "ledger")
+    second, _ = local_key(tmp_path / "ledger")
+    assert stored is None and first != second and re.fullmatch(r"[0-9a-f]{64}", first)
 
 
 def test_pseudonyms_are_keyed_and_never_collide():

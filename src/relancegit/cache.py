@@ -32,7 +32,7 @@ from relancegit import __version__
 CACHE_DIR = ".relancegit-cache"
 ENV_NO_CACHE = "RELANCEGIT_NO_CACHE"
 RACY_SECONDS = 2.0
-_FORMAT = 1  # bump when the layout of cached values changes
+_FORMAT = 2  # bump when the layout of cached values changes
 
 
 def code_fingerprint() -> str:
@@ -66,10 +66,11 @@ class FileStamp(NamedTuple):
     size: int
     mtime_ns: int
     inode: int
+    ctime_ns: int  # changed by chmod too: a file made unreadable is not served from the cache
 
     @classmethod
     def of(cls, stat: os.stat_result) -> FileStamp:
-        return cls(stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        return cls(stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns)
 
     def racy(self, now_ns: int) -> bool:
         return now_ns - self.mtime_ns < RACY_SECONDS * 1e9
@@ -225,7 +226,7 @@ def signature(stamps: dict[str, FileStamp], *parts: object) -> str:
     h.update(code_fingerprint().encode())
     for path in sorted(stamps):
         s = stamps[path]
-        h.update(f"{path}\0{s.size}\0{s.mtime_ns}\0{s.inode}\0".encode())
+        h.update(f"{path}\0{s.size}\0{s.mtime_ns}\0{s.inode}\0{s.ctime_ns}\0".encode())
     for part in parts:
         h.update(repr(part).encode() + b"\0")
     return h.hexdigest()

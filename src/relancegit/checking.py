@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from relancegit import cache as ledger_cache
 from relancegit import checks
 from relancegit.cache import FileStamp
-from relancegit.discover import CONFIG_NAME, ledger_file_names
+from relancegit.discover import CONFIG_NAME, Listing, UnreadableFile, ledger_file_names, read_ledger_file
 from relancegit.load import (
     FALLBACK_CONFIG,
     demo_shift,
@@ -83,9 +83,7 @@ def _check_case_file(
     return stamp, check, CheckedCase(located, facts, result.event_count, client if isinstance(client, str) else None)
 
 
-def check_ledger(
-    root: Path, today: date, use_cache: bool | None = None, listing: tuple[list[str], list[str]] | None = None
-) -> CheckResult:
+def check_ledger(root: Path, today: date, use_cache: bool | None = None, listing: Listing | None = None) -> CheckResult:
     """`check`: the same problems and counts as `load_ledger`, computed map-reduce.
 
     The configuration and the clients are loaded here; then each case file is read, parsed,
@@ -95,7 +93,9 @@ def check_ledger(
     the configuration's contents and relancegit's code: after one change, one case is checked
     again. `listing` is the ledger's files when the caller has just listed them."""
     global _CHECKING
-    client_names, case_names = listing if listing is not None else ledger_file_names(root)
+    if listing is None:
+        listing = ledger_file_names(root)
+    client_names, case_names = listing.clients, listing.cases
     client_paths = [Path(p) for p in client_names]
     config_path = root / CONFIG_NAME
     _, config_raw, config_problem = read_raw(str(config_path))
@@ -156,7 +156,7 @@ def check_ledger(
     if store is not None and misses:
         store.put_result("checked-cases", run_key, entries)
 
-    problems: list[Problem] = [*config_result.problems]
+    problems: list[Problem] = [*config_result.problems, *listing.problems]
     for r in client_results:
         problems.extend(r.problems)
     facts = []
@@ -182,10 +182,8 @@ def _still_valid(
     try:
         if FileStamp.of(os.stat(path)) != stamp:
             return False
-        if check is not None:  # cached while racy: the contents decide
-            with open(path, "rb") as handle:
-                if ledger_cache.digest(handle.read()) != check:
-                    return False
-    except OSError:
+        if check is not None and ledger_cache.digest(read_ledger_file(path)[1]) != check:
+            return False  # cached while racy: the contents decide
+    except (OSError, UnreadableFile):
         return False
     return outcome.client is None or client_digests.get(outcome.client) == client_digest

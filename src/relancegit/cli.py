@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import wraps
@@ -25,9 +25,11 @@ import click
 from relancegit import __version__
 from relancegit.discover import find_ledger
 from relancegit.enums import Status
+from relancegit.limits import date_out_of_range
 from relancegit.problems import RelancegitError, Severity, UsageError
 
 if TYPE_CHECKING:  # the model and its loader are imported only by the commands that need them
+    from relancegit.discover import Listing
     from relancegit.load import LoadResult
 
 ENV_TODAY = "RELANCEGIT_TODAY"
@@ -43,7 +45,7 @@ class Options:
 
     _loaded: LoadResult | None = None
     # The ledger's files as listed for the cache key, for the command to read the same files.
-    listing: tuple[list[str], list[str]] | None = None
+    listing: Listing | None = None
 
     def load(self) -> LoadResult:
         from relancegit.load import load_ledger
@@ -57,9 +59,13 @@ def _parse_today(value: str | None) -> date:
     if value is None:
         return datetime.now(PARIS).date()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"'{value}' is not a date YYYY-MM-DD", param_hint="--today") from None
+    reason = date_out_of_range(day)
+    if reason is not None:
+        raise click.BadParameter(reason, param_hint="--today")
+    return day
 
 
 def _format_option(func: F) -> F:
@@ -242,6 +248,15 @@ def _show(obj: Options, result: LoadResult, as_json: Callable[[], Any], as_text:
 # --- check, schema, init -------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _output_errors(path: Path) -> Iterator[None]:
+    """An output path that cannot be written (no such folder, read-only, /proc): one line, exit 1."""
+    try:
+        yield
+    except OSError as exc:
+        raise RelancegitError(f"cannot write {exc.filename or path}: {exc.strerror or exc}") from None
+
+
 @main.command()
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @_format_option
@@ -292,7 +307,9 @@ def schema(output: Path | None) -> None:
     if output is None:
         _print_json(json_schemas())
         return
-    for path in write_schemas(output):
+    with _output_errors(output):
+        written = write_schemas(output)
+    for path in written:
         click.echo(str(path))
 
 
@@ -303,7 +320,8 @@ def init(directory: Path, demo: bool) -> None:
     """Scaffold a ledger repository in DIRECTORY."""
     from relancegit.scaffold import init_repository, install_hook
 
-    written = init_repository(directory, demo=demo)
+    with _output_errors(directory):
+        written = init_repository(directory, demo=demo)
     click.echo(f"initialised {directory} ({len(written)} files)")
     click.echo(install_hook(directory))
     click.echo(f"next: cd {directory} && relancegit check; README.md there says what to set up once")
@@ -641,14 +659,14 @@ def rates(obj: Options) -> None:
 def calendar_command(obj: Options, output: Path | None) -> None:
     """iCalendar file of upcoming actions and deadlines (subscribe to it in a calendar app)."""
     from relancegit.engine.state import compute_all
-    from relancegit.ical import calendar_ics
+    from relancegit.ical import calendar_ics, write_calendar
 
     result = _loaded(obj)
     data = calendar_ics(compute_all(result.ledger, obj.today), obj.today)
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
     else:
-        output.write_bytes(data)
+        write_calendar(output, data)
         click.echo(f"wrote {output}", err=True)
     _finish(result)
 
@@ -706,6 +724,8 @@ def build(obj: Options, output: Path | None, redact: bool) -> None:
     ledger = result.ledger
     out_dir = output if output is not None else ledger.root.resolve().parent / "site"
     key = os.environ.get(ENV_REDACT_KEY) or None
+    if redact and key is None:
+        key = _local_redact_key(ledger.root)
     if sys.stderr.isatty() and len(ledger.cases) + len(ledger.clients) >= PROGRESS_MIN_PAGES:
         bar = _LazyProgress("building the dashboard")
         try:
@@ -727,6 +747,20 @@ def build(obj: Options, output: Path | None, redact: bool) -> None:
             err=True,
         )
     _finish(result)
+
+
+def _local_redact_key(ledger_root: Path) -> str:
+    """The key of `build --redact` without $RELANCEGIT_REDACT_KEY, with a warning saying so."""
+    from relancegit.dashboard.redact import local_key
+
+    key, stored = local_key(ledger_root)
+    where = f"the random key in {stored}" if stored else "a random key for this build only"
+    click.echo(
+        f"relancegit: warning: {ENV_REDACT_KEY} is not set: pseudonyms use {where}; in CI, set "
+        f"{ENV_REDACT_KEY} to a secret so that they stay the same from one build to the next",
+        err=True,
+    )
+    return key
 
 
 # --- letter, send (letters and e-mail) --------------------------------------------------------

@@ -58,10 +58,13 @@ from relancegit.discover import (
     ENV_LEDGER,
     LEDGER_DIR,
     YAML_SUFFIXES,
+    Listing,
+    UnreadableFile,
     find_ledger,
     input_signature,
     ledger_file_names,
     ledger_files,
+    read_ledger_file,
 )
 
 R = TypeVar("R")
@@ -101,7 +104,7 @@ def _pydantic_message(err: Any) -> tuple[str, str]:
     key = _key_name(loc)
     if kind == "extra_forbidden":
         hint = difflib.get_close_matches(str(loc[-1]), _KNOWN_KEYS, n=1, cutoff=0.75)
-        extra = f" (did you mean '{hint[0]}'?)" if hint else ""
+        extra = f" (did you mean '{hint[0]}'?)" if hint and hint[0] != loc[-1] else ""
         return f"unknown key '{loc[-1]}'{extra}", AT_KEY
     if kind == "missing":
         return f"missing required key '{loc[-1]}'", AT_VALUE
@@ -126,6 +129,7 @@ def _pydantic_message(err: Any) -> tuple[str, str]:
         "string_type": "text",
         "int_type": "a whole number",
         "int_parsing": "a whole number",
+        "int_parsing_size": "a whole number",
         "int_from_float": "a whole number",
         "bool_type": "true or false",
         "bool_parsing": "true or false",
@@ -179,11 +183,10 @@ def read_parsed(path: str, started_ns: int = 0) -> tuple[FileStamp | None, bytes
 def read_raw(path: str) -> tuple[FileStamp | None, bytes | None, Parsed]:
     """(stamp, bytes, ()) or, when the file cannot be read, (None, None, problem)."""
     try:
-        stamp = FileStamp.of(os.stat(path))
-        with open(path, "rb") as handle:
-            return stamp, handle.read(), ()
-    except OSError as exc:
-        return None, None, ("problem", 1, 1, f"cannot read file: {exc.strerror}")
+        status, raw = read_ledger_file(path)
+    except UnreadableFile as exc:
+        return None, None, ("problem", 1, 1, str(exc))
+    return FileStamp.of(status), raw, ()
 
 
 def parse_raw(raw: bytes) -> Parsed:
@@ -295,10 +298,11 @@ class LoadResult:
 FALLBACK_CONFIG = Config.model_validate({"creditor": {"name": "?", "address": ["?"]}})
 
 
-def read_ledger(root: Path, use_cache: bool | None = None) -> dict[str, Parsed]:
+def read_ledger(root: Path, use_cache: bool | None = None, listing: Listing | None = None) -> dict[str, Parsed]:
     """Every ledger file's parsed outcome by path, from the cache where files are unchanged."""
-    client_paths, case_paths = ledger_file_names(root)
-    paths = [str(root / CONFIG_NAME), *client_paths, *case_paths]
+    if listing is None:
+        listing = ledger_file_names(root)
+    paths = [str(root / CONFIG_NAME), *listing.clients, *listing.cases]
     store = ledger_cache.LedgerCache(root) if (ledger_cache.enabled() if use_cache is None else use_cache) else None
     outcomes: dict[str, Parsed] = {}
     misses: list[str] = []
@@ -330,7 +334,8 @@ def load_ledger(root: Path, today: date, use_cache: bool | None = None) -> LoadR
     """
     from relancegit import checks  # checks import the engine, which imports the model only
 
-    outcomes = read_ledger(root, use_cache)
+    listing = ledger_file_names(root)
+    outcomes = read_ledger(root, use_cache, listing)
     config_path = root / CONFIG_NAME
     config_result = validate_file(config_path, outcomes[str(config_path)], Config, check_id=False)
     config = config_result.value if isinstance(config_result.value, Config) else FALLBACK_CONFIG
@@ -351,7 +356,7 @@ def load_ledger(root: Path, today: date, use_cache: bool | None = None) -> LoadR
             if result.value is not None:
                 result.value = shift_dates(result.value, shift)
 
-    problems: list[Problem] = [*config_result.problems]
+    problems: list[Problem] = [*config_result.problems, *listing.problems]
     for result in (*client_results, *case_results):
         problems.extend(result.problems)
     candidates = checks.Candidates(
@@ -396,8 +401,8 @@ def locate_all(problems: Iterable[Problem]) -> list[Problem]:
             located.extend(group)
             continue
         try:
-            text = file.read_bytes().decode("utf-8-sig")
-        except (OSError, UnicodeDecodeError):
+            text = read_ledger_file(str(file))[1].decode("utf-8-sig")
+        except (UnreadableFile, UnicodeDecodeError):
             text = ""
         located.extend(locate(text, group))
     return sorted(located, key=lambda p: (str(p.file), p.line, p.column, p.message))

@@ -32,6 +32,7 @@ from stdnum.fr import tva as stdnum_tva
 
 from relancegit.enums import Channel as Channel
 from relancegit.enums import Status as Status
+from relancegit.limits import MAX_AMOUNT, MAX_DAYS, MAX_PERCENT, date_out_of_range
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -55,6 +56,17 @@ class BadDate(str):
 
 
 def _money(value: Any) -> Decimal:
+    return _within_limit(_to_decimal(value))
+
+
+def _within_limit(value: Decimal) -> Decimal:
+    if abs(value) >= MAX_AMOUNT:
+        text = str(value) if len(str(value)) <= 40 else str(value)[:37] + "..."
+        raise ValueError(f"amount {text} is too large: amounts must be below {MAX_AMOUNT:,}")
+    return value
+
+
+def _to_decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise ValueError(f"expected an amount, got {str(value).lower()}")
     if isinstance(value, int):
@@ -93,13 +105,21 @@ def _iso_date(value: Any) -> date:
     if isinstance(value, BadDate):
         raise ValueError(f"invalid date '{value}': {value.reason}")
     if isinstance(value, date):
-        return value
+        return _within_range(value)
     if isinstance(value, str) and _ISO_DATE_RE.match(value.strip()):
         try:
-            return date.fromisoformat(value.strip())
+            day = date.fromisoformat(value.strip())
         except ValueError as exc:
             raise ValueError(f"invalid date '{value}': {exc}") from None
+        return _within_range(day)
     raise ValueError(f"expected a date YYYY-MM-DD, got {_describe(value)}")
+
+
+def _within_range(day: date) -> date:
+    reason = date_out_of_range(day)
+    if reason is not None:
+        raise ValueError(reason)
+    return day
 
 
 def _describe(value: Any) -> str:
@@ -117,15 +137,15 @@ def _describe(value: Any) -> str:
 
 _MONEY_SCHEMA = {
     "anyOf": [
-        {"type": "number"},
-        {"type": "string", "pattern": r"^-?\d+(\.\d{1,2})?$"},
+        {"type": "number", "exclusiveMinimum": -int(MAX_AMOUNT), "exclusiveMaximum": int(MAX_AMOUNT)},
+        {"type": "string", "pattern": r"^-?\d{1,12}(\.\d{1,2})?$"},
     ],
     "description": "Amount in the ledger currency, at most 2 decimals",
 }
 _AMOUNT_SCHEMA = {
     "anyOf": [
-        {"type": "number", "exclusiveMinimum": 0},
-        {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"},
+        {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": int(MAX_AMOUNT)},
+        {"type": "string", "pattern": r"^\d{1,12}(\.\d{1,2})?$"},
     ],
     "description": "Amount greater than 0, at most 2 decimals",
 }
@@ -147,11 +167,12 @@ Amount = Annotated[
 IsoDate = Annotated[
     date,
     BeforeValidator(_iso_date),
-    WithJsonSchema({"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": r"^(19|20|21)\d\d-\d{2}-\d{2}$"}),
 ]
 Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
 Text = Annotated[str, Field(min_length=1)]
-Days = Annotated[int, Field(ge=0)]
+Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
+Offset = Annotated[int, Field(ge=-MAX_DAYS, le=MAX_DAYS)]
 
 
 def _stdnum(module: Any, label: str) -> Any:
@@ -174,6 +195,9 @@ Bic = Annotated[str, _stdnum(stdnum_bic, "BIC")]
 def _fixed_rate_or_ecb(value: str) -> str:
     text = value.strip().lower()
     if _ECB_RATE_RE.match(text) or _FIXED_RATE_RE.match(text):
+        figure = Decimal(text.removeprefix("ecb").strip(" +%"))
+        if figure > MAX_PERCENT:
+            raise ValueError(f"penalty rate '{value}' is too large: at most {MAX_PERCENT}% or ecb+{MAX_PERCENT}")
         return text.replace(" ", "")
     raise ValueError(f"invalid penalty rate '{value}': expected 'ecb+10' or a fixed rate like '12%'")
 
@@ -212,7 +236,7 @@ class Creditor(Strict):
 
 class Step(Strict):
     id: Identifier
-    offset: int
+    offset: Offset
     channel: Channel
     deadline_days: Days | None = None
     auto: bool = False
@@ -265,10 +289,17 @@ class Penalties(Strict):
         return Decimal(self.rate.split("+", 1)[1]) if self.rate.startswith("ecb") else ZERO
 
 
+def _percent(value: Decimal) -> Decimal:
+    if value > MAX_PERCENT:
+        raise ValueError(f"rate {value} is too large: at most {MAX_PERCENT} (percent)")
+    return value
+
+
 Percent = Annotated[
     Decimal,
-    BeforeValidator(_money),
+    BeforeValidator(_to_decimal),
     AfterValidator(_non_negative),
+    AfterValidator(_percent),
     WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, {"type": "string"}]}),
 ]
 

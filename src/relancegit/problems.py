@@ -46,7 +46,8 @@ class Problem:
     def display_path(self, cwd: Path | None = None) -> str:
         cwd = cwd or Path.cwd()
         try:
-            return str(self.file.resolve().relative_to(cwd.resolve()))
+            # The folder resolved, not the file: a link is named as itself, never followed.
+            return str((self.file.parent.resolve() / self.file.name).relative_to(cwd.resolve()))
         except ValueError:
             return str(self.file)
 

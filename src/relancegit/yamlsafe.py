@@ -89,8 +89,20 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _FLOAT = "tag:yaml.org,2002:float"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+# Longer integers stay text, for the validators to refuse at their position: Python refuses to
+# convert decimal texts over 4300 digits (a ValueError, not a YAML error), and no ledger number
+# comes near 64 characters.
+MAX_INT_CHARS = 64
+
+
+def _construct_int(loader: Any, node: yaml.ScalarNode) -> int | str:
+    if len(node.value) > MAX_INT_CHARS:
+        return str(node.value)
+    return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+
+
 _PLAIN_SCALARS = {
-    "tag:yaml.org,2002:int": yaml.constructor.SafeConstructor.construct_yaml_int,
+    "tag:yaml.org,2002:int": _construct_int,
     "tag:yaml.org,2002:bool": yaml.constructor.SafeConstructor.construct_yaml_bool,
     "tag:yaml.org,2002:null": yaml.constructor.SafeConstructor.construct_yaml_null,
 }
@@ -180,6 +192,7 @@ def _date(text: str) -> date | str:
         return bad
 
 
+_LedgerLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _LedgerLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 _LedgerLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
 # Without anchors the plain loader is safe from aliases; without "<<" from merge keys.

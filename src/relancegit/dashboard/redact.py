@@ -4,16 +4,20 @@ Layer: model -> model. Debtor names, contact names, e-mails, phones, addresses, 
 free-text notes, references and reasons are replaced before anything is computed or
 rendered, so pages, letters and data.json can only ever see the pseudonyms. A client's
 pseudonym ("Client 7F3A", id `client-7f3a`) is a keyed hash of its id: stable from one build
-to the next. The key is `RELANCEGIT_REDACT_KEY` when set (keep it secret, e.g. a CI secret,
-so pseudonyms cannot be matched back to guessed client ids), else one derived from the
-creditor's details.
+to the next. The key must be a secret, else anyone could hash guessed client ids and match
+them: `RELANCEGIT_REDACT_KEY` when set (a CI secret), else random bytes kept in
+`.relancegit/redact-key` beside the ledger folder (git-ignored, this machine only). Nothing
+printed on a page (the creditor's name, SIREN, IBAN, address) goes into the key.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import secrets
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from relancegit.model import Case, Client, Contact, Ledger
@@ -23,13 +27,57 @@ MASK = "•••"
 _FIRST_DIGITS = 4
 
 
+KEY_FILE = Path(".relancegit") / "redact-key"  # beside the ledger folder, like the outbox
+_KEY_CHARS = 64  # 32 random bytes, as hex
+
+
 def redaction_key(ledger: Ledger, environ: Mapping[str, str]) -> bytes:
+    """`RELANCEGIT_REDACT_KEY` when set, else the local key (see `local_key`)."""
     secret = environ.get(ENV_KEY)
     if secret:
         return secret.encode("utf-8")
-    creditor = ledger.config.creditor
-    basis = "\x1f".join([creditor.name, creditor.siren or "", creditor.iban or "", *creditor.address])
-    return hashlib.sha256(basis.encode("utf-8")).digest()
+    return local_key(ledger.root)[0].encode("utf-8")
+
+
+def key_file(ledger_root: Path) -> Path:
+    return ledger_root.resolve().parent / KEY_FILE
+
+
+def local_key(ledger_root: Path) -> tuple[str, Path | None]:
+    """The random key kept in `.relancegit/redact-key` beside the ledger folder, made on first
+    use (mode 0600); and that file, or None when it cannot be written (a read-only checkout):
+    then the key is new at each call and pseudonyms change from one build to the next."""
+    path = key_file(ledger_root)
+    found = _read_key(path)
+    if found is not None:
+        return found, path
+    key = secrets.token_hex(_KEY_CHARS // 2)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(key + "\n")
+        try:
+            os.link(temp, path)  # complete or absent, never half-written; the first writer wins
+        except FileExistsError:
+            if (theirs := _read_key(path)) is not None:
+                key = theirs
+            else:  # not a key of ours (empty, damaged): replaced
+                temp.replace(path)
+        finally:
+            temp.unlink(missing_ok=True)
+    except OSError:
+        return key, None
+    return key, path
+
+
+def _read_key(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if len(text) == _KEY_CHARS and all(c in "0123456789abcdef" for c in text) else None
 
 
 def pseudonyms(client_ids: list[str], key: bytes) -> dict[str, str]:

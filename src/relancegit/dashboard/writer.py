@@ -26,6 +26,13 @@ class UnsafeOutput(RelancegitError):
     """An output path would leave the output folder, or the folder is not a dashboard."""
 
 
+class OutputNotWritable(RelancegitError):
+    """The output folder or a file in it cannot be written (read-only, full, not a folder)."""
+
+    def __init__(self, path: str | Path, exc: OSError) -> None:
+        super().__init__(f"cannot write {path}: {exc.strerror or exc}")
+
+
 @dataclass
 class BuildResult:
     out_dir: Path
@@ -82,6 +89,13 @@ class SiteWriter:
                     return
         except OSError:
             pass
+        try:
+            self._replace(target, raw)
+        except OSError as exc:  # a read-only or full site folder: one line, not a traceback
+            raise OutputNotWritable(target, exc) from None
+        self.result.written.append(Path(target))
+
+    def _replace(self, target: str, raw: bytes) -> None:
         directory = os.path.dirname(target)
         os.makedirs(directory, exist_ok=True)
         # A name of our own (process id and counter) rather than mkstemp's random search:
@@ -101,7 +115,6 @@ class SiteWriter:
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
-        self.result.written.append(Path(target))
 
     def keep(self, relative: str) -> bool:
         """Count a file from the previous build as part of this one, if it is still there."""
@@ -124,7 +137,10 @@ class SiteWriter:
             with os.scandir(directory) as entries:
                 for entry in entries:
                     if entry.name.endswith(".html") and entry.path not in self.seen and entry.is_file():
-                        os.unlink(entry.path)
+                        try:
+                            os.unlink(entry.path)
+                        except OSError as exc:
+                            raise OutputNotWritable(entry.path, exc) from None
                         self.result.removed.append(Path(entry.path))
 
 
@@ -132,13 +148,17 @@ def prepare_output(out_dir: Path) -> None:
     """Create the folder; refuse a non-empty folder that is not a dashboard built before."""
     if out_dir.exists() and not out_dir.is_dir():
         raise UnsafeOutput(f"{out_dir} exists and is not a folder")
-    # `audit --published` may record its head in the folder before the first build.
-    foreign = out_dir.is_dir() and any(entry.name != PUBLISHED_NAME for entry in out_dir.iterdir())
-    if foreign and not (out_dir / MARKER).is_file():
-        raise UnsafeOutput(
-            f"{out_dir} is not empty and holds no dashboard ({MARKER} missing): choose an empty or new folder with -o"
-        )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        # `audit --published` may record its head in the folder before the first build.
+        foreign = out_dir.is_dir() and any(entry.name != PUBLISHED_NAME for entry in out_dir.iterdir())
+        if foreign and not (out_dir / MARKER).is_file():
+            raise UnsafeOutput(
+                f"{out_dir} is not empty and holds no dashboard ({MARKER} missing): "
+                "choose an empty or new folder with -o"
+            )
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputNotWritable(out_dir, exc) from None
 
 
 def safe_id(identifier: str) -> str:
