@@ -24,7 +24,6 @@ import click
 
 from relancegit import __version__
 from relancegit.discover import find_ledger
-from relancegit.enums import Status
 from relancegit.problems import RelancegitError, Severity, UsageError
 
 if TYPE_CHECKING:  # the model and its loader are imported only by the commands that need them
@@ -468,8 +467,12 @@ def show(obj: Options, case_id: str) -> None:
 
 
 @main.command(name="list")
-@click.option("--status", type=click.Choice([s.value for s in Status]), help="Only cases with this status.")
-@click.option("--client", metavar="CLIENT", help="Only this client's cases (client id).")
+@click.option(
+    "--status",
+    metavar="STATUS",
+    help="Only cases with this status, as shown (en litige, litige) or in JSON (disputed).",
+)
+@click.option("--client", metavar="CLIENT", help="Only this client's cases (client id or exact name).")
 @_format_option
 @click.pass_obj
 @_memoized
@@ -478,8 +481,21 @@ def list_cases(obj: Options, status: str | None, client: str | None) -> None:
     from relancegit import tables, views
     from relancegit.engine.state import compute_all, select
 
+    wanted = None
+    if status is not None:
+        found = views.status_of(status)
+        if found is None:
+            raise click.BadParameter(views.unknown_status(status), param_hint="--status")
+        wanted = found.value
     result = _loaded(obj)
-    states = select(compute_all(result.ledger, obj.today), status=status, client=client)
+    if client is not None:
+        names = {cid: c.name for cid, c in result.ledger.clients.items()}
+        names.update({case.client: case.client for case in result.ledger.cases.values() if case.client not in names})
+        matched = views.client_of(client, names)
+        if matched is None:
+            raise click.BadParameter(views.unknown_client(client, names), param_hint="--client")
+        client = matched
+    states = select(compute_all(result.ledger, obj.today), status=wanted, client=client)
     _show(obj, result, lambda: views.list_json(states), lambda: tables.list_text(states))
 
 
