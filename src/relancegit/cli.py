@@ -449,21 +449,25 @@ def _case_state(result: LoadResult, today: date, case_id: str) -> Any:
 def _print_text(renderable: Any) -> None:
     from relancegit.tables import console
 
-    console().print(renderable)
+    console().print(renderable, crop=False)  # a row wider than the terminal wraps, never cut
+
+
+_WIDE_HELP = "Never drop nor fold columns, whatever the terminal's width (wide terminals, screenshots)."
 
 
 @main.command()
 @click.argument("case_id", metavar="CASE")
+@click.option("--wide", is_flag=True, help=_WIDE_HELP)
 @_format_option
 @click.pass_obj
 @_memoized
-def show(obj: Options, case_id: str) -> None:
+def show(obj: Options, case_id: str, wide: bool) -> None:
     """One case in full: invoices, balances, penalties, timeline, next action, deadlines."""
     from relancegit import tables, views
 
     result = _loaded(obj)
     state = _case_state(result, obj.today, case_id)
-    _show(obj, result, lambda: views.case_json(state), lambda: tables.show_text(state))
+    _show(obj, result, lambda: views.case_json(state), lambda: tables.show_text(state, wide=wide))
 
 
 @main.command(name="list")
@@ -473,10 +477,11 @@ def show(obj: Options, case_id: str) -> None:
     help="Only cases with this status, as shown (en litige, litige) or in JSON (disputed).",
 )
 @click.option("--client", metavar="CLIENT", help="Only this client's cases (client id or exact name).")
+@click.option("--wide", is_flag=True, help=_WIDE_HELP)
 @_format_option
 @click.pass_obj
 @_memoized
-def list_cases(obj: Options, status: str | None, client: str | None) -> None:
+def list_cases(obj: Options, status: str | None, client: str | None, wide: bool) -> None:
     """One line per case: client, balance, days overdue, status, next action."""
     from relancegit import tables, views
     from relancegit.engine.state import compute_all, select
@@ -496,7 +501,7 @@ def list_cases(obj: Options, status: str | None, client: str | None) -> None:
             raise click.BadParameter(views.unknown_client(client, names), param_hint="--client")
         client = matched
     states = select(compute_all(result.ledger, obj.today), status=wanted, client=client)
-    _show(obj, result, lambda: views.list_json(states), lambda: tables.list_text(states))
+    _show(obj, result, lambda: views.list_json(states), lambda: tables.list_text(states, wide=wide))
 
 
 @main.command(name="next")
@@ -509,10 +514,11 @@ def list_cases(obj: Options, status: str | None, client: str | None) -> None:
     metavar="DAYS",
     help="Also the actions due in the next DAYS days.",
 )
+@click.option("--wide", is_flag=True, help=_WIDE_HELP)
 @_format_option
 @click.pass_obj
 @_memoized
-def next_actions(obj: Options, within: int) -> None:
+def next_actions(obj: Options, within: int, wide: bool) -> None:
     """The agenda: actions due up to today + DAYS, by date then balance."""
     from relancegit import tables, views
     from relancegit.engine.state import agenda, compute_all
@@ -520,14 +526,15 @@ def next_actions(obj: Options, within: int) -> None:
     result = _loaded(obj)
     states = compute_all(result.ledger, obj.today)
     due = agenda(states, obj.today, within)
-    _show(obj, result, lambda: views.next_json(due), lambda: tables.next_text(due, obj.today, states))
+    _show(obj, result, lambda: views.next_json(due), lambda: tables.next_text(due, obj.today, states, wide=wide))
 
 
 @main.command()
+@click.option("--wide", is_flag=True, help=_WIDE_HELP)
 @_format_option
 @click.pass_obj
 @_memoized
-def report(obj: Options) -> None:
+def report(obj: Options, wide: bool) -> None:
     """Portfolio figures: aging, outstanding, overdue, DSO, recovery rate, what works."""
     from relancegit import tables, views
     from relancegit.engine.portfolio import portfolio
@@ -535,7 +542,8 @@ def report(obj: Options) -> None:
 
     result = _loaded(obj)
     figures = portfolio(compute_all(result.ledger, obj.today), obj.today)
-    _show(obj, result, lambda: views.report_json(figures), lambda: tables.report_text(figures))
+    names = {cid: client.name for cid, client in result.ledger.clients.items()}
+    _show(obj, result, lambda: views.report_json(figures), lambda: tables.report_text(figures, names, wide=wide))
 
 
 @main.command()
