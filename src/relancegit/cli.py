@@ -24,7 +24,6 @@ import click
 
 from relancegit import __version__
 from relancegit.discover import find_ledger
-from relancegit.enums import Status
 from relancegit.limits import date_out_of_range
 from relancegit.problems import RelancegitError, Severity, UsageError
 
@@ -549,37 +548,59 @@ def _case_state(result: LoadResult, today: date, case_id: str) -> Any:
 def _print_text(renderable: Any) -> None:
     from relancegit.tables import console
 
-    console().print(renderable)
+    console().print(renderable, crop=False)  # a row wider than the terminal wraps, never cut
+
+
+_WIDE_HELP = "Never drop nor fold columns, whatever the terminal's width (wide terminals, screenshots)."
 
 
 @main.command()
 @click.argument("case_id", metavar="CASE")
+@click.option("--wide", is_flag=True, help=_WIDE_HELP)
 @_format_option
 @click.pass_obj
 @_memoized
-def show(obj: Options, case_id: str) -> None:
+def show(obj: Options, case_id: str, wide: bool) -> None:
     """One case in full: invoices, balances, penalties, timeline, next action, deadlines."""
     from relancegit import tables, views
 
     result = _loaded(obj)
     state = _case_state(result, obj.today, case_id)
-    _show(obj, result, lambda: views.case_json(state), lambda: tables.show_text(state))
+    _show(obj, result, lambda: views.case_json(state), lambda: tables.show_text(state, wide=wide))
 
 
 @main.command(name="list")
-@click.option("--status", type=click.Choice([s.value for s in Status]), help="Only cases with this status.")
-@click.option("--client", metavar="CLIENT", help="Only this client's cases (client id).")
+@click.option(
+    "--status",
+    metavar="STATUS",
+    help="Only cases with this status, as shown (en litige, litige) or in JSON (disputed).",
+)
+@click.option("--client", metavar="CLIENT", help="Only this client's cases (client id or exact name).")
+@click.option("--wide", is_flag=True, help=_WIDE_HELP)
 @_format_option
 @click.pass_obj
 @_memoized
-def list_cases(obj: Options, status: str | None, client: str | None) -> None:
+def list_cases(obj: Options, status: str | None, client: str | None, wide: bool) -> None:
     """One line per case: client, balance, days overdue, status, next action."""
     from relancegit import tables, views
     from relancegit.engine.state import compute_all, select
 
+    wanted = None
+    if status is not None:
+        found = views.status_of(status)
+        if found is None:
+            raise click.BadParameter(views.unknown_status(status), param_hint="--status")
+        wanted = found.value
     result = _loaded(obj)
-    states = select(compute_all(result.ledger, obj.today), status=status, client=client)
-    _show(obj, result, lambda: views.list_json(states), lambda: tables.list_text(states))
+    if client is not None:
+        names = {cid: c.name for cid, c in result.ledger.clients.items()}
+        names.update({case.client: case.client for case in result.ledger.cases.values() if case.client not in names})
+        matched = views.client_of(client, names)
+        if matched is None:
+            raise click.BadParameter(views.unknown_client(client, names), param_hint="--client")
+        client = matched
+    states = select(compute_all(result.ledger, obj.today), status=wanted, client=client)
+    _show(obj, result, lambda: views.list_json(states), lambda: tables.list_text(states, wide=wide))
 
 
 @main.command(name="next")
@@ -592,10 +613,11 @@ def list_cases(obj: Options, status: str | None, client: str | None) -> None:
     metavar="DAYS",
     help="Also the actions due in the next DAYS days.",
 )
+@click.option("--wide", is_flag=True, help=_WIDE_HELP)
 @_format_option
 @click.pass_obj
 @_memoized
-def next_actions(obj: Options, within: int) -> None:
+def next_actions(obj: Options, within: int, wide: bool) -> None:
     """The agenda: actions due up to today + DAYS, by date then balance."""
     from relancegit import tables, views
     from relancegit.engine.state import agenda, compute_all
@@ -603,14 +625,15 @@ def next_actions(obj: Options, within: int) -> None:
     result = _loaded(obj)
     states = compute_all(result.ledger, obj.today)
     due = agenda(states, obj.today, within)
-    _show(obj, result, lambda: views.next_json(due), lambda: tables.next_text(due, obj.today, states))
+    _show(obj, result, lambda: views.next_json(due), lambda: tables.next_text(due, obj.today, states, wide=wide))
 
 
 @main.command()
+@click.option("--wide", is_flag=True, help=_WIDE_HELP)
 @_format_option
 @click.pass_obj
 @_memoized
-def report(obj: Options) -> None:
+def report(obj: Options, wide: bool) -> None:
     """Portfolio figures: aging, outstanding, overdue, DSO, recovery rate, what works."""
     from relancegit import tables, views
     from relancegit.engine.portfolio import portfolio
@@ -618,7 +641,8 @@ def report(obj: Options) -> None:
 
     result = _loaded(obj)
     figures = portfolio(compute_all(result.ledger, obj.today), obj.today)
-    _show(obj, result, lambda: views.report_json(figures), lambda: tables.report_text(figures))
+    names = {cid: client.name for cid, client in result.ledger.clients.items()}
+    _show(obj, result, lambda: views.report_json(figures), lambda: tables.report_text(figures, names, wide=wide))
 
 
 @main.command()

@@ -9,6 +9,8 @@ not already know.
 
 from __future__ import annotations
 
+import difflib
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -103,6 +105,63 @@ def action_label(action: NextAction) -> str:
     if action.kind == ActionKind.PLAN_BROKEN and action.step:
         return f"{KIND_LABELS[action.kind]} : {step_label(action.step)}"
     return KIND_LABELS[action.kind]
+
+
+def _plain(words: str) -> str:
+    """Words as a filter compares them: accents, case, hyphens and extra spaces ignored."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", words) if not unicodedata.combining(c))
+    return " ".join(bare.casefold().replace("-", " ").replace("_", " ").split())
+
+
+def _status_words() -> dict[str, tuple[Status, str]]:
+    """Every way to name a status, compared plainly, with how to show it: its JSON value, its
+    French label with and without the leading "en"/"à" ("en litige", "litige"), and the
+    dashboard's English label."""
+    from relancegit.dashboard.labels import STATUS_EN  # the English words live with the site
+
+    words: dict[str, tuple[Status, str]] = {}
+    for status, label in STATUS_LABELS.items():
+        short = label.removeprefix("en ").removeprefix("à ")
+        for form in (status.value, label, short, STATUS_EN[status.value]):
+            words.setdefault(_plain(form), (status, form))
+    return words
+
+
+def status_of(words: str) -> Status | None:
+    """The status a user means by `words` (see `_status_words`), or None."""
+    found = _status_words().get(_plain(words))
+    return found[0] if found is not None else None
+
+
+def unknown_status(words: str) -> str:
+    """Why `words` is not a status: the closest name and every accepted one."""
+    from relancegit.dashboard.labels import STATUS_EN
+
+    known = _status_words()
+    close = difflib.get_close_matches(_plain(words), list(known), n=1, cutoff=0.6)
+    hint = f"; did you mean '{known[close[0]][1]}'?" if close else ""
+    accepted = ", ".join(
+        f"{label} ({' / '.join(dict.fromkeys((STATUS_EN[s.value], s.value)))})" for s, label in STATUS_LABELS.items()
+    )
+    return f"unknown status '{words}'{hint} Accepted: {accepted}."
+
+
+def client_of(words: str, names: Mapping[str, str]) -> str | None:
+    """The client id meant by `words`: an id, or exactly a client's name (case-insensitive)."""
+    if words in names:
+        return words
+    folded = words.casefold()
+    matches = [cid for cid in names if cid.casefold() == folded]
+    matches = matches or [cid for cid, name in names.items() if name.casefold() == folded]
+    return matches[0] if len(matches) == 1 else None
+
+
+def unknown_client(words: str, names: Mapping[str, str]) -> str:
+    """Why `words` names no client, with the closest ids."""
+    close = difflib.get_close_matches(words.casefold(), list(names), n=3, cutoff=0.6)
+    if close:
+        return f"unknown client '{words}'; did you mean {' or '.join(repr(c) for c in close)}?"
+    return f"unknown client '{words}' (give a client id or a client's exact name)"
 
 
 @dataclass(frozen=True)
