@@ -525,7 +525,11 @@ def _audit_staged(obj: Options, root: Path) -> None:
     for finding in report.violations:
         click.echo(f"relancegit: error: {finding.file}: {finding.message}", err=True)
     if report.violations:
-        click.echo(f"relancegit: commit refused: committed events are never edited. {RECOVERY}", err=True)
+        click.echo(
+            "relancegit: commit refused: committed events are never edited, nor invoices' numbers, "
+            f"amounts and due dates. {RECOVERY}",
+            err=True,
+        )
         sys.exit(1)
 
 
