@@ -27,7 +27,9 @@ from pydantic import ValidationError
 from relancegit import checks, gitlog
 from relancegit.load import (
     CONFIG_NAME,
+    Parsed,
     demo_shift,
+    gc_paused,
     ledger_files,
     load_file,
     parse_raw,
@@ -38,7 +40,7 @@ from relancegit.load import (
 from relancegit.lock import WriteState, ledger_write_lock
 from relancegit.model import CENT, EVENT_TYPES, Case, Client, Config, EventBase
 from relancegit.problems import Problem, RelancegitError, Severity, UsageError
-from relancegit.splice import LayoutError, append_event, verify_append
+from relancegit.splice import LayoutError, append_event, append_to_tail, verify_append
 from relancegit.yamlsafe import locate
 
 # Fields whose text is parsed into a typed value; every other field is text for the model.
@@ -185,11 +187,14 @@ def _context(root: Path) -> _Context:
     return _Context(root, config, not config_result.problems, clients, broken)
 
 
-def case_problems(ctx: _Context, case_path: Path, content: bytes, today: date) -> list[Problem]:
+def case_problems(
+    ctx: _Context, case_path: Path, content: bytes, today: date, parsed: Parsed | None = None
+) -> list[Problem]:
     """Problems of `content` as the case file at `case_path`, as `check` reports them.
 
-    Validated in memory: nothing is written into the ledger to check it."""
-    result = validate_file(case_path, parse_raw(content), Case, check_id=False)
+    Validated in memory (`parsed` is `parse_raw(content)` when the caller has it already):
+    nothing is written into the ledger to check it."""
+    result = validate_file(case_path, parse_raw(content) if parsed is None else parsed, Case, check_id=False)
     problems = list(result.problems)
     case = result.value
     if isinstance(case, Case):
@@ -268,11 +273,8 @@ def record(
         refuse_symlink(case_path)
         if commit:
             ensure_committable(case_path)
-        old = _read_case(case_path)
-        new, line = _appended(old, event)
-        verify_append(old, new, event)
-        before = {p.message for p in case_problems(ctx, case_path, old, today)}
-        after = case_problems(ctx, case_path, new, today)
+        with gc_paused():  # a large case makes millions of objects and no cycles
+            old, new, line, after, before = _appended_and_checked(ctx, case_path, event, today)
         errors = [p for p in after if p.severity == Severity.ERROR]
         if any(p.message not in before for p in errors):
             raise RecordRefused(f"{case_path.name} not changed: the event would make it invalid", errors)
@@ -298,6 +300,26 @@ def record(
             raise
         state.journal.unlink(missing_ok=True)
     return result
+
+
+def _appended_and_checked(
+    ctx: _Context, case_path: Path, event: dict[str, Any], today: date
+) -> tuple[bytes, bytes, int, list[Problem], set[str]]:
+    """The file as it is and with the event appended, the line where the event starts, the new
+    file's problems and the messages of the old one's. Each version is parsed once; the old one is checked only
+    when the new one has problems (to tell those the event brings from those already there)."""
+    old = _read_case(case_path)
+    old_parsed = parse_raw(old)
+    if old_parsed[0] == "problem":
+        problems = case_problems(ctx, case_path, old, today, old_parsed)
+        raise RecordRefused(f"{case_path.name} not changed: it has errors; fix them first", problems)
+    try:  # the usual layout is appended to without composing the file; verified either way
+        new, line, new_parsed = _appended(old, event, old_parsed[1])
+    except LayoutError:
+        new, line, new_parsed = _appended(old, event, None)
+    after = case_problems(ctx, case_path, new, today, new_parsed)
+    before = {p.message for p in case_problems(ctx, case_path, old, today, old_parsed)} if after else set()
+    return old, new, line, after, before
 
 
 def refuse_symlink(case_path: Path) -> None:
@@ -333,14 +355,21 @@ def _unshift(event: dict[str, Any], days: int) -> dict[str, Any]:
     return {key: back(value) for key, value in event.items()}
 
 
-def _appended(old: bytes, event: dict[str, Any]) -> tuple[bytes, int]:
+def _appended(old: bytes, event: dict[str, Any], data: Any) -> tuple[bytes, int, Parsed]:
+    """The file with the event appended, the line where it starts, the new file parsed and
+    verified. With `data` (the old file read), the usual layout is found from the end of the
+    file (`append_to_tail`); without, or if it does not fit, the file is composed."""
     bom = old.startswith(b"\xef\xbb\xbf")
     try:
         text = old.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise LayoutError("the case file is not valid UTF-8; run 'relancegit check'") from None
-    new_text, line = append_event(text, event)
-    return (b"\xef\xbb\xbf" if bom else b"") + new_text.encode("utf-8"), line
+    spliced = append_to_tail(text, event, data) if data is not None else None
+    new_text, line = spliced or append_event(text, event)
+    new = (b"\xef\xbb\xbf" if bom else b"") + new_text.encode("utf-8")
+    new_parsed = parse_raw(new)
+    verify_append(data if data is not None else old, new_parsed[1] if new_parsed[0] == "data" else new, event)
+    return new, line, new_parsed
 
 
 def atomic_write(path: Path, content: bytes, scratch: Path | None = None) -> None:
