@@ -356,17 +356,21 @@ def _unshift(event: dict[str, Any], days: int) -> dict[str, Any]:
 
 
 def _appended(old: bytes, event: dict[str, Any], data: Any) -> tuple[bytes, int, Parsed]:
-    """The file with the event appended, the line where it starts, the new file parsed and
-    verified. With `data` (the old file read), the usual layout is found from the end of the
-    file (`append_to_tail`); without, or if it does not fit, the file is composed."""
-    bom = old.startswith(b"\xef\xbb\xbf")
+    """The file with the event appended, the line where it starts, and the new file as the
+    loader reads it, verified. With `data` (the old file read), the usual layout is found from
+    the end of the file and verified on its last events (`append_to_tail`), so a large case
+    is not parsed twice; otherwise the file is composed and the new version read in full."""
+    bom = b"\xef\xbb\xbf" if old.startswith(b"\xef\xbb\xbf") else b""
     try:
         text = old.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise LayoutError("the case file is not valid UTF-8; run 'relancegit check'") from None
-    spliced = append_to_tail(text, event, data) if data is not None else None
-    new_text, line = spliced or append_event(text, event)
-    new = (b"\xef\xbb\xbf" if bom else b"") + new_text.encode("utf-8")
+    tail = append_to_tail(text, event, data) if data is not None else None
+    if tail is not None:
+        new_text, line, appended = tail
+        return bom + new_text.encode("utf-8"), line, ("data", {**data, "events": [*data["events"], appended]})
+    new_text, line = append_event(text, event)
+    new = bom + new_text.encode("utf-8")
     new_parsed = parse_raw(new)
     verify_append(data if data is not None else old, new_parsed[1] if new_parsed[0] == "data" else new, event)
     return new, line, new_parsed

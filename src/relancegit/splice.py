@@ -200,12 +200,18 @@ _ITEM = re.compile(r"( *)-( +)(\S)")
 _BLOCK_KEY = re.compile(r"[^\s#{\[\]}'\"&*!|>%@`,-][^:#\n]*:(?:[ \t]|$)")
 
 
-def append_to_tail(text: str, event: dict[str, Any], data: Any) -> tuple[str, int] | None:
+def append_to_tail(text: str, event: dict[str, Any], data: Any) -> tuple[str, int, Any] | None:
     """`append_event` for the usual layout, found by reading lines from the end of the file:
     `events` is the last key (at the left margin), a block list whose items start at one
-    indentation. `data` is the file as the ledger's loader read it. None when the file looks
-    otherwise; the caller verifies the result (`verify_append`) and, if it does not read back
-    as expected, uses `append_event`. A case of 100,000 events is then not composed at all."""
+    indentation. `data` is the file as the ledger's loader read it. Returns the new text, the
+    line where the event starts and the event as the loader reads it back; None when the file
+    looks otherwise (then use `append_event`).
+
+    The result is verified without reading the whole file again: the file with its events
+    cut down to the last one must read back as `data` with that one event, and with the new
+    event appended as that plus the event. Items of a block list end where the next item's
+    dash begins, so the items cut out cannot be changed by what is written after the last.
+    Raises `LayoutError` when that check fails."""
     if not isinstance(data, dict) or list(data)[-1:] != ["events"]:
         return None
     events = data["events"]
@@ -214,8 +220,9 @@ def append_to_tail(text: str, event: dict[str, Any], data: Any) -> tuple[str, in
     keys = list(_EVENTS_KEY.finditer(text))
     if len(keys) != 1:
         return None
-    lines = text[keys[0].end() :].split("\n")
-    body = [i for i, line in enumerate(lines[1:], start=1) if line.strip() and not line.lstrip().startswith("#")]
+    start = keys[0].end() + 1  # the line after `events:`
+    lines = text[start:].split("\n")
+    body = [i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")]
     if not body:
         return None
     first = _ITEM.match(lines[body[0]])
@@ -244,10 +251,26 @@ def append_to_tail(text: str, event: dict[str, Any], data: Any) -> tuple[str, in
     else:
         return None
     newline = "\r\n" if "\r\n" in text else "\n"
-    insert_at = keys[0].end() + sum(len(line) + 1 for line in lines[: body[-1] + 1])
-    insert_at = min(insert_at, len(text))
+    first_at = start + sum(len(line) + 1 for line in lines[: body[0]])
+    last_at = first_at + sum(len(line) + 1 for line in lines[body[0] : last])
+    insert_at = min(last_at + sum(len(line) + 1 for line in lines[last : body[-1] + 1]), len(text))
     head = _with_final_newline(text[:insert_at], newline)
-    return head + _item_lines(event, dash, content, flow, newline) + text[insert_at:], head.count("\n")
+    new_text = head + _item_lines(event, dash, content, flow, newline) + text[insert_at:]
+    appended = _verify_tail(text[:first_at], text[last_at:], new_text[last_at:], data, event)
+    return new_text, head.count("\n"), appended
+
+
+def _verify_tail(head: str, old_tail: str, new_tail: str, data: dict[str, Any], event: dict[str, Any]) -> Any:
+    """The file cut down to its last event reads back as expected, before and after."""
+    try:
+        before = parse_yaml((head + old_tail).encode("utf-8"))
+        after = parse_yaml((head + new_tail).encode("utf-8"))
+    except YamlProblem as exc:
+        raise LayoutError(f"the file would not read back after appending ({exc}); add the event by hand") from None
+    last = data["events"][-1]
+    if before != {**data, "events": [last]} or after != {**data, "events": [last, event]}:
+        raise LayoutError("appending would change more than the events (unusual layout); add the event by hand")
+    return after["events"][-1]
 
 
 def verify_append(old: bytes | Any, new: bytes | Any, event: dict[str, Any]) -> None:

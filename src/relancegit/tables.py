@@ -96,7 +96,7 @@ class _PlainTable:
         header = self._line(self.columns, [length[0] for length in lengths], widths)
         yield Segment(header, console.get_style("bold"))
         yield _NEWLINE
-        for index, row in enumerate(self.rows, start=1):  # one segment a line: rich handles it fast
+        for index, row in enumerate(self.rows, start=1):  # a segment a line: rich splits a long one slowly
             yield Segment(self._line(row, [length[index] for length in lengths], widths) + "\n")
 
     def _cell_lengths(self) -> list[list[int]] | None:
