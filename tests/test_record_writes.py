@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from gitledger import CASE, CASE_PATH, GitLedger, make_ledger
 
 from relancegit import gitlog
 from relancegit.lock import ledger_write_lock, state_folder
+from relancegit.record import record
 from relancegit.yamlsafe import parse_yaml
 
 RUNS = 20
@@ -116,6 +118,14 @@ def test_a_writer_waiting_too_long_gives_up_with_a_message(repo: GitLedger) -> N
     assert waited >= 0.5
     assert out == ""
     assert repo.read() == before
+
+
+def test_a_command_holding_the_lock_can_record(repo: GitLedger) -> None:
+    # `send` (or an importer) holds the lock around its own work and records through `record`.
+    with ledger_write_lock(repo.ledger):
+        done = record(repo.ledger, "2026-0042", "note", ["note=inside"], date(2026, 10, 30), lock_timeout=0.1)
+    assert done.event["note"] == "inside"
+    assert _events(repo)[-1]["note"] == "inside"
 
 
 def test_bad_lock_timeout_is_a_usage_error(repo: GitLedger) -> None:

@@ -91,9 +91,14 @@ def ledger_write_lock(root: Path, timeout: float | None = None) -> Iterator[Writ
     for another writer.
 
     Raises `LedgerLocked` when the wait is over, `RelancegitError` when the lock cannot be
-    created (read-only folder). Yields the state folder, its scratch folder already emptied."""
+    created (read-only folder). Yields the state folder, its scratch folder already emptied.
+    Re-entrant within a process: a command holding the lock can call `record` (which takes
+    it too)."""
     state = WriteState(state_folder(root))
     lock_path = state.folder / "lock"
+    if lock_path in _held:  # already ours (send around record): flock would wait for itself
+        yield state
+        return
     try:
         state.folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
@@ -103,12 +108,17 @@ def ledger_write_lock(root: Path, timeout: float | None = None) -> Iterator[Writ
         ) from None
     try:
         _acquire(fd, lock_path, lock_timeout() if timeout is None else timeout)
+        _held.add(lock_path)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())  # who holds it, for the message of a waiter
         _empty(state.scratch)
         yield state
     finally:
+        _held.discard(lock_path)
         os.close(fd)  # releases the lock
+
+
+_held: set[Path] = set()  # the locks this process holds: taking one again is a no-op
 
 
 def _acquire(fd: int, lock_path: Path, timeout: float) -> None:

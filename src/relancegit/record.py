@@ -1,10 +1,12 @@
 """`record`: append one event to a case file, validated, atomically, optionally committed.
 
 Layer: a round-trip edit of one file. `build_event` turns `key=value` arguments into an
-event; `splice.append_event` adds its text to the file, so every byte the user wrote
-(comments, key order, quoting, spacing, line endings) stays as it was. The result is checked
+event; `splice` adds its text to the file, so every byte the user wrote (comments, key
+order, quoting, spacing, line endings) stays as it was. The new bytes are checked in memory
 with the same rules as `check` before an atomic rename replaces the file, and `--commit`
-commits just that file. Nothing here reads the clock.
+commits just that file. Reading, writing and committing happen under the ledger's write
+lock (`lock.py`); a commit interrupted by a kill is settled by the next writer. Nothing here
+reads the clock.
 """
 
 from __future__ import annotations
