@@ -330,7 +330,7 @@ def test_failed_commit_restores_the_file(repo: GitLedger) -> None:
     before = repo.read()
     result = repo.run("record", "2026-0042", "note", "note=x", "--commit")
     assert result.exit_code == 1
-    assert "ledger frozen" in result.stderr
+    assert result.stderr.endswith("ledger frozen; 2026-0042.yaml was left as last committed\n")
     assert repo.read() == before
 
 

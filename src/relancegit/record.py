@@ -297,8 +297,10 @@ def record(
         try:
             atomic_write(case_path, new, scratch=state.scratch)
             result.commit = commit_file(case_path, commit_message(case_id, event, ctx.config.currency))
-        except BaseException:
+        except BaseException as exc:
             settle_interrupted_commit(state)  # the file is as committed when the commit fails
+            if isinstance(exc, gitlog.GitError):
+                raise gitlog.GitError(f"{exc}; {case_path.name} was left as last committed") from None
             raise
         state.journal.unlink(missing_ok=True)
     return result
