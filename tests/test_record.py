@@ -15,7 +15,8 @@ from relancegit import record as record_module
 from relancegit.load import load_ledger
 from relancegit.problems import RelancegitError
 from relancegit.record import build_event
-from relancegit.splice import append_event
+from relancegit.splice import LayoutError, append_event, append_to_tail
+from relancegit.yamlsafe import parse_yaml
 
 
 @pytest.fixture
@@ -329,7 +330,7 @@ def test_failed_commit_restores_the_file(repo: GitLedger) -> None:
     before = repo.read()
     result = repo.run("record", "2026-0042", "note", "note=x", "--commit")
     assert result.exit_code == 1
-    assert "ledger frozen" in result.stderr
+    assert result.stderr.endswith("ledger frozen; 2026-0042.yaml was left as last committed\n")
     assert repo.read() == before
 
 
@@ -354,3 +355,46 @@ def test_build_event_orders_keys_date_type_fields_note_by() -> None:
 def test_append_event_refuses_a_flow_root() -> None:
     with pytest.raises(RelancegitError):
         append_event("{id: a, events: []}\n", {"date": date(2026, 1, 1), "type": "note"})
+
+
+BLOCK_EVENTS = CASE.replace(
+    "  - {date: 2026-10-02, type: reminder, step: reminder-1, channel: email}\n",
+    "  - date: 2026-10-02\n    type: reminder\n    step: reminder-1\n    # about it\n\n# the end\n",
+)
+LAYOUTS = {
+    "flow items": CASE,
+    "block items, comments after": BLOCK_EVENTS,
+    "items at the margin": CASE.replace("\n  - {", "\n- {"),
+    "no final newline": CASE.rstrip("\n"),
+    "comment before the first item": CASE.replace("# append-only\n", "# append-only\n  # first\n\n"),
+}
+
+
+@pytest.mark.parametrize("text", LAYOUTS.values(), ids=LAYOUTS.keys())
+def test_the_tail_splice_writes_what_the_composed_splice_writes(text: str) -> None:
+    event = {"date": date(2026, 11, 2), "type": "payment", "amount": Decimal("750.00"), "note": "yes"}
+    data = parse_yaml(text.encode())
+    spliced = append_to_tail(text, event, data)
+    assert spliced is not None
+    new_text, line, appended = spliced
+    assert (new_text, line) == append_event(text, event)
+    assert parse_yaml(new_text.encode()) == {**data, "events": [*data["events"], appended]}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [CASE.split("events:")[0] + "events: []\n", CASE + "other: 1\n"],
+    ids=["no events yet", "events not last"],
+)
+def test_the_tail_splice_leaves_unusual_layouts_to_the_composer(text: str) -> None:
+    event = {"date": date(2026, 11, 2), "type": "note", "note": "x"}
+    assert append_to_tail(text, event, parse_yaml(text.encode())) is None
+
+
+def test_the_tail_splice_refuses_what_does_not_read_back() -> None:
+    # The file cut down to its last event is read back and compared with what the file holds.
+    text = CASE + "  - {date: 2026-10-03, type: note, note: x}\n"
+    data = parse_yaml(text.encode())
+    lying = {**data, "events": data["events"][:-1]}  # data that is not this file's
+    with pytest.raises(LayoutError, match="would change more than the events"):
+        append_to_tail(text, {"date": date(2026, 11, 2), "type": "note", "note": "x"}, lying)

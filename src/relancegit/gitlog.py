@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -91,6 +92,50 @@ def run_git(args: Sequence[str], cwd: Path, stdin: bytes | None = None) -> str:
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(f"git {args[0]} failed: {detail[-1] if detail else 'exit code ' + str(done.returncode)}")
     return done.stdout.decode("utf-8", "replace")
+
+
+# How long a commit waits for another git process to release the index (`index.lock`).
+INDEX_WAIT = 10.0
+_INDEX_LOCKED = re.compile(r"Unable to create '(?P<lock>[^']*index\.lock)': File exists")
+
+
+def run_git_waiting_for_index(
+    args: Sequence[str], cwd: Path, stdin: bytes | None = None, wait: float = INDEX_WAIT
+) -> str:
+    """`run_git` for a command that takes git's index lock (commit, add): while another git
+    process holds `index.lock`, try again with a growing pause, for up to `wait` seconds."""
+    deadline = time.monotonic() + wait
+    pause = 0.05
+    while True:
+        try:
+            done = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False)
+        except FileNotFoundError:
+            raise GitError("git is not installed (or not on PATH)") from None
+        if done.returncode == 0:
+            return done.stdout.decode("utf-8", "replace")
+        stderr = done.stderr.decode("utf-8", "replace")
+        locked = _INDEX_LOCKED.search(stderr)
+        if locked is None:
+            detail = stderr.strip().splitlines()
+            raise GitError(f"git {args[0]} failed: {detail[-1] if detail else 'exit code ' + str(done.returncode)}")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise GitError(index_locked_message(Path(locked.group("lock")), args[0], wait))
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, 1.0)
+
+
+def index_locked_message(lock: Path, command: str, waited: float) -> str:
+    """The whole story of a busy index: who may hold it, and the exact command if nobody does."""
+    try:
+        age = f", created {time.time() - lock.stat().st_mtime:.0f} s ago"
+    except OSError:
+        age = ""
+    return (
+        f"git {command} failed: git's index is locked by {lock}{age}, still there after waiting {waited:g} s. "
+        "Another git command (a terminal, an editor) may be running: let it finish. "
+        f"If none is running, a crashed git left it behind: remove it with  rm '{lock}'  and run the command again"
+    )
 
 
 def repository_root(folder: Path) -> Path:

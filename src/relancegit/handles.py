@@ -10,7 +10,7 @@ import difflib
 from datetime import date
 from pathlib import Path
 
-from relancegit.discover import ledger_files
+from relancegit.discover import ledger_file_names
 from relancegit.model import Ledger
 from relancegit.problems import RelancegitError
 
@@ -33,8 +33,11 @@ def unknown_case(ledger: Ledger, handle: str) -> RelancegitError:
 def resolve_case_handle(root: Path, handle: str, today: date) -> str:
     """The case id for commands that work on files (record, history): a case file's name is
     taken at once; anything else is looked up among the invoice numbers of the loaded ledger."""
-    _, case_paths = ledger_files(root)
-    if any(path.stem == handle for path in case_paths):
+    listing = ledger_file_names(root)
+    # A case file by that name, readable or not (a link, say): the command says what is wrong.
+    if any(Path(name).stem == handle for name in listing.cases) or any(
+        Path(problem.file).stem == handle for problem in listing.problems
+    ):
         return handle
     from relancegit.load import load_ledger
 

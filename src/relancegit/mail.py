@@ -66,7 +66,7 @@ from relancegit.letters import letter_for_case, safe_child, write_file
 from relancegit.letters.render import to_email
 from relancegit.load import demo_shift
 from relancegit.model import Channel, Ledger, Smtp
-from relancegit.problems import Problem, RelancegitError, Severity, UsageError
+from relancegit.problems import RelancegitError, Severity, UsageError
 
 ENV_PASSWORD = "RELANCEGIT_SMTP_PASSWORD"
 STATE_DIR = ".relancegit"
@@ -533,10 +533,12 @@ def check_recordable(root: Path, entry: dict[str, Any], today: date) -> None:
     shift = demo_shift(ctx.config, today)
     if shift:
         event = recording._unshift(event, shift)
-    old = case_path.read_bytes()
-    new, _ = recording._appended(old, event)
-    before = {p.message for p in _problems(ctx, case_path, old, today)}
-    after = _problems(ctx, case_path, new, today)
+    try:
+        _, _, _, after, before = recording._appended_and_checked(ctx, case_path, event, today)
+    except recording.RecordRefused as exc:
+        first = next((p for p in exc.problems if p.severity == Severity.ERROR), None)
+        where = f"{case_path}:{first.line}:{first.column}: {first.message}" if first else str(exc)
+        raise RelancegitError(f"not sent: {where}; fix it first") from None
     errors = [p for p in after if p.severity == Severity.ERROR]
     new_errors = [p for p in errors if p.message not in before]
     if new_errors:
@@ -547,13 +549,6 @@ def check_recordable(root: Path, entry: dict[str, Any], today: date) -> None:
     if errors:
         first = errors[0]
         raise RelancegitError(f"not sent: {case_path}:{first.line}:{first.column}: {first.message}; fix it first")
-
-
-def _problems(ctx: Any, case_path: Path, content: bytes, today: date) -> list[Problem]:
-    """`content` as the case file, checked as `record` checks it. The one call into record's
-    internals besides the context and the append: if `record` comes to validate in memory,
-    this becomes `recording.case_problems(ctx, case_path, content, today)`."""
-    return recording._problems_of_bytes(ctx, case_path, content, today)
 
 
 def _send_one(

@@ -1,17 +1,24 @@
 """`record`: append one event to a case file, validated, atomically, optionally committed.
 
 Layer: a round-trip edit of one file. `build_event` turns `key=value` arguments into an
-event; `splice.append_event` adds its text to the file, so every byte the user wrote
-(comments, key order, quoting, spacing, line endings) stays as it was. The result is checked
+event; `splice` adds its text to the file, so every byte the user wrote (comments, key
+order, quoting, spacing, line endings) stays as it was. The new bytes are checked in memory
 with the same rules as `check` before an atomic rename replaces the file, and `--commit`
-commits just that file. Nothing here reads the clock.
+commits just that file. Reading, writing and committing happen under the ledger's write
+lock (`lock.py`); a commit interrupted by a kill is settled by the next writer. Nothing here
+reads the clock.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
+import re
+import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -20,17 +27,23 @@ from typing import Any
 from pydantic import ValidationError
 
 from relancegit import checks, gitlog
+from relancegit.discover import ledger_file_names
 from relancegit.load import (
     CONFIG_NAME,
+    Parsed,
     demo_shift,
+    gc_paused,
     ledger_files,
     load_file,
+    parse_raw,
     shift_dates,
+    validate_file,
     validation_problems,
 )
+from relancegit.lock import WriteState, ledger_write_lock
 from relancegit.model import CENT, EVENT_TYPES, Case, Client, Config, EventBase
 from relancegit.problems import Problem, RelancegitError, Severity, UsageError
-from relancegit.splice import LayoutError, append_event, verify_append
+from relancegit.splice import LayoutError, append_event, append_to_tail, verify_append
 from relancegit.yamlsafe import locate
 
 # Fields whose text is parsed into a typed value; every other field is text for the model.
@@ -177,10 +190,15 @@ def _context(root: Path) -> _Context:
     return _Context(root, config, not config_result.problems, clients, broken)
 
 
-def case_problems(ctx: _Context, case_path: Path, content_path: Path, today: date) -> list[Problem]:
-    """Problems of the case file whose content is at `content_path`, as `check` reports them."""
-    result = load_file(content_path, Case, check_id=False)
-    problems = [replace(p, file=case_path) for p in result.problems]
+def case_problems(
+    ctx: _Context, case_path: Path, content: bytes, today: date, parsed: Parsed | None = None
+) -> list[Problem]:
+    """Problems of `content` as the case file at `case_path`, as `check` reports them.
+
+    Validated in memory (`parsed` is `parse_raw(content)` when the caller has it already):
+    nothing is written into the ledger to check it."""
+    result = validate_file(case_path, parse_raw(content) if parsed is None else parsed, Case, check_id=False)
+    problems = list(result.problems)
     case = result.value
     if isinstance(case, Case):
         if case.id != case_path.stem:
@@ -198,17 +216,24 @@ def case_problems(ctx: _Context, case_path: Path, content_path: Path, today: dat
         )
         found = checks.run_checks(candidates, today, config_ok=ctx.config_ok)
         problems.extend(p for p in found if p.file == case_path)
-    text = content_path.read_bytes().decode("utf-8-sig", "replace")
-    return locate(text, problems)
+    if not problems:
+        return problems
+    return locate(content.decode("utf-8-sig", "replace"), problems)
 
 
 # --- the whole command -----------------------------------------------------------------
 
 
 def find_case_file(root: Path, case_id: str) -> Path:
-    _, case_paths = ledger_files(root)
-    found = [p for p in case_paths if p.stem == case_id]
+    listing = ledger_file_names(root)
+    found = [Path(p) for p in listing.cases if Path(p).stem == case_id]
     if not found:
+        # Found but not read (a link leading outside the ledger, a FIFO, an unreadable file):
+        # say why rather than "no case".
+        for problem in listing.problems:
+            if Path(problem.file).stem == case_id:
+                refuse_symlink(Path(problem.file))
+                raise RelancegitError(problem.format())
         raise RelancegitError(f"no case '{case_id}' in {root / 'cases'}")
     if len(found) > 1:
         raise RelancegitError(f"case id '{case_id}' is used by several files: {', '.join(map(str, found))}")
@@ -231,47 +256,99 @@ def record(
     today: date,
     commit: bool = False,
     event_date: date | None = None,
+    lock_timeout: float | None = None,
 ) -> Recorded:
     """Append an event to a case, validated and atomically; with `commit`, commit just it.
 
-    The event is dated `event_date`, else `today`; `today` is also the date of the checks."""
+    The event is dated `event_date`, else `today`; `today` is also the date of the checks.
+    The read-modify-write of the file and its commit happen under the ledger's write lock,
+    so concurrent runs queue (up to `lock_timeout` seconds, default $RELANCEGIT_LOCK_TIMEOUT
+    or 30) instead of losing events."""
     case_path = find_case_file(root, case_id)
+    refuse_symlink(case_path)
     has_by = any(a.partition("=")[0].strip() == "by" for a in assignments)
     by = None if has_by else git_user(case_path.parent)
     if event_date is not None and any(a.partition("=")[0].strip() == "date" for a in assignments):
         raise UsageError("give the date once: --date or date=, not both")
     event = build_event(event_type, assignments, event_date or today, by=by)
     validate_event(event, case_path)
-    if commit:
-        ensure_committable(case_path)
     ctx = _context(root)
     shift = demo_shift(ctx.config, today)
     if shift:  # a living demo: its files are written as of demo_anchor, dates given as of today
         event = _unshift(event, shift)
-    old = case_path.read_bytes()
-    new, line = _appended(old, event)
-    verify_append(old, new, event)
-    before = {p.message for p in _problems_of_bytes(ctx, case_path, old, today)}
-    after = _problems_of_bytes(ctx, case_path, new, today)
-    errors = [p for p in after if p.severity == Severity.ERROR]
-    if any(p.message not in before for p in errors):
-        raise RecordRefused(f"{case_path.name} not changed: the event would make it invalid", errors)
-    if errors:
-        raise RecordRefused(f"{case_path.name} not changed: it has errors; fix them first", errors)
-    atomic_write(case_path, new)
-    result = Recorded(
-        path=case_path,
-        event=event,
-        line=line + 1,
-        warnings=[p for p in after if p.message not in before],
-    )
-    if commit:
+    with ledger_write_lock(root, lock_timeout) as state:
+        notes = settle_interrupted_commit(state)
+        remove_dead_scratch_files(case_path.parent)
+        refuse_symlink(case_path)
+        if commit:
+            ensure_committable(case_path)
+        with gc_paused():  # a large case makes millions of objects and no cycles
+            old, new, line, after, before = _appended_and_checked(ctx, case_path, event, today)
+        errors = [p for p in after if p.severity == Severity.ERROR]
+        if any(p.message not in before for p in errors):
+            raise RecordRefused(f"{case_path.name} not changed: the event would make it invalid", errors)
+        if errors:
+            raise RecordRefused(f"{case_path.name} not changed: it has errors; fix them first", errors)
+        result = Recorded(
+            path=case_path,
+            event=event,
+            line=line + 1,
+            warnings=[*notes, *(p for p in after if p.message not in before)],
+        )
+        if not commit:
+            atomic_write(case_path, new, scratch=state.scratch)
+            return result
+        # A kill between the write and the commit leaves this journal: the next writer puts
+        # the file back as committed (the killed run never said "committed").
+        _write_journal(state, case_path, old, new)
         try:
+            atomic_write(case_path, new, scratch=state.scratch)
             result.commit = commit_file(case_path, commit_message(case_id, event, ctx.config.currency))
-        except BaseException:
-            atomic_write(case_path, old)  # the file is as it was when the commit fails
+        except BaseException as exc:
+            settle_interrupted_commit(state)  # the file is as committed when the commit fails
+            if isinstance(exc, gitlog.GitError):
+                raise gitlog.GitError(f"{exc}; {case_path.name} was left as last committed") from None
             raise
+        state.journal.unlink(missing_ok=True)
     return result
+
+
+def _appended_and_checked(
+    ctx: _Context, case_path: Path, event: dict[str, Any], today: date
+) -> tuple[bytes, bytes, int, list[Problem], set[str]]:
+    """The file as it is and with the event appended, the line where the event starts, the new
+    file's problems and the messages of the old one's. Each version is parsed once; the old one is checked only
+    when the new one has problems (to tell those the event brings from those already there)."""
+    old = _read_case(case_path)
+    old_parsed = parse_raw(old)
+    if old_parsed[0] == "problem":
+        problems = case_problems(ctx, case_path, old, today, old_parsed)
+        raise RecordRefused(f"{case_path.name} not changed: it has errors; fix them first", problems)
+    try:  # the usual layout is appended to without composing the file; verified either way
+        new, line, new_parsed = _appended(old, event, old_parsed[1])
+    except LayoutError:
+        new, line, new_parsed = _appended(old, event, None)
+    after = case_problems(ctx, case_path, new, today, new_parsed)
+    before = {p.message for p in case_problems(ctx, case_path, old, today, old_parsed)} if after else set()
+    return old, new, line, after, before
+
+
+def refuse_symlink(case_path: Path) -> None:
+    """`record` replaces the file by renaming a new one over it: over a link, that would
+    replace the link and leave its target unchanged."""
+    if case_path.is_symlink():
+        target = case_path.readlink()
+        raise RelancegitError(
+            f"{case_path} is a symbolic link (to {target}); record does not write through links: "
+            "make the case a regular file in ledger/cases/ (move the target there), then record again"
+        )
+
+
+def _read_case(case_path: Path) -> bytes:
+    try:
+        return case_path.read_bytes()
+    except OSError as exc:
+        raise RelancegitError(f"cannot read {case_path}: {exc.strerror or exc}") from None
 
 
 def _unshift(event: dict[str, Any], days: int) -> dict[str, Any]:
@@ -289,30 +366,34 @@ def _unshift(event: dict[str, Any], days: int) -> dict[str, Any]:
     return {key: back(value) for key, value in event.items()}
 
 
-def _appended(old: bytes, event: dict[str, Any]) -> tuple[bytes, int]:
-    bom = old.startswith(b"\xef\xbb\xbf")
+def _appended(old: bytes, event: dict[str, Any], data: Any) -> tuple[bytes, int, Parsed]:
+    """The file with the event appended, the line where it starts, and the new file as the
+    loader reads it, verified. With `data` (the old file read), the usual layout is found from
+    the end of the file and verified on its last events (`append_to_tail`), so a large case
+    is not parsed twice; otherwise the file is composed and the new version read in full."""
+    bom = b"\xef\xbb\xbf" if old.startswith(b"\xef\xbb\xbf") else b""
     try:
         text = old.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise LayoutError("the case file is not valid UTF-8; run 'relancegit check'") from None
+    tail = append_to_tail(text, event, data) if data is not None else None
+    if tail is not None:
+        new_text, line, appended = tail
+        return bom + new_text.encode("utf-8"), line, ("data", {**data, "events": [*data["events"], appended]})
     new_text, line = append_event(text, event)
-    return (b"\xef\xbb\xbf" if bom else b"") + new_text.encode("utf-8"), line
+    new = bom + new_text.encode("utf-8")
+    new_parsed = parse_raw(new)
+    verify_append(data if data is not None else old, new_parsed[1] if new_parsed[0] == "data" else new, event)
+    return new, line, new_parsed
 
 
-def _problems_of_bytes(ctx: _Context, case_path: Path, content: bytes, today: date) -> list[Problem]:
-    """Validate `content` as the case file, through a hidden file the loader never lists."""
-    scratch = case_path.with_name(f".{case_path.name}.{os.getpid()}.check")
-    try:
-        scratch.write_bytes(content)
-        return case_problems(ctx, case_path, scratch, today)
-    finally:
-        scratch.unlink(missing_ok=True)
-
-
-def atomic_write(path: Path, content: bytes) -> None:
+def atomic_write(path: Path, content: bytes, scratch: Path | None = None) -> None:
     """Replace `path` by `content`: temporary file, fsync, rename. On any failure, or an
-    interruption before the rename, the file keeps its old bytes."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    interruption before the rename, the file keeps its old bytes.
+
+    The temporary file goes to `scratch` (the write lock's folder, which git does not list
+    and the next writer empties) when it is on the same file system, else beside `path`."""
+    temporary = _temporary_name(path, scratch)
     try:
         with temporary.open("wb") as handle:
             handle.write(content)
@@ -328,6 +409,47 @@ def atomic_write(path: Path, content: bytes) -> None:
     fsync_folder(path.parent)
 
 
+def _temporary_name(path: Path, scratch: Path | None) -> Path:
+    if scratch is not None:
+        try:
+            scratch.mkdir(parents=True, exist_ok=True)
+            if scratch.stat().st_dev == path.parent.stat().st_dev:  # a rename cannot cross devices
+                return scratch / f"{path.name}.{os.getpid()}.tmp"
+        except OSError:
+            pass
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+# `.2026-0042.yaml.4242.tmp` (an atomic write without a scratch folder) and `.….check` (the
+# scratch files of earlier versions): hidden files of a writer, named after its process id.
+_SCRATCH_FILE = re.compile(r"^\..+\.(\d+)\.(?:tmp|check)$")
+
+
+def remove_dead_scratch_files(folder: Path) -> None:
+    """Remove the hidden scratch files that writers killed before they cleaned up left in `folder`."""
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        found = _SCRATCH_FILE.match(entry.name)
+        if found and not _alive(int(found.group(1))):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
 def fsync_folder(folder: Path) -> None:
     """Make a rename in `folder` durable (the folder's entry, not only the file's bytes)."""
     try:
@@ -340,6 +462,70 @@ def fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+# --- a commit interrupted -------------------------------------------------------------------
+
+
+def _write_journal(state: WriteState, path: Path, old: bytes, new: bytes) -> None:
+    entry = {"file": str(path.resolve()), "old": _digest(old), "new": _digest(new)}
+    data = json.dumps(entry).encode()
+    state.folder.mkdir(parents=True, exist_ok=True)
+    temporary = state.scratch / "journal.tmp"
+    temporary.parent.mkdir(parents=True, exist_ok=True)
+    with temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(state.journal)
+    fsync_folder(state.folder)
+
+
+def _digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def settle_interrupted_commit(state: WriteState) -> list[Problem]:
+    """Finish what a `record --commit` killed between its write and its commit left: the file
+    holds the new event but the commit was not made. The killed run never reported success,
+    so the file is put back as committed (recording the event again is then safe). When the
+    commit was made after all, or the file changed since, nothing is touched."""
+    try:
+        entry = json.loads(state.journal.read_bytes())
+        path = Path(entry["file"])
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, KeyError, TypeError):
+        state.journal.unlink(missing_ok=True)  # unreadable: written by a run killed mid-journal
+        return []
+    try:
+        current = path.read_bytes()
+        if _digest(current) != entry["new"]:
+            return []  # already put back, or edited since: not ours to touch
+        committed = _committed_bytes(path)
+        if committed is None or _digest(committed) != entry["old"]:
+            return []  # the commit was made (or HEAD moved on): the file is as committed
+        atomic_write(path, committed, scratch=state.scratch)
+    except OSError:
+        return []
+    finally:
+        state.journal.unlink(missing_ok=True)
+    message = (
+        "a 'record --commit' was interrupted after writing this file and before committing it; "
+        "the file was put back as last committed (its event was not recorded)"
+    )
+    return [Problem(path, message, severity=Severity.WARNING, line=1, column=1)]
+
+
+def _committed_bytes(path: Path) -> bytes | None:
+    """The file's content in HEAD, or None when git cannot say."""
+    try:
+        done = subprocess.run(
+            ["git", "cat-file", "blob", f"HEAD:./{path.name}"], cwd=path.parent, capture_output=True, check=False
+        )
+    except OSError:
+        return None
+    return done.stdout if done.returncode == 0 else None
 
 
 # --- git -----------------------------------------------------------------------------------
@@ -361,7 +547,8 @@ def ensure_committable(path: Path) -> None:
 def commit_file(path: Path, message: str) -> str:
     """Commit only `path` (other staged files stay staged), return the short hash."""
     folder = path.parent
-    gitlog.run_git(["commit", "--quiet", "--only", "-F", "-", "--", path.name], folder, stdin=message.encode())
+    args = ["commit", "--quiet", "--only", "-F", "-", "--", path.name]
+    gitlog.run_git_waiting_for_index(args, folder, stdin=message.encode())
     return gitlog.run_git(["rev-parse", "--short", "HEAD"], folder).strip()
 
 

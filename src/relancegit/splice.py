@@ -1,23 +1,25 @@
 """Splice one event into a case file's text, keeping every other byte as the user wrote it.
 
-Layer: text -> text. ruamel.yaml composes the file to find where the events end and in which
-style (flow mappings one per line, or block mappings) and at which indentation they are
-written, and renders only the new event in that style. A full round-trip dump would re-flow
-the whole file (indentation, spaces inside flow mappings, long lines), which is why it is
-not used. `verify_append` reads both versions back with the ledger's own loader.
+Layer: text -> text. libyaml composes the file (in C, as the ledger's loader does) to find
+where the events end and in which style (flow mappings one per line, or block mappings) and
+at which indentation they are written; ruamel.yaml renders only the new event in that style.
+A full round-trip dump would re-flow the whole file (indentation, spaces inside flow
+mappings, long lines), which is why it is not used; composing with ruamel's pure-Python
+composer took over a minute on a case of 100,000 events. `verify_append` reads both
+versions back with the ledger's own loader.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 from typing import Any
 
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError as RuamelError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from relancegit.problems import RelancegitError
 from relancegit.yamlsafe import YamlProblem, parse_yaml
@@ -74,15 +76,32 @@ def _commented(value: Any, flow: bool) -> Any:
 # --- splicing it into the file -------------------------------------------------------------
 
 
+class _Composer(yaml.CSafeLoader):
+    """libyaml's composer with the only tag the splice looks at: null. Resolving every scalar's
+    implicit tag in Python was most of the time of composing a case of 100,000 events."""
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode:
+            plain_null = implicit[0] and _NULL.fullmatch(value)
+            return "tag:yaml.org,2002:null" if plain_null else "tag:yaml.org,2002:str"
+        return "tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map"
+
+
+_NULL = re.compile(r"~|null|Null|NULL|")  # YAML 1.1's plain nulls, as libyaml's loader reads them
+
+
 class LayoutError(RelancegitError):
     """The file is laid out in a way `record` cannot append to safely: edit it by hand."""
 
 
 def append_event(text: str, event: dict[str, Any]) -> tuple[str, int]:
-    """`text` with `event` appended to its `events`, and the (0-based) line where it starts."""
+    """`text` with `event` appended to its `events`, and the (0-based) line where it starts.
+
+    `text` must have been read by the ledger's loader (`yamlsafe.parse_yaml`) first: its
+    guard against deep nesting is what keeps libyaml's recursive composer safe."""
     try:
-        root = YAML(typ="rt").compose(text)
-    except RuamelError as exc:
+        root = yaml.compose(text, Loader=_Composer)
+    except yaml.YAMLError as exc:
         raise LayoutError(f"cannot read the file as YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(root, MappingNode) or root.flow_style:
         raise LayoutError("the case file is not a block mapping of keys; add the event by hand")
@@ -174,10 +193,93 @@ def _append_to_flow_sequence(text: str, event: dict[str, Any], seq: SequenceNode
     return text[:after_last] + ", " + rendered + text[after_last:], text.count("\n", 0, after_last)
 
 
-def verify_append(old: bytes, new: bytes, event: dict[str, Any]) -> None:
-    """Read both versions back: the new one must be the old one plus exactly this event."""
+# --- the usual layout, without composing the file ---------------------------------------------
+
+_EVENTS_KEY = re.compile(r"^events:[ \t]*(?:#[^\n]*)?$", re.MULTILINE)
+_ITEM = re.compile(r"( *)-( +)(\S)")
+_BLOCK_KEY = re.compile(r"[^\s#{\[\]}'\"&*!|>%@`,-][^:#\n]*:(?:[ \t]|$)")
+
+
+def append_to_tail(text: str, event: dict[str, Any], data: Any) -> tuple[str, int, Any] | None:
+    """`append_event` for the usual layout, found by reading lines from the end of the file:
+    `events` is the last key (at the left margin), a block list whose items start at one
+    indentation. `data` is the file as the ledger's loader read it. Returns the new text, the
+    line where the event starts and the event as the loader reads it back; None when the file
+    looks otherwise (then use `append_event`).
+
+    The result is verified without reading the whole file again: the file with its events
+    cut down to the last one must read back as `data` with that one event, and with the new
+    event appended as that plus the event. Items of a block list end where the next item's
+    dash begins, so the items cut out cannot be changed by what is written after the last.
+    Raises `LayoutError` when that check fails."""
+    if not isinstance(data, dict) or list(data)[-1:] != ["events"]:
+        return None
+    events = data["events"]
+    if not isinstance(events, list) or not events:
+        return None
+    keys = list(_EVENTS_KEY.finditer(text))
+    if len(keys) != 1:
+        return None
+    start = keys[0].end() + 1  # the line after `events:`
+    lines = text[start:].split("\n")
+    body = [i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")]
+    if not body:
+        return None
+    first = _ITEM.match(lines[body[0]])
+    if first is None:
+        return None
+    dash = len(first.group(1))
+    last = None
+    for i in reversed(body):
+        line = lines[i]
+        indent = len(line) - len(line.lstrip(" "))
+        if indent == dash and _ITEM.match(line):
+            last = i
+            break
+        if indent <= dash:
+            return None  # something other than the events' items at their level
+    if last is None:
+        return None
+    item = _ITEM.match(lines[last])
+    assert item is not None
+    content = item.start(3)
+    rest = lines[last][content:]
+    if rest.startswith("{"):
+        flow = True
+    elif _BLOCK_KEY.match(rest):
+        flow = False
+    else:
+        return None
+    newline = "\r\n" if "\r\n" in text else "\n"
+    first_at = start + sum(len(line) + 1 for line in lines[: body[0]])
+    last_at = first_at + sum(len(line) + 1 for line in lines[body[0] : last])
+    insert_at = min(last_at + sum(len(line) + 1 for line in lines[last : body[-1] + 1]), len(text))
+    head = _with_final_newline(text[:insert_at], newline)
+    new_text = head + _item_lines(event, dash, content, flow, newline) + text[insert_at:]
+    appended = _verify_tail(text[:first_at], text[last_at:], new_text[last_at:], data, event)
+    return new_text, head.count("\n"), appended
+
+
+def _verify_tail(head: str, old_tail: str, new_tail: str, data: dict[str, Any], event: dict[str, Any]) -> Any:
+    """The file cut down to its last event reads back as expected, before and after."""
     try:
-        before, after = parse_yaml(old), parse_yaml(new)
+        before = parse_yaml((head + old_tail).encode("utf-8"))
+        after = parse_yaml((head + new_tail).encode("utf-8"))
+    except YamlProblem as exc:
+        raise LayoutError(f"the file would not read back after appending ({exc}); add the event by hand") from None
+    last = data["events"][-1]
+    if before != {**data, "events": [last]} or after != {**data, "events": [last, event]}:
+        raise LayoutError("appending would change more than the events (unusual layout); add the event by hand")
+    return after["events"][-1]
+
+
+def verify_append(old: bytes | Any, new: bytes | Any, event: dict[str, Any]) -> None:
+    """Read both versions back: the new one must be the old one plus exactly this event.
+
+    `old` and `new` are the files' bytes, or their data already read by `parse_yaml`."""
+    try:
+        before = parse_yaml(old) if isinstance(old, bytes) else old
+        after = parse_yaml(new) if isinstance(new, bytes) else new
     except YamlProblem as exc:
         raise LayoutError(f"the file would not read back after appending ({exc}); add the event by hand") from None
     if not isinstance(before, dict) or not isinstance(after, dict):
