@@ -511,7 +511,10 @@ def _accept(obj: Options, root: Path, commit: str | None, reason: str | None) ->
     if full is None:
         raise UsageError(f"--accept: unknown commit '{commit}'")
     report = audit_history(root)
-    path = accept(root, full, reason, obj.today, git_user(root) or "?", [v.commit.sha for v in report.violations])
+    from relancegit.lock import ledger_write_lock
+
+    with ledger_write_lock(root):  # one writer of the ledger's files at a time
+        path = accept(root, full, reason, obj.today, git_user(root) or "?", [v.commit.sha for v in report.violations])
     count = sum(v.commit.sha == full for v in report.violations)
     click.echo(f"accepted {count} violation(s) of {full[:8]} in {path}")
     click.echo(f"commit it: git add {path} && git commit -m 'audit: accept {full[:8]}'")
