@@ -373,3 +373,15 @@ def test_plan_agreement_pdf_has_signature_boxes(make_ledger: LedgerFactory, tmp_
     html = letters.render(letter, "html").decode("utf-8")
     assert re.search(r'tr:last-child > td\[style\*="center"\] \{ height: 30mm;', html)
     assert len(re.findall(r'<td style="text-align: center;">Signature', html)) == 2
+
+
+def test_a_receipt_before_the_letter_was_sent_is_an_error(make_ledger: LedgerFactory) -> None:
+    case = UNPAID.format(id="2026-0042", client="acme", date="2026-09-01", due="2026-10-01", amount="1500.00").replace(
+        "events: []", "events:\n  - {date: 2026-11-06, type: reminder, step: formal-notice, received: 2026-11-04}"
+    )
+    root = make_ledger({"relancegit.yaml": CONFIG, "clients/acme.yaml": BUSINESS, "cases/2026/2026-0042.yaml": case})
+    result = CliRunner().invoke(main, ["--ledger", str(root), "--today", "2026-11-23", "check"])
+    assert result.exit_code == 1
+    assert (
+        "cases/2026/2026-0042.yaml:6:71: error: received on 2026-11-04, before the letter was sent (2026-11-06)"
+    ) in result.stderr
