@@ -220,7 +220,7 @@ def test_prescription_wording_counts_a_consumer_debt_from_the_invoice_date(make_
         f"Prescription{NBSP}: au plus tard le 1er septembre 2028 (2 ans, article L218-2 du Code de la "
         "consommation). Le délai court de l'exécution de la prestation, qui peut précéder l'échéance : "
     ).replace(" : ", f"{NBSP}: ") in text
-    assert "il est compté ici, par prudence, à partir du 1er septembre 2026" in text
+    assert "il est compté ici, par prudence, à partir de la date de facture, le 1er septembre 2026" in text
     business = md(
         ledger_of(make_ledger, {"cases/2026/2026-0042.yaml": case.replace("nguyen", "acme")}), "2026-0042", "escalate"
     )

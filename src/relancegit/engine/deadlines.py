@@ -29,6 +29,9 @@ class Deadlines:
     escalation: date | None
     formal_notice: date | None
     title: date | None = None  # the latest enforceable title: prescription runs from it (10 years)
+    # What prescription_from is: "due" (date), "invoice" (a consumer's invoice date),
+    # "interruption" (payment, signed plan, acknowledgement) or "title".
+    prescription_basis: str = "due"
 
     def prescription_near(self, today: date) -> bool:
         return self.prescription is not None and (self.prescription - today).days <= PRESCRIPTION_WARNING_DAYS
@@ -84,18 +87,21 @@ def case_deadlines(
     date when it is given. An enforceable title replaces all of it: 10 years from the title."""
     if not is_open:
         return NO_DEADLINES
-    base = reference_due
-    if debtor == "consumer" and invoice_date is not None:
-        base = min(base, invoice_date)
+    base, basis = reference_due, "due"
+    if debtor == "consumer" and invoice_date is not None and invoice_date < reference_due:
+        base, basis = invoice_date, "invoice"
     start = prescription_start(facts, base)
+    if start != base:
+        basis = "interruption"
     years = PRESCRIPTION_YEARS[debtor]
     title = latest_title(facts)
     if title is not None:
-        start, years = max(start, title.date), TITLE_YEARS
+        start, years, basis = max(start, title.date), TITLE_YEARS, "title"
     return Deadlines(
         prescription=add_years(start, years),
         prescription_from=start,
         escalation=reference_due + timedelta(days=policy.escalation_days),
         formal_notice=formal_notice_deadline(facts, policy, holidays),
         title=title.date if title is not None else None,
+        prescription_basis=basis,
     )

@@ -613,6 +613,13 @@ def build_context(
         escalation_date=min((s.deadlines.escalation for s in states if s.deadlines.escalation), default=None),
         notice_deadline=max((s.deadlines.formal_notice for s in states if s.deadlines.formal_notice), default=None),
         title=max((s.deadlines.title for s in states if s.deadlines.title), default=None),
+        prescription_basis=Keyword(
+            min(
+                (s for s in states if s.deadlines.prescription),
+                key=lambda s: s.deadlines.prescription or letter_date,
+                default=lead,
+            ).deadlines.prescription_basis
+        ),
         small_claims=principal_and_interest <= SMALL_CLAIMS_LIMIT,
         small_claims_limit=SMALL_CLAIMS_LIMIT,
         status=Keyword(lead.status.value),

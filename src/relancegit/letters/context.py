@@ -276,6 +276,7 @@ class LetterContext:
     escalation_date: Day | None
     notice_deadline: Day | None  # the deadline of a formal notice already sent
     title: Day | None  # the date of an enforceable title recorded (prescription: 10 years from it)
+    prescription_basis: Keyword  # due, invoice, interruption or title (what prescription_from is)
     small_claims: bool  # principal + interest ≤ 5,000 € (CPCE L125-1)
     small_claims_limit: Decimal
     status: Keyword
