@@ -385,3 +385,13 @@ def test_a_receipt_before_the_letter_was_sent_is_an_error(make_ledger: LedgerFac
     assert (
         "cases/2026/2026-0042.yaml:6:71: error: received on 2026-11-04, before the letter was sent (2026-11-06)"
     ) in result.stderr
+
+
+def test_a_consolidated_letter_leaves_out_cases_with_nothing_overdue(make_ledger: LedgerFactory) -> None:
+    overdue = UNPAID.format(id="2026-0042", client="acme", date="2026-09-01", due="2026-10-01", amount="1500.00")
+    coming = UNPAID.format(id="2026-0050", client="acme", date="2026-10-28", due="2026-11-27", amount="800.00")
+    ledger = ledger_of(make_ledger, {"cases/2026/2026-0042.yaml": overdue, "cases/2026/2026-0050.yaml": coming})
+    letter = letters.letter_for_client(ledger, "acme", DEMO_TODAY)
+    text = letters.render(letter, "md").decode("utf-8")
+    assert letter.context.cases == ("2026-0042",)
+    assert f"Référence{NBSP}: 2026-0042\n" in text and "2026-0050" not in text and "F2026-0050" not in text
