@@ -290,7 +290,7 @@ def test_unknown_event_type(load):
             E,
             "unknown event type 'paiement' (expected one of: reminder, call, promise, payment, "
             "credit-note, plan, dispute, dispute-resolved, pause, escalation, write-off, "
-            "acknowledgement, note, void)",
+            "acknowledgement, title, note, void)",
         )
     ]
 

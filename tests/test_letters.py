@@ -55,7 +55,12 @@ def md(ledger: Ledger, case_id: str, step: str | None = None, today: date = DEMO
 
 STEPS = ["pre-due", "reminder-1", "reminder-2", "call", "letter", "formal-notice", "escalate", *EXTRA_DOCUMENTS]
 # A case with what each document needs (a promise to confirm, a plan to sign).
-CASE_FOR = {"promise-confirmation": "2026-0203", "plan-agreement": "2026-0154", "promise-broken": "2026-0195"}
+CASE_FOR = {
+    "pre-due": "2026-0249",
+    "promise-confirmation": "2026-0203",
+    "plan-agreement": "2026-0154",
+    "promise-broken": "2026-0195",
+}
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -145,12 +150,13 @@ def test_formal_notice_holds_every_element_of_legal_fr(demo: Ledger) -> None:
     for number, due in (("F2026-0220", "09/10/2026"), ("F2026-0232", "23/10/2026"), ("F2026-0244", "06/11/2026")):
         assert re.search(rf"\| {number} \| [0-9/]+ \| {due} \|", text)
     assert f"8{NNBSP}160,00{NBSP}€" in text  # principal
-    # Deadline: letter date + 8 days = 2026-12-01 (a Tuesday).
-    assert "au plus tard le 1er décembre 2026" in text
+    # Deadline: eight days from receipt of the registered letter (it may wait 15 days at the post office).
+    assert "dans un délai de huit jours à compter de la réception de la présente" in text
+    assert "au plus tard le 1er décembre 2026" not in text
     assert "L441-10" in text and "D441-5" in text  # legal basis
     assert f"(3 × 40,00{NBSP}€) | 120,00{NBSP}€" in text  # indemnity per late invoice
     assert "injonction de payer" in text  # the consequence
-    assert "IBAN : FR76 1027 8073 4000 0204 1980 137" in text  # how to pay
+    assert "| IBAN | FR76 1027 8073 4000 0204 1980 137 |" in text  # how to pay
     assert "Villeurbanne, le 23 novembre 2026" in text  # place and date
     assert "Claire Martin, gérante" in text  # signature
     assert "accus" not in text.replace("accusé de réception", "")  # factual, never accusatory
@@ -172,7 +178,9 @@ def test_formal_notice_with_known_rates_states_the_interest(make_ledger) -> None
     text = md(ledger, "2026-0042", "formal-notice")
     # 53 days × 1 500 × 12.15 % / 365 = 26.46 (conftest's 2026-H2 test row).
     assert f"| Pénalités de retard arrêtées au 23 novembre 2026 | 26,46{NBSP}€ |" in text
-    assert f"la somme de 1{NNBSP}566,46{NBSP}€ au plus tard le 1er décembre 2026" in text
+    assert f"la somme de 1{NNBSP}566,46{NBSP}€ dans un délai de huit jours à compter de la réception" in text
+    # The rate is stated as a figure, with its half-year (ECB 2.15 + 10 points in conftest's row).
+    assert f"au taux de 12,15{NBSP}% l'an au second semestre 2026" in text
 
 
 def test_consumer_letters_claim_no_indemnity_and_no_fees(demo: Ledger) -> None:
@@ -197,14 +205,18 @@ def test_handover_mentions_small_claims_under_5000(demo: Ledger) -> None:
     assert "L125-1" in small and "petites créances" in small
     assert "L125-1" not in big
     for text in (small, big):
-        assert "## Historique complet" in text and "Prescription :" in text
+        assert "## Historique complet" in text and f"Prescription{NBSP}: au plus tard le" in text
         assert "Principal restant dû" in text
 
 
 def test_english_letters_read_english(demo: Ledger) -> None:
     text = md(demo, "2026-0233")
-    assert "Dear Jan De Smet," in text and "€7,920.00" in text and "1 December 2026" in text
+    assert "Dear Mr De Smet," in text and "€7,920.00" in text and "1 December 2026" in text
     assert "Madame" not in text
+    # Nothing left in French: the creditor's title, the sender's country, a phone number abroad.
+    assert "Claire Martin, Managing Director" in text and "gérante" not in text
+    assert "69100 Villeurbanne  \nFrance  \n" in text and "+33 1 99 00 12 40" in text
+    assert "> For the attention of Mr Jan De Smet, accounts  \n" in text
 
 
 def test_consolidated_letter_lists_every_overdue_invoice_at_the_most_advanced_step(demo: Ledger) -> None:
@@ -255,7 +267,7 @@ def test_a_user_template_overrides_the_packaged_one(tmp_path: Path) -> None:
     )
     ledger = load_ledger(repo / "ledger", DEMO_TODAY).ledger
     text = md(ledger, "2026-0248")
-    assert text == f"Solde : 2{NNBSP}496,00{NBSP}€\n"
+    assert text == f"Solde{NBSP}: 2{NNBSP}496,00{NBSP}€\n"  # French typography applies to user templates too
 
 
 # --- golden files ----------------------------------------------------------------------------
@@ -282,7 +294,7 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def test_letter_command_writes_to_stdout_or_a_folder(tmp_path: Path) -> None:
     code, out, _ = run("letter", "2026-0256")
-    assert code == 0 and "Petit rappel — facture n° F2026-0256" in out
+    assert code == 0 and f"Petit rappel — facture n°{NBSP}F2026-0256" in out
     code, out, _ = run("letter", "2026-0220", "--format", "html", "-o", str(tmp_path))
     assert code == 0 and out.strip() == str((tmp_path / "2026-0220-formal-notice.html").resolve())
     code, out, _ = run("letter", "--client", "acme-industrie", "-o", str(tmp_path))
@@ -333,5 +345,5 @@ def test_handover_dossier_holds_summary_letters_sent_and_invoice_files(tmp_path:
     ]
     # Each letter is dated the day it was sent, from the case as it was just before.
     notice = (dossier / "letters" / "2026-11-09-formal-notice.md").read_text("utf-8")
-    assert "le 9 novembre 2026" in notice and "au plus tard le 17 novembre 2026" in notice
+    assert "le 9 novembre 2026" in notice and "dans un délai de huit jours à compter de la réception" in notice
     assert "9 novembre 2026 (mise en demeure" not in notice

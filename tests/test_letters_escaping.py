@@ -131,13 +131,15 @@ def test_md_letter_values_are_text_for_a_markdown_reader(piped: Ledger, renderer
     letter = letters.letter_for_case(piped, "2026-0248", DEMO_TODAY, "reminder-2")
     md = letters.render(letter, "md").decode()
     page = Html(renderers()[renderer](md))  # type: ignore[operator]
-    # Only the template's own markup: one table, the debtor's address quote, bold from the template.
+    # Only the template's own markup: the invoice and payment tables, the debtor's address quote,
+    # bold from the template.
     assert "a" not in page.tags and "img" not in page.tags and "b" not in page.tags and "code" not in page.tags
     assert not {"h1", "h2", "ul", "ol", "li", "hr", "em", "del", "s"} & set(page.tags)
-    assert page.tags.count("blockquote") == 1 and page.tags.count("table") == 1
-    # The invoice table keeps its five columns; the pipes stay in the number.
-    assert [len(row) for row in page.rows] == [5, 5, 5, 5]
-    assert [row[0] for row in page.rows] == ["Facture", "F|2026|0248", "F2026-0249", "Total"]
+    assert page.tags.count("blockquote") == 1 and page.tags.count("table") == 2
+    # The invoice table keeps its five columns; the pipes stay in the number; the bank details
+    # are a table of two columns.
+    assert [len(row) for row in page.rows][:4] == [5, 5, 5, 5] and {len(row) for row in page.rows[4:]} == {2}
+    assert [row[0] for row in page.rows][:4] == ["Facture", "F|2026|0248", "F2026-0249", "Total"]
     text = "".join(page.text)
     for value in ADDRESS:
         assert value in text, value

@@ -160,7 +160,7 @@ def test_formal_notice_pdf_is_a4_and_says_what_it_must(demo: Ledger) -> None:
     text = squash(pdf_text(data))
     assert "Mise en demeure de payer" in text
     assert "mettons en demeure de nous régler la somme de 8 280,00 €" in text
-    assert "au plus tard le 1er décembre 2026" in text
+    assert "dans un délai de huit jours à compter de la réception de la présente" in text
     assert "8 160,00 €" in text and "120,00 €" in text
     assert "LETTRE RECOMMANDÉE AVEC ACCUSÉ DE RÉCEPTION" in text.upper()
     assert "L441-10" in text and "D441-5" in text

@@ -350,6 +350,14 @@ def event_dates(c: CaseCheck) -> Iterator[Problem]:
             )
         elif isinstance(event, Pause) and event.until < event.date:
             yield error(path, f"pause until {event.until} ends before it starts ({event.date})", "events", i, "until")
+        elif isinstance(event, Reminder) and event.received is not None and event.received < event.date:
+            yield error(
+                path,
+                f"received on {event.received}, before the letter was sent ({event.date})",
+                "events",
+                i,
+                "received",
+            )
         elif isinstance(event, Plan):
             dues = [inst.due for inst in event.installments]
             if dues != sorted(dues):

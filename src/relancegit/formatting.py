@@ -102,3 +102,13 @@ def day_month(day: date) -> str:
 def amount_json(amount: Decimal) -> str:
     """Amounts in JSON: a string with exactly two decimals (`"1500.00"`)."""
     return f"{cents(amount):.2f}"
+
+
+def phone_international(number: str) -> str:
+    """A French national number in international form for readers abroad: `01 99 00 12 40`
+    becomes `+33 1 99 00 12 40`; any other number is returned as it is."""
+    digits = "".join(char for char in number if char.isdigit())
+    if len(digits) == 10 and digits[0] == "0" and number.strip()[0] == "0":
+        rest = digits[1:]
+        return "+33 " + " ".join([rest[0], *(rest[i : i + 2] for i in range(1, 9, 2))])
+    return number

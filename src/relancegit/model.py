@@ -217,6 +217,8 @@ class Strict(BaseModel):
 Language = Literal["fr", "en"]
 Relationship = Literal["loyal", "standard", "difficult"]
 DebtorType = Literal["business", "consumer"]
+# How letters greet a person: "Madame," / "Dear Ms Bonnet," (Mme) or "Monsieur," / "Dear Mr …" (M.).
+Civility = Literal["Mme", "M."]
 
 
 # --- ledger/relancegit.yaml ---------------------------------------------------------------
@@ -275,6 +277,9 @@ class Penalties(Strict):
     rate: PenaltyRate = "ecb+10"
     indemnity: Money = Decimal("40")
     claim_from_step: Identifier = "formal-notice"
+    # A business debtor's payment plan: the penalties and indemnity accrued when it is agreed
+    # are waived if every installment is paid on time (True), or remain due (False).
+    waive_if_plan_kept: bool = False
 
     @property
     def fixed_rate(self) -> Decimal | None:
@@ -348,6 +353,7 @@ class Config(Strict):
 
 class Contact(Strict):
     name: Text
+    civility: Civility | None = None
     role: str | None = None
     email: str | None = None
     phone: str | None = None
@@ -356,6 +362,7 @@ class Contact(Strict):
 class Client(Strict):
     id: Identifier
     name: Text
+    civility: Civility | None = None  # a consumer's, for the salutation
     type: DebtorType = "business"
     address: tuple[Text, ...] | None = None
     siren: Siren | None = None
@@ -390,6 +397,9 @@ class Reminder(EventBase):
     type: Literal["reminder"]
     step: Identifier
     channel: Channel | None = None
+    # The day the debtor received a registered letter (its acknowledgement of receipt): a
+    # formal notice's deadline runs from it.
+    received: IsoDate | None = None
 
 
 class Call(EventBase):
@@ -459,6 +469,16 @@ class Acknowledgement(EventBase):
     type: Literal["acknowledgement"]
 
 
+class Title(EventBase):
+    """A court decision or other enforceable title for the case's debt (an order to pay made
+    enforceable, a judgment): its execution is time-barred 10 years later (CPCE L111-4)."""
+
+    type: Literal["title"]
+    kind: Literal["injonction", "judgment", "other"] = "judgment"
+    court: str | None = None
+    ref: str | None = None
+
+
 class Note(EventBase):
     type: Literal["note"]
 
@@ -486,6 +506,7 @@ Event = Annotated[
     | Escalation
     | WriteOff
     | Acknowledgement
+    | Title
     | Note
     | Void,
     Field(discriminator="type"),
@@ -504,6 +525,7 @@ EVENT_TYPES: dict[str, type[EventBase]] = {
     "escalation": Escalation,
     "write-off": WriteOff,
     "acknowledgement": Acknowledgement,
+    "title": Title,
     "note": Note,
     "void": Void,
 }

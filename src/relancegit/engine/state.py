@@ -120,7 +120,15 @@ def compute_case(
         plan=plan,
         paused_until=active_pause_until(facts, today),
         next_action=action,
-        deadlines=case_deadlines(facts, policy, reference_due, client.type, status not in CLOSED, config.holidays),
+        deadlines=case_deadlines(
+            facts,
+            policy,
+            reference_due,
+            client.type,
+            status not in CLOSED,
+            config.holidays,
+            invoice_date=min(i.date for i in case.invoices),
+        ),
         penalties=case_penalties(allocation, client.type, config.penalties, rates, today, facts.first_formal_notice),
     )
 

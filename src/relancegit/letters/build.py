@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from babel.lists import format_list
@@ -22,9 +23,10 @@ from babel.numbers import format_decimal
 
 from relancegit.calendar import next_business_day
 from relancegit.engine.facts import DEFAULT_NOTICE_DAYS, is_formal_notice
+from relancegit.engine.penalties import RateSource
 from relancegit.engine.schedule import ActionKind
 from relancegit.engine.state import CaseState
-from relancegit.formatting import LOCALES
+from relancegit.formatting import LOCALES, phone_international
 from relancegit.letters.context import (
     ESCALATE,
     EXTRA_DOCUMENTS,
@@ -55,6 +57,7 @@ from relancegit.letters.context import (
     keyword,
     one_line,
 )
+from relancegit.letters.typography import typeset
 from relancegit.model import (
     ZERO,
     Call,
@@ -72,9 +75,15 @@ from relancegit.model import (
     Promise,
     Reminder,
     Status,
+    Title,
     WriteOff,
 )
 from relancegit.problems import RelancegitError, UsageError
+from relancegit.rates import RateTable, period_of
+
+# A consumer's plan is not cancelled without notice (Code de la consommation L212-1): a formal
+# notice gives this many days to catch up before the whole balance falls due.
+CONSUMER_PLAN_NOTICE_DAYS = 15
 
 _POSTCODE_CITY = re.compile(r"^\s*(?:[A-Z]{1,2}-)?\d{4,5}\s+(.+?)(?:\s+cedex(?:\s+\d+)?)?\s*$", re.IGNORECASE)
 
@@ -110,27 +119,135 @@ def place_of(address: Sequence[str]) -> str:
     return one_line(address[-1]) if address else ""
 
 
-def _contact(contact: Contact) -> ContactInfo:
+# Common French job titles, for English letters (a title not listed is printed as written).
+ROLES_EN = {
+    "gérant": "Managing Director",
+    "gérante": "Managing Director",
+    "président": "Chairman",
+    "présidente": "Chair",
+    "directeur général": "Managing Director",
+    "directrice générale": "Managing Director",
+    "directeur financier": "Finance Director",
+    "directrice financière": "Finance Director",
+    "directeur administratif et financier": "Finance Director",
+    "directrice administrative et financière": "Finance Director",
+    "comptable": "Accountant",
+    "responsable comptable": "Chief Accountant",
+    "chef comptable": "Chief Accountant",
+    "assistante de direction": "Executive Assistant",
+    "assistant de direction": "Executive Assistant",
+    "responsable des achats": "Purchasing Manager",
+    "acheteur": "Buyer",
+    "acheteuse": "Buyer",
+}
+# Roles that only say the person is the debtor: never printed in a letter to them.
+SELF_ROLES = frozenset({"client", "cliente", "particulier", "particulière", "customer"})
+
+
+def role_in(role: str | None, language: str) -> str | None:
+    """A contact's or signatory's title in the letter's language (English: common French titles)."""
+    if not role:
+        return None
+    text = one_line(role)
+    if text.casefold() in SELF_ROLES:
+        return None
+    return ROLES_EN.get(text.casefold(), text) if language == "en" else text
+
+
+def _contact(contact: Contact, language: str = "fr") -> ContactInfo:
     return ContactInfo(
         name=one_line(contact.name),
-        role=one_line(contact.role) if contact.role else None,
+        civility=keyword(contact.civility),
+        role=role_in(contact.role, language),
         email=contact.email.strip() if contact.email else None,
         phone=contact.phone,
     )
 
 
-def debtor_info(state: CaseState) -> DebtorInfo:
+_CIVILITY_PREFIX = re.compile(r"^(Mme|M\.)\s+(\S.*)$")
+
+
+def split_civility(name: str) -> tuple[str | None, str]:
+    """A name written with its civility ("Mme Linh Nguyen") as ("Mme", "Linh Nguyen")."""
+    match = _CIVILITY_PREFIX.match(name)
+    return (match.group(1), match.group(2)) if match else (None, name)
+
+
+def _named(civility: str | None, name: str, language: str) -> str:
+    """ "Mme Linh Nguyen" / "Ms Linh Nguyen"; the name alone without a civility."""
+    written, bare = split_civility(name)
+    if written is not None:
+        civility, name = civility or written, bare
+    if civility is None:
+        return name
+    if language == "en":
+        civility = {"Mme": "Ms", "M.": "Mr"}.get(civility, civility)
+    return f"{civility} {name}"
+
+
+def greeting(civility: str | None, name: str | None, language: str) -> tuple[str, bool]:
+    """The salutation without its comma, and whether it names the person."""
+    if language == "en":
+        if name is None:
+            return "Dear Sir or Madam", False
+        if civility is None:
+            return f"Dear {name}", True
+        # The family name: all but the first name ("Jan De Smet" -> "Mr De Smet").
+        words = split_civility(name)[1].split()
+        surname = " ".join(words[1:]) or words[0]
+        return f"Dear {_named(civility, surname, 'en')}", True
+    if civility == "Mme":
+        return "Madame", True
+    if civility == "M.":
+        return "Monsieur", True
+    return "Madame, Monsieur", False
+
+
+def _same(a: str, b: str) -> bool:
+    return one_line(a).casefold() == one_line(b).casefold()
+
+
+def debtor_info(state: CaseState, language: str = "fr") -> DebtorInfo:
     client = state.client
-    contacts = tuple(_contact(c) for c in client.contacts)
-    address = tuple(one_line(line) for line in client.address) if client.address else (one_line(client.name),)
+    consumer = client.type == "consumer"
+    contacts = tuple(_contact(c, language) for c in client.contacts)
+    name = one_line(client.name)
+    lines = [one_line(line) for line in client.address] if client.address else []
+    if not lines or not _same(lines[0], name):
+        lines.insert(0, name)
+    address = tuple(lines)
+    addressee = contacts[0] if contacts else None
+    if consumer:
+        # A letter to a private person is addressed to them by name: no "for the attention of".
+        written, bare = split_civility(name)
+        person = addressee if addressee is not None and _same(addressee.name, bare) else None
+        civility = client.civility or written or (person.civility if person else None)
+        window = (_named(civility, address[0], language), *address[1:])
+        words, named = greeting(civility, name, language)
+        addressee = None
+    else:
+        window = address
+        if addressee is not None:
+            label = "À l'attention de" if language == "fr" else "For the attention of"
+            who = _named(addressee.civility, addressee.name, language)
+            role = f", {addressee.role}" if addressee.role else ""
+            window = (address[0], typeset(f"{label} {who}{role}", language), *address[1:])
+        words, named = greeting(
+            addressee.civility if addressee else None, addressee.name if addressee else None, language
+        )
+        civility = addressee.civility if addressee else None
     return DebtorInfo(
         id=Keyword(client.id),
-        name=one_line(client.name),
+        name=name,
         address=address,
-        consumer=client.type == "consumer",
+        window=window,
+        greeting=words,
+        named=named,
+        civility=keyword(civility),
+        consumer=consumer,
         siren=client.siren,
         vat=client.vat,
-        contact=contacts[0] if contacts else None,
+        contact=addressee,
         contacts=contacts,
         notes=client.notes,
     )
@@ -155,22 +272,34 @@ def invoice_lines(state: CaseState) -> list[InvoiceLine]:
                 interest=penalty.interest if penalty else None,
                 indemnity=penalty.indemnity if penalty else ZERO,
                 file=invoice.file,
+                net=invoice.net,
             )
         )
     return lines
 
 
-def rate_terms(config: Config, consumer: bool, language: str) -> RateTerms:
+def rate_terms(config: Config, consumer: bool, language: str, day: Day | None = None) -> RateTerms:
+    """How interest is computed, with the annual rate of `day`'s half-year when it is known."""
     penalties = config.penalties
     locale = LOCALES.get(language, language)
     fixed = penalties.fixed_rate
     # Consumers: the legal rate, from the formal notice (Code civil 1231-6, 1344-1).
     kind = "legal" if consumer else "fixed" if fixed is not None else "ecb"
+    current = period = None
+    if day is not None:
+        source = RateSource(RateTable.for_config(config), penalties, "consumer" if consumer else "business")
+        value = source.rate(period_of(day))
+        if value is not None:
+            current = format_decimal(value, format="#,##0.00##", locale=locale)
+            period = Keyword(period_of(day))
     return RateTerms(
         kind=Keyword(kind),
         margin=format_decimal(penalties.ecb_margin, locale=locale),
         fixed=format_decimal(fixed, locale=locale) if fixed is not None else None,
         indemnity_each=penalties.indemnity,
+        current=current,
+        period=period,
+        waive_if_plan_kept=penalties.waive_if_plan_kept,
     )
 
 
@@ -222,7 +351,11 @@ def deadline_for(policy: Policy, step_id: str, letter_date: Day, holidays: str) 
 def event_line(case_id: str, event: EventBase, grace_days: int = 0) -> EventLine:
     fields: dict[str, object] = {}
     if isinstance(event, Reminder):
-        fields = {"step": keyword(event.step), "channel": keyword(event.channel.value if event.channel else None)}
+        fields = {
+            "step": keyword(event.step),
+            "channel": keyword(event.channel.value if event.channel else None),
+            "received": event.received,
+        }
     elif isinstance(event, Call):
         fields = {"outcome": keyword(event.outcome), "step": keyword(event.step)}
     elif isinstance(event, Promise):
@@ -245,6 +378,12 @@ def event_line(case_id: str, event: EventBase, grace_days: int = 0) -> EventLine
         fields = {"until": event.until}
     elif isinstance(event, Escalation):
         fields = {"to": keyword(event.to), "ref": event.ref}
+    elif isinstance(event, Title):
+        fields = {
+            "kind": keyword(event.kind),
+            "court": one_line(event.court) if event.court else None,
+            "ref": event.ref,
+        }
     elif isinstance(event, WriteOff):
         fields = {"reason": one_line(event.reason)}
     kind = getattr(event, "type", "note")
@@ -273,6 +412,21 @@ def promise_info(state: CaseState) -> PromiseInfo | None:
     )
 
 
+def _phone_for(phone: str | None, language: str) -> str | None:
+    """The creditor's number for readers abroad (English letters) in international form; a
+    number rewritten that way holds only digits, spaces and a leading +, so it is no free text."""
+    if phone is None or language == "fr":
+        return phone
+    international = phone_international(phone)
+    return Keyword(international) if international != phone else phone
+
+
+def is_pre_due(policy: Policy, step: str) -> bool:
+    """A step before the due date (negative offset): a courtesy notice, not a reminder."""
+    definition = policy.step(step)
+    return definition is not None and definition.offset < 0
+
+
 def plan_info(state: CaseState) -> PlanInfo | None:
     plan = state.plan
     if plan is None:
@@ -296,6 +450,9 @@ def plan_info(state: CaseState) -> PlanInfo | None:
         missed=missed,
         grace_days=state.policy.grace_days,
         on_broken=Keyword(state.policy.on_broken_plan),
+        case=Keyword(state.id),
+        arrears=max(ZERO, sum((i.amount for i in plan.plan.installments if i.due <= state.today), ZERO) - plan.paid),
+        consumer_notice_days=CONSUMER_PLAN_NOTICE_DAYS,
     )
 
 
@@ -315,13 +472,16 @@ def payment_record(others: Sequence[CaseState]) -> PaymentRecord:
                 days.append((settled_on - inv.invoice.due).days)
         if other.is_open:
             status = Keyword(other.status.value)
-            open_cases.append(OtherCase(Keyword(other.id), status, other.balance, other.days_overdue))
+            broken = other.plan is not None and other.plan.broken_on is not None
+            open_cases.append(OtherCase(Keyword(other.id), status, other.balance, other.days_overdue, broken))
     average = round(sum(days) / len(days)) if days else None
     return PaymentRecord(paid, late, average, tuple(open_cases))
 
 
-def payment_reference(numbers: Sequence[str], fallback: str) -> str:
-    text = " ".join(numbers)
+def payment_reference(cases: Sequence[str], fallback: str) -> str:
+    """What the debtor quotes with a transfer: the case reference(s) printed on the letter
+    (one short reference the creditor matches, rather than a list of invoice numbers)."""
+    text = " ".join(cases)
     return text if 0 < len(text) <= REFERENCE_MAX else fallback
 
 
@@ -347,11 +507,24 @@ def build_context(
     consumer = client.type == "consumer"
     policy = lead.policy
     step_def = policy.step(step)
+    if kind == "requested" and is_pre_due(policy, step):
+        # Rendering a notice already recorded (what was sent) stays possible.
+        late = [s for s in states if s.days_overdue > 0 and s.balance > 0 and step not in s.facts.done_steps]
+        if late:
+            raise RelancegitError(
+                f"case '{late[0].id}' fell due on {late[0].reference_due.isoformat()}: the {step} notice is for "
+                "invoices not yet due; render a reminder instead (relancegit letter "
+                f"{late[0].id} --step {next_dunning_step(policy, step) or 'STEP'})"
+            )
 
     lines = [line for s in states for line in invoice_lines(s)]
     open_lines = [line for line in lines if line.remaining > 0]
     if overdue_only:
         open_lines = [line for line in open_lines if line.overdue] or open_lines
+        # A case with nothing overdue (its pre-due notice is due) is not part of a dunning letter.
+        listed_cases = {line.case for line in open_lines}
+        states = [s for s in states if s.id in listed_cases] or list(states)
+        lead = states[0]
     listed = open_lines or lines
     listed.sort(key=lambda line: (line.due, line.number))
     numbers = [line.number for line in listed]
@@ -365,11 +538,24 @@ def build_context(
             key=lambda e: e.date,
         )
     )
-    contacts_done = tuple(e for e in history if e.type in ("reminder", "call"))
+    # Reminders about the unpaid debt: a courtesy notice sent before the due date is not one.
+    contacts_done = tuple(
+        e
+        for e in history
+        if e.type == "call" or (e.type == "reminder" and not (e.step and is_pre_due(policy, str(e.step))))
+    )
     reminders = [e for e in contacts_done if e.type == "reminder"]
     dispute = lead.facts.open_dispute
     consolidated = len(states) > 1
     reference = Keyword(client.id if consolidated else lead.id)
+    case_ids = sorted(s.id for s in states)
+    plans = [p for p in (plan_info(s) for s in states) if p is not None]
+    broken = [p for p in plans if p.broken_on is not None]
+    plan = plan_info(lead) if not consolidated else (broken[0] if broken else (plans[0] if plans else None))
+    if consolidated and broken and step == policy.on_broken_plan and kind in ("requested", "step"):
+        kind = "plan-broken"  # the notice invokes the missed installment of the broken plan
+    dues = {line.due for line in listed if line.remaining > 0}
+    creditor = creditor_info(config)
     principal_and_interest = balance + (accrued.interest or ZERO)
     return LetterContext(
         step=Keyword(step),
@@ -379,21 +565,28 @@ def build_context(
         tone=Keyword(client.relationship),
         header=header,
         date=letter_date,
-        creditor=creditor_info(config),
-        debtor=debtor_info(lead),
+        creditor=replace(
+            creditor,
+            signatory_title=role_in(creditor.signatory_title, language),
+            phone=_phone_for(creditor.phone, language),
+        ),
+        debtor=debtor_info(lead, language),
         cases=tuple(Keyword(s.id) for s in states),
         reference=reference,
+        reference_text=", ".join(case_ids),
         consolidated=consolidated,
         invoices=tuple(listed),
         invoice_numbers=format_list(numbers, locale=LOCALES.get(language, language)),
         several=len(listed) > 1,
+        vat_included=all(line.net is None or line.net < line.amount for line in listed),
         total=sum((line.amount for line in listed), ZERO),
         settled=sum((line.settled for line in listed), ZERO),
         balance=balance,
         reference_due=min(s.reference_due for s in states),
         days_overdue=max(s.days_overdue for s in states),
+        due_dates_differ=len(dues) > 1,
         business=not consumer,
-        rate=rate_terms(config, consumer, language),
+        rate=rate_terms(config, consumer, language, letter_date),
         penalties=claimed,
         accrued=accrued,
         deadline=deadline,
@@ -403,14 +596,14 @@ def build_context(
             holder=one_line(config.creditor.name),
             iban=config.creditor.iban,
             bic=config.creditor.bic,
-            reference=payment_reference(numbers, reference),
+            reference=payment_reference(case_ids, reference),  # the case id(s) printed as the reference
         ),
         contacts_done=contacts_done,
         last_reminder=reminders[-1] if reminders else None,
         next_step=keyword(plan_b(lead, step)),
         history=history,
         promise=promise_info(lead),
-        plan=plan_info(lead),
+        plan=plan,
         dispute=event_line(lead.id, dispute) if dispute is not None else None,
         record=payment_record(others),
         prescription=min((s.deadlines.prescription for s in states if s.deadlines.prescription), default=None),
@@ -419,10 +612,25 @@ def build_context(
         ),
         escalation_date=min((s.deadlines.escalation for s in states if s.deadlines.escalation), default=None),
         notice_deadline=max((s.deadlines.formal_notice for s in states if s.deadlines.formal_notice), default=None),
+        title=max((s.deadlines.title for s in states if s.deadlines.title), default=None),
+        prescription_basis=Keyword(
+            min(
+                (s for s in states if s.deadlines.prescription),
+                key=lambda s: s.deadlines.prescription or letter_date,
+                default=lead,
+            ).deadlines.prescription_basis
+        ),
         small_claims=principal_and_interest <= SMALL_CLAIMS_LIMIT,
         small_claims_limit=SMALL_CLAIMS_LIMIT,
         status=Keyword(lead.status.value),
     )
+
+
+def next_dunning_step(policy: Policy, step: str) -> str | None:
+    """The first step after `step` that is not before the due date."""
+    index = policy.step_index(step)
+    later = policy.steps[index + 1 :] if index is not None else policy.steps
+    return next((s.id for s in later if s.offset >= 0), None)
 
 
 def plan_b(state: CaseState, step: str) -> str | None:

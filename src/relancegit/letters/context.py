@@ -57,7 +57,8 @@ def one_line(text: str) -> str:
 @dataclass(frozen=True)
 class ContactInfo:
     name: str
-    role: str | None
+    civility: Keyword | None  # "Mme", "M."
+    role: str | None  # in the letter's language when a common French title is translated
     email: str | None
     phone: str | None
 
@@ -82,6 +83,10 @@ class DebtorInfo:
     id: Keyword
     name: str
     address: tuple[str, ...]  # the postal block, the name first
+    window: tuple[str, ...]  # what the envelope window shows: name, attention line, address
+    greeting: str  # "Madame", "Madame, Monsieur", "Dear Ms Bonnet", "Dear Sir or Madam"
+    named: bool  # the greeting names a person (English closes "Yours sincerely", else "faithfully")
+    civility: Keyword | None
     consumer: bool
     siren: str | None
     vat: str | None
@@ -103,6 +108,7 @@ class InvoiceLine:
     interest: Decimal | None  # None when a rate is unknown
     indemnity: Decimal
     file: str | None
+    net: Decimal | None = None  # amount before VAT, when the ledger gives it
 
     @property
     def overdue(self) -> bool:
@@ -117,6 +123,9 @@ class RateTerms:
     margin: str  # "10", formatted for the language
     fixed: str | None  # "12" or "12,5" when the ledger sets a fixed rate
     indemnity_each: Decimal  # D441-5: 40 € per late invoice
+    current: str | None = None  # the annual rate of the letter's half-year ("12,15"), None if unknown
+    period: Keyword | None = None  # that half-year: "2026-H2"
+    waive_if_plan_kept: bool = False  # business plans: accrued penalties waived if the plan is kept
 
 
 @dataclass(frozen=True)
@@ -170,6 +179,9 @@ class EventLine:
     by: str | None = None
     installments: tuple[InstallmentLine, ...] = ()
     signed: bool = False
+    received: Day | None = None  # a registered letter's acknowledgement of receipt
+    kind: Keyword | None = None  # a title's: injonction, judgment, other
+    court: str | None = None
 
 
 @dataclass(frozen=True)
@@ -194,6 +206,9 @@ class PlanInfo:
     missed: InstallmentLine | None
     grace_days: int
     on_broken: Keyword  # the step the policy jumps to when the plan is broken
+    case: Keyword | None = None  # the case the plan is for
+    arrears: Decimal = Decimal(0)  # installments due by the letter's date, less what was paid
+    consumer_notice_days: int = 15  # a consumer's broken plan: days given to catch up before the balance is due
 
 
 @dataclass(frozen=True)
@@ -202,6 +217,7 @@ class OtherCase:
     status: Keyword
     balance: Decimal
     days_overdue: int
+    plan_broken: bool = False  # a payment plan of that case was not kept
 
 
 @dataclass(frozen=True)
@@ -226,16 +242,19 @@ class LetterContext:
     creditor: CreditorInfo
     debtor: DebtorInfo
     cases: tuple[Keyword, ...]
-    reference: Keyword  # the case id, or the client id for a consolidated letter
+    reference: Keyword  # the case id, or the client id for a consolidated letter (file names)
+    reference_text: str  # the reference printed: the case id, or the case ids of a consolidated letter
     consolidated: bool
     invoices: tuple[InvoiceLine, ...]
     invoice_numbers: str  # "F2026-0220, F2026-0232 et F2026-0244"
     several: bool  # more than one invoice listed
+    vat_included: bool  # every amount includes VAT (no reverse charge: net < amount or unknown)
     total: Decimal  # amounts of the listed invoices
     settled: Decimal  # what was paid, credited or written off on them
     balance: Decimal  # what remains on them: the principal claimed
-    reference_due: Day
+    reference_due: Day  # the oldest due date of the listed invoices
     days_overdue: int
+    due_dates_differ: bool  # the listed invoices fell due on different days
     business: bool
     rate: RateTerms
     penalties: Penalties | None  # from `claim_from_step` on (None before, never fees for consumers)
@@ -244,18 +263,20 @@ class LetterContext:
     deadline_days: int | None
     reply_by: Day  # the date reminders ask payment by: letter date + 8 days, on a business day
     payment: PaymentInfo
-    contacts_done: tuple[EventLine, ...]  # reminders and calls so far
+    contacts_done: tuple[EventLine, ...]  # reminders and calls about the unpaid debt (no pre-due notice)
     last_reminder: EventLine | None
     next_step: Keyword | None  # what follows in the policy if this letter brings nothing (plan B)
     history: tuple[EventLine, ...]  # every event, oldest first
     promise: PromiseInfo | None
-    plan: PlanInfo | None
+    plan: PlanInfo | None  # the lead case's plan, or in a consolidated letter the broken one
     dispute: EventLine | None
     record: PaymentRecord
     prescription: Day | None
     prescription_from: Day | None  # the due date, or the latest payment, signed plan or acknowledgement
     escalation_date: Day | None
     notice_deadline: Day | None  # the deadline of a formal notice already sent
+    title: Day | None  # the date of an enforceable title recorded (prescription: 10 years from it)
+    prescription_basis: Keyword  # due, invoice, interruption or title (what prescription_from is)
     small_claims: bool  # principal + interest ≤ 5,000 € (CPCE L125-1)
     small_claims_limit: Decimal
     status: Keyword

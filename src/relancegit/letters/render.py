@@ -50,6 +50,7 @@ from markupsafe import Markup
 from relancegit import templating
 from relancegit.checks import email_address_problem
 from relancegit.letters.context import Keyword, LetterContext, one_line
+from relancegit.letters.typography import typeset
 from relancegit.problems import RelancegitError
 
 FORMATS = ("md", "html", "pdf", "eml")
@@ -139,7 +140,7 @@ def render_text(
     def run(env: jinja2.Environment) -> RenderedText:
         template = env.select_template(names)
         module = template.make_module(ctx.as_template_vars())
-        text = str(module)
+        text = typeset(str(module), ctx.language)
         subject = getattr(module, "subject", None)
         if subject is None:
             raise TemplateProblem(f"{template.name}: the template sets no subject ({{% set subject = … %}})")
