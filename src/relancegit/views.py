@@ -37,6 +37,7 @@ from relancegit.model import (
     Promise,
     Reminder,
     Status,
+    Title,
     Void,
     WriteOff,
 )
@@ -199,6 +200,7 @@ FRENCH_PHRASES = {
     "after_promise": " (après la promesse tenue du {day})",
     "after_pause": " (après la pause jusqu'au {day})",
     "via": " ({channel})",
+    "received": ", reçue le {day}",
     "call": "appel : {outcome}{step}",
     "call_step": ", {step}",
     "promise": "promesse : {amount} pour le {due}",
@@ -216,6 +218,8 @@ FRENCH_PHRASES = {
     "acknowledgement": "reconnaissance de dette",
     "note": "note",
     "void": "annulation de l'événement n° {event} : {reason}",
+    "title": "titre exécutoire : {kind}{court}{ref}",
+    "title_kinds": "injonction de payer exécutoire|jugement|autre titre",
     "voided": "annulé le {day} : {reason}",
 }
 
@@ -282,7 +286,8 @@ def describe_event(event: EventBase, words: Lexicon | None = None) -> str:
     ref = lex.say("ref", ref=getattr(event, "ref", None)) if getattr(event, "ref", None) else ""
     if isinstance(event, Reminder):
         via = lex.say("via", channel=lex.channel(event.channel)) if event.channel else ""
-        return f"{lex.step(event.step)}{via}"
+        received = lex.say("received", day=date_short(event.received)) if event.received else ""
+        return f"{lex.step(event.step)}{via}{received}"
     if isinstance(event, Call):
         step = lex.say("call_step", step=lex.step(event.step)) if event.step and event.step != "call" else ""
         return lex.say("call", outcome=lex.outcomes[event.outcome], step=step)
@@ -314,6 +319,11 @@ def describe_event(event: EventBase, words: Lexicon | None = None) -> str:
         return lex.say("note")
     if isinstance(event, Void):
         return lex.say("void", event=event.event, reason=event.reason)
+    if isinstance(event, Title):
+        kinds = lex.phrases["title_kinds"].split("|")
+        kind = dict(zip(("injonction", "judgment", "other"), kinds, strict=True))[event.kind]
+        court = f", {event.court}" if event.court else ""
+        return lex.say("title", kind=kind, court=court, ref=ref)
     return getattr(event, "type", "")
 
 

@@ -425,6 +425,7 @@ ENGLISH_PHRASES = {
     "after_promise": " (after the promise kept on {day})",
     "after_pause": " (after the pause until {day})",
     "via": " ({channel})",
+    "received": ", received on {day}",
     "call": "call: {outcome}{step}",
     "call_step": ", {step}",
     "promise": "promise: {amount} by {due}",
@@ -442,6 +443,8 @@ ENGLISH_PHRASES = {
     "acknowledgement": "acknowledgement of debt",
     "note": "note",
     "void": "event {event} voided: {reason}",
+    "title": "enforceable title: {kind}{court}{ref}",
+    "title_kinds": "enforceable order to pay|judgment|other title",
     "voided": "voided on {day}: {reason}",
 }
 assert ENGLISH_PHRASES.keys() == views.FRENCH_PHRASES.keys()
