@@ -109,3 +109,26 @@ def test_a_case_added_with_past_events_is_an_initial_load(tmp_path: Path, monkey
     assert [w["message"] for w in report["warnings"]] == [
         "back-dated event, recorded 92 days after its date: 2026-09-01 note note=remembered late"
     ]
+
+
+def test_adding_the_receipt_of_a_registered_letter_is_not_a_violation(tmp_path: Path, monkeypatch):
+    """The acknowledgement of receipt comes back days after the letter was recorded: adding
+    `received:` to that reminder is the one change to a committed event the audit accepts;
+    changing it afterwards, or adding anything else, is still a violation."""
+    repo = make_ledger(tmp_path, monkeypatch)
+    letter = "  - {date: 2026-10-20, type: reminder, step: formal-notice, channel: registered-letter}\n"
+    repo.write(CASE_PATH, repo.read().decode() + letter)
+    repo.at("2026-10-20")
+    repo.commit("formal notice sent")
+    repo.replace("channel: registered-letter}", "channel: registered-letter, received: 2026-10-23}")
+    repo.git("add", "-A")
+    assert repo.run("audit", "--staged").exit_code == 0  # the pre-commit hook lets it through
+    repo.at("2026-10-24")
+    repo.commit("receipt of the formal notice")
+    report = json.loads(repo.run("audit", "--format", "json").output)
+    assert report["ok"] and report["violations"] == []
+    repo.replace("received: 2026-10-23", "received: 2026-10-25")
+    repo.at("2026-10-25")
+    moved = repo.commit("receipt date changed")
+    report = json.loads(repo.run("audit", "--format", "json").output)
+    assert [(v["commit"], "modified" in v["message"]) for v in report["violations"]] == [(moved, True)]

@@ -33,7 +33,7 @@ BACKDATED_DAYS = 30
 
 @dataclass(frozen=True)
 class LedgerChange:
-    kind: str  # created, deleted, event-added, event-removed, event-modified, event-inserted,
+    kind: str  # created, deleted, event-added, event-removed, event-modified, event-inserted, event-completed,
     # invoice-added, invoice-removed, invoice-changed, field-changed, unreadable
     text: str
     violation: bool = False
@@ -107,7 +107,12 @@ def event_changes(old: Sequence[Any], new: Sequence[Any]) -> list[LedgerChange]:
         if op == "replace":
             for k in range(max(i2 - i1, j2 - j1)):
                 i, j = i1 + k, j1 + k
-                if i < i2 and j < j2:
+                if i < i2 and j < j2 and receipt_added(old[i], new[j]):
+                    day = new[j].get("received")
+                    changes.append(
+                        LedgerChange("event-completed", f"event {i + 1} ({describe_event(old[i])}): received on {day}")
+                    )
+                elif i < i2 and j < j2:
                     changes.append(
                         LedgerChange(
                             "event-modified",
@@ -124,6 +129,21 @@ def event_changes(old: Sequence[Any], new: Sequence[Any]) -> list[LedgerChange]:
         elif op == "insert":
             changes.extend(_inserted(j, new[j], at_end=i1 == len(old)) for j in range(j1, j2))
     return changes
+
+
+# The one change to a committed event that is an append of information: the acknowledgement of
+# receipt of a registered letter comes back days after the letter was recorded.
+RECEIPT_KEY = "received"
+
+
+def receipt_added(old: Any, new: Any) -> bool:
+    """`new` is the reminder `old` with only its receipt date added."""
+    if not (isinstance(old, dict) and isinstance(new, dict)) or old.get("type") != "reminder":
+        return False
+    if RECEIPT_KEY in old or RECEIPT_KEY not in new:
+        return False
+    rest = {key: value for key, value in new.items() if key != RECEIPT_KEY}
+    return bool(comparable(rest) == comparable(old))
 
 
 def _removed(index: int, event: Any) -> LedgerChange:
