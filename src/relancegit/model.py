@@ -338,6 +338,9 @@ class Config(Strict):
     rates: tuple[RateRow, ...] = ()
     policies: dict[Identifier, Policy] = Field(default_factory=lambda: {"default": DEFAULT_POLICY})
     smtp: Smtp | None = None
+    # A SEPA payment QR code (EPC069-12) in the payment block of HTML, PDF and e-mail letters,
+    # when the creditor has an IBAN and the currency is EUR.
+    payment_qr: bool = True
     # Demo data only: the day the dates were written as of (see README, "The demo ledger").
     demo_anchor: IsoDate | None = None
 

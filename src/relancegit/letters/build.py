@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.lists import format_list
 from babel.numbers import format_decimal
@@ -557,7 +558,7 @@ def build_context(
     dues = {line.due for line in listed if line.remaining > 0}
     creditor = creditor_info(config)
     principal_and_interest = balance + (accrued.interest or ZERO)
-    return LetterContext(
+    context = LetterContext(
         step=Keyword(step),
         channel=keyword(step_def.channel.value if step_def else None),
         kind=Keyword(kind),
@@ -624,6 +625,79 @@ def build_context(
         small_claims_limit=SMALL_CLAIMS_LIMIT,
         status=Keyword(lead.status.value),
     )
+    return with_payment_qr(context, config)
+
+
+# --- the SEPA payment QR code (EPC069-12 "GiroCode") ---------------------------------------
+
+# EPC069-12 version 002: amounts from 0.01 to 999,999,999.99 euros, a beneficiary name of at
+# most 70 characters, remittance text of at most 140, a payload of at most 331 bytes (QR
+# version 13 at error correction level M).
+EPC_MIN_AMOUNT = Decimal("0.01")
+EPC_MAX_AMOUNT = Decimal("999999999.99")
+EPC_NAME_MAX = 70
+EPC_PAYLOAD_MAX_BYTES = 331
+_CENT = Decimal("0.01")
+
+
+def epc_payload(name: str, iban: str, bic: str | None, amount: Decimal, reference: str) -> str | None:
+    """The EPC069-12 (version 002) payload of a SEPA credit transfer in euros, or None when
+    the standard cannot carry it (amount out of range, payload too long).
+
+    One element a line: service tag BCD, version 002, character set 1 (UTF-8), SCT, the BIC
+    (optional in version 002), the beneficiary's name, the IBAN (no spaces), the amount as
+    `EUR1234.56`, an empty purpose, an empty structured reference (the case reference is not an
+    ISO 11649 creditor reference), then the reference as remittance text. Nothing follows the
+    last element."""
+    amount = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+    if not EPC_MIN_AMOUNT <= amount <= EPC_MAX_AMOUNT:
+        return None
+    compact = "".join(iban.split()).upper()
+    lines = [
+        "BCD",
+        "002",
+        "1",
+        "SCT",
+        "".join((bic or "").split()).upper(),
+        one_line(name)[:EPC_NAME_MAX],
+        compact,
+        f"EUR{amount:.2f}",
+        "",
+        "",
+        one_line(reference)[:REFERENCE_MAX],
+    ]
+    payload = "\n".join(lines)
+    return payload if len(payload.encode("utf-8")) <= EPC_PAYLOAD_MAX_BYTES else None
+
+
+def amount_asked(ctx: LetterContext) -> Decimal:
+    """The sum the letter asks to pay now, which the QR code fills in: a plan's first
+    installment not yet covered, a promise's amount, a consumer's plan arrears (and the other
+    sums claimed beside them), else the total claimed (principal with the penalties claimed by
+    the step) or the balance."""
+    plan = ctx.plan
+    if ctx.step == PLAN_AGREEMENT and plan is not None:
+        pending = next((i for i in plan.installments if not i.covered), None)
+        return pending.amount if pending is not None else ctx.balance
+    if ctx.step == PROMISE_CONFIRMATION and ctx.promise is not None:
+        return min(ctx.promise.amount, ctx.balance)
+    if ctx.kind == "plan-broken" and plan is not None and plan.missed is not None and ctx.debtor.consumer:
+        plan_balance = sum((i.remaining for i in ctx.invoices if i.case == plan.case), ZERO)
+        return plan.arrears + (ctx.balance - plan_balance)
+    return ctx.penalties.total if ctx.penalties is not None else ctx.balance
+
+
+def with_payment_qr(ctx: LetterContext, config: Config) -> LetterContext:
+    """The context with the payment block's QR code payload, when the ledger wants one
+    (`payment_qr`, on by default), the creditor has an IBAN and the currency is the euro."""
+    payment = ctx.payment
+    if not config.payment_qr or config.currency != "EUR" or not payment.iban:
+        return ctx
+    amount = amount_asked(ctx)
+    payload = epc_payload(payment.holder, payment.iban, payment.bic, amount, payment.reference)
+    if payload is None:
+        return ctx
+    return replace(ctx, payment=replace(payment, amount=amount, qr=payload))
 
 
 def next_dunning_step(policy: Policy, step: str) -> str | None:

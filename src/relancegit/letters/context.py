@@ -147,6 +147,8 @@ class PaymentInfo:
     iban: str | None
     bic: str | None
     reference: str  # what to quote with the transfer
+    amount: Decimal | None = None  # the sum the QR code fills in (with `qr`)
+    qr: str | None = None  # the EPC069-12 payload of the SEPA payment QR code, when there is one
 
 
 @dataclass(frozen=True)

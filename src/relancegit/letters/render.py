@@ -25,12 +25,19 @@ nor `|---|` reaches the reader, and ledger values come out as they were written.
 
 The PDF is that HTML through WeasyPrint (A4; the debtor's address where a French window
 envelope shows it), with every external fetch refused.
+
+The SEPA payment QR code (EPC069-12; its payload is built in `build.py`) is drawn here, beside
+the bank details: the payment template marks the place with an HTML comment, only in the
+rendering for HTML, and the page replaces it with an inline SVG (HTML, PDF: no request to any
+host) or, in an e-mail, with an image of a `multipart/related` part (`cid:`), which mail
+clients show where they block `data:` images and SVG. The Markdown output has none.
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass, replace
@@ -45,6 +52,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 import markdown
+import segno
 from markupsafe import Markup
 
 from relancegit import templating
@@ -131,6 +139,8 @@ def render_text(
     every ledger value literal for the Markdown-to-HTML conversion, `for_markdown` for a
     Markdown reader (see the module docstring)."""
     ctx = replace(letter.context, header=header)
+    if not for_html:  # the QR code's place is marked only where HTML draws it
+        ctx = replace(ctx, payment=replace(ctx.payment, qr=None))
     if for_html:
         ctx = inert(ctx)
     elif for_markdown:
@@ -221,10 +231,74 @@ def _body(letter: Letter) -> Markup:
     return markdown_to_html(render_text(letter, header=False, for_html=True).text)
 
 
+# --- the SEPA payment QR code --------------------------------------------------------------
+
+QR_MARK = "<!-- payment-qr -->"
+_QR_BLOCK = re.compile(re.escape(QR_MARK) + r"\s*(<table>.*?</table>)", re.DOTALL)
+_QR_MODULE_MM = 0.5  # EPC069-12 codes are small (version 13 at most): 0.5 mm modules scan well
+_QR_TITLE = {"fr": "QR code de paiement SEPA", "en": "SEPA payment QR code"}
+_QR_CID = "payment-qr@relancegit"
+
+
+def payment_qr(payload: str) -> segno.QRCode:
+    """The QR code of an EPC069-12 payload: error correction level M exactly (not raised),
+    byte mode in UTF-8 (the payload's character set 1), never a Micro QR code."""
+    return segno.make(payload, error="m", boost_error=False, encoding="utf-8", micro=False)
+
+
+def qr_svg(payload: str, language: str) -> str:
+    """The QR code as an inline SVG element, in millimetres, with its quiet zone."""
+    title = _QR_TITLE.get(language, _QR_TITLE["en"])
+    svg: str = payment_qr(payload).svg_inline(scale=_QR_MODULE_MM, unit="mm", title=title, svgclass="payment-qr")
+    return svg
+
+
+def qr_png(payload: str) -> bytes:
+    """The QR code as a PNG image (for e-mails), four pixels a module."""
+    out = io.BytesIO()
+    payment_qr(payload).save(out, kind="png", scale=4)
+    return out.getvalue()
+
+
+def _with_qr(body: Markup, figure: Callable[[str], str]) -> Markup:
+    """The body with the marked bank-details table laid out with the QR code (`figure` gets
+    the table's HTML and returns the block); without a mark, the body as it is."""
+    return Markup(_QR_BLOCK.sub(lambda m: figure(m.group(1)), str(body)).replace(QR_MARK, ""))
+
+
+def _qr_beside(letter: Letter) -> Callable[[str], str]:
+    """HTML and PDF: the table and, on its right, the QR code as inline SVG; one block that
+    never splits across pages."""
+    svg = qr_svg(letter.context.payment.qr or "", letter.context.language)
+
+    def figure(table: str) -> str:
+        return (
+            '<div class="payment-block" style="display: flex; align-items: center; gap: 5mm; '
+            'break-inside: avoid; page-break-inside: avoid; margin: 0.4em 0 1em">'
+            + table.replace("<table>", '<table style="margin: 0; flex: 1">', 1)
+            + f'<div class="payment-qr" style="flex: none; line-height: 0">{svg}</div></div>'
+        )
+
+    return figure
+
+
+def _qr_below(letter: Letter) -> Callable[[str], str]:
+    """E-mail: the table, then the QR code as the image of a related part (`cid:`)."""
+    title = html.escape(_QR_TITLE.get(letter.context.language, _QR_TITLE["en"]))
+
+    def figure(table: str) -> str:
+        size = len(payment_qr(letter.context.payment.qr or "").matrix) + 8
+        return f'{table}\n<p><img src="cid:{_QR_CID}" alt="{title}" width="{size * 3}" height="{size * 3}"></p>'
+
+    return figure
+
+
 def _page(letter: Letter, template: str, header: bool, body: Markup | None = None) -> str:
     plain = render_text(letter, header=header)
     if body is None:
         body = _body(letter)
+        if letter.context.payment.qr:
+            body = _with_qr(body, _qr_beside(letter))
     variables = {
         **letter.context.as_template_vars(),
         "subject": plain.subject,
@@ -303,7 +377,8 @@ def to_email(letter: Letter, sent_at: datetime | None = None) -> EmailMessage:
     ctx = letter.context
     plain = render_text(letter, header=False)
     body = _body(letter)
-    page = _page(letter, "letters/email.html.j2", header=False, body=body)
+    qr = ctx.payment.qr
+    page = _page(letter, "letters/email.html.j2", header=False, body=_with_qr(body, _qr_below(letter)) if qr else body)
     message = EmailMessage()
     message["Subject"] = plain.subject
     try:
@@ -320,6 +395,13 @@ def to_email(letter: Letter, sent_at: datetime | None = None) -> EmailMessage:
     message["X-Relancegit-Step"] = ctx.step
     message.set_content(html_to_text(body), charset="utf-8")
     message.add_alternative(page, subtype="html", charset="utf-8")
+    if qr:
+        html_part = message.get_body(("html",))
+        if html_part is not None:  # just added
+            cid, name = f"<{_QR_CID}>", "payment-qr.png"
+            html_part.add_related(
+                qr_png(qr), maintype="image", subtype="png", cid=cid, disposition="inline", filename=name
+            )
     for invoice in ctx.invoices:
         if invoice.file:
             content = invoice_file(letter.ledger_root, invoice.file, invoice.number).read_bytes()
