@@ -121,6 +121,8 @@ def test_letter_record_keeps_the_pdf_written_and_records_the_rendered_step(demo_
     written = out / "2026-0220-formal-notice.pdf"
     copy = demo_git / "sent" / "2026-0220" / "2026-11-23-formal-notice.pdf"
     assert written.read_bytes().startswith(b"%PDF") and copy.read_bytes() == written.read_bytes()
+    assert "kept as sent/2026-0220/2026-11-23-formal-notice.pdf" in result.output  # type: ignore[attr-defined]
+    assert "not recorded yet" not in result.output  # type: ignore[attr-defined]
     event = load_ledger(demo_git, DEMO_TODAY).ledger.cases["2026-0220"].events[-1]
     assert (event.type, event.step, event.channel, event.document) == (  # type: ignore[union-attr]
         "reminder",

@@ -886,6 +886,7 @@ def letter(
         _record_letter(obj, ledger, built, fmt, output, commit)
     elif output is not None:
         click.echo(str(letters.write_output(output, built, fmt)))
+    if output is not None:
         if letters.is_handover(built) and not built.context.consolidated:
             from relancegit.letters.handover import write_dossier
 
@@ -898,7 +899,8 @@ def letter(
         sys.stdout.flush()
         sys.stdout.buffer.write(data)  # the binary layer under standard output
         sys.stdout.buffer.flush()
-    click.echo(letters.letter_status(ledger, built, obj.today), err=True)
+    if not record_it:  # recorded: _record_letter said so
+        click.echo(letters.letter_status(ledger, built, obj.today), err=True)
     _finish(result)
 
 
