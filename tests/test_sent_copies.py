@@ -231,3 +231,53 @@ def test_audit_flags_a_kept_copy_changed_after_its_commit(tmp_path: Path, monkey
     assert "ledger/sent/2026-0042/2026-10-20-letter.pdf" in result.output
     assert "a kept copy of what was sent was modified" in result.output
     assert "a kept copy of what was sent was deleted" in result.output
+
+
+def test_a_staged_edit_of_a_kept_copy_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from relancegit.record import Document, record
+
+    git_ledger = make_ledger(tmp_path, monkeypatch)
+    done = record(
+        git_ledger.ledger,
+        "2026-0042",
+        "reminder",
+        ["step=letter", "channel=letter"],
+        DEMO_TODAY.replace(month=10, day=20),
+        commit=True,
+        document=Document(b"%PDF-1.7 as posted", "pdf"),
+    )
+    path = git_ledger.ledger / str(done.event["document"])
+    path.chmod(0o644)
+    path.write_bytes(b"%PDF-1.7 edited")
+    git_ledger.git("add", "-A")
+    refused = git_ledger.run("--today", "2026-10-30", "audit", "--staged")
+    assert refused.exit_code == 1, refused.output
+    assert "ledger/sent/2026-0042/2026-10-20-letter.pdf" in refused.output
+    assert "a kept copy of what was sent was modified" in refused.output
+    git_ledger.git("reset", "-q", "--hard")
+    git_ledger.write("ledger/sent/2026-0042/2026-10-21-letter.pdf", b"%PDF-1.7 another")
+    git_ledger.git("add", "-A")
+    assert git_ledger.run("--today", "2026-10-30", "audit", "--staged").exit_code == 0  # adding one is fine
+
+
+def test_no_copy_is_left_without_its_event(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from relancegit.gitlog import GitError
+    from relancegit.record import Document, RecordRefused, record
+
+    git_ledger = make_ledger(tmp_path, monkeypatch)
+    before = git_ledger.read()
+    day = DEMO_TODAY.replace(month=10, day=20)
+    pdf = Document(b"%PDF-1.7 as posted", "pdf")
+    # An event the checks refuse (an unknown step): no copy kept.
+    with pytest.raises(RecordRefused) as refused:
+        record(git_ledger.ledger, "2026-0042", "reminder", ["step=lettre"], day, document=pdf)
+    assert "unknown step 'lettre'" in refused.value.problems[0].message
+    assert git_ledger.read() == before and sent_files(git_ledger.ledger) == []
+    # A commit refused by a hook: the case file is as committed and the copy is gone, unstaged.
+    hook = git_ledger.root / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'refused by policy' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    with pytest.raises(GitError, match="2026-0042.yaml was left as last committed"):
+        record(git_ledger.ledger, "2026-0042", "reminder", ["step=letter"], day, commit=True, document=pdf)
+    assert git_ledger.read() == before and sent_files(git_ledger.ledger) == []
+    assert git_ledger.git("status", "--porcelain", "--", "ledger") == ""

@@ -680,16 +680,17 @@ def apply_acceptances(report: AuditReport, history: AcceptedHistory, name: str) 
 
 
 def audit_staged(root: Path, today: date, author: str) -> AuditReport:
-    """The changes staged for the next commit under the ledger's cases, held to the audit's
-    rule (for the pre-commit hook): a staged edit of a committed event is refused before it is
-    committed."""
+    """The changes staged for the next commit under the ledger's cases and kept copies, held to
+    the audit's rule (for the pre-commit hook): a staged edit of a committed event, or of a
+    copy of what was sent, is refused before it is committed."""
     repo = gitlog.repository_root(root)
     ledger = root.resolve().relative_to(repo.resolve()).as_posix()
     cases = "cases" if ledger == "." else f"{ledger}/cases"
     head = gitlog.commit_id(repo, "HEAD")
     if head is None:
         return AuditReport()  # the first commit: nothing committed to rewrite
-    raw = gitlog.run_git(["diff", "--cached", "-z", "--raw", "--no-abbrev", "-M", "--", cases], repo)
+    sent = "sent" if ledger == "." else f"{ledger}/sent"
+    raw = gitlog.run_git(["diff", "--cached", "-z", "--raw", "--no-abbrev", "-M", "--", cases, sent], repo)
     changes = tuple(gitlog.parse_raw_changes(raw))
     moment = datetime.combine(today, time())
     staged = Commit(
@@ -703,6 +704,7 @@ def audit_staged(root: Path, today: date, author: str) -> AuditReport:
 
     with BlobReader(repo) as reader:
         walk = _Walk(reader, is_case, {})
+        walk.sent_prefix = sent + "/"
         walk.commit(replace(staged, changes=changes))
     walk.report.head = head
     return walk.report
