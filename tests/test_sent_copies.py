@@ -277,7 +277,7 @@ def test_no_copy_is_left_without_its_event(tmp_path: Path, monkeypatch: pytest.M
     hook = git_ledger.root / ".git" / "hooks" / "pre-commit"
     hook.write_text("#!/bin/sh\necho 'refused by policy' >&2\nexit 1\n")
     hook.chmod(0o755)
-    with pytest.raises(GitError, match="2026-0042.yaml was left as last committed"):
+    with pytest.raises(GitError, match=re.escape("2026-0042.yaml was left as last committed")):
         record(git_ledger.ledger, "2026-0042", "reminder", ["step=letter"], day, commit=True, document=pdf)
     assert git_ledger.read() == before and sent_files(git_ledger.ledger) == []
     assert git_ledger.git("status", "--porcelain", "--", "ledger") == ""
