@@ -336,7 +336,7 @@ def test_handover_dossier_holds_summary_letters_sent_and_invoice_files(tmp_path:
     dossier = out / "2026-0208-escalate"
     assert (out / "2026-0208-escalate.md").is_file() and (dossier / "summary.md").is_file()
     assert (dossier / "invoices" / "F2026-0208.pdf").read_bytes() == b"%PDF-1.4 invoice"
-    sent = sorted(p.name for p in (dossier / "letters").iterdir())
+    sent = sorted(p.name for p in (dossier / "regenerated").iterdir())
     assert sent == [
         "2026-09-28-reminder-1.md",
         "2026-10-05-reminder-2.md",
@@ -344,6 +344,6 @@ def test_handover_dossier_holds_summary_letters_sent_and_invoice_files(tmp_path:
         "2026-11-09-formal-notice.md",
     ]
     # Each letter is dated the day it was sent, from the case as it was just before.
-    notice = (dossier / "letters" / "2026-11-09-formal-notice.md").read_text("utf-8")
+    notice = (dossier / "regenerated" / "2026-11-09-formal-notice.md").read_text("utf-8")
     assert "le 9 novembre 2026" in notice and "dans un délai de huit jours à compter de la réception" in notice
     assert "9 novembre 2026 (mise en demeure" not in notice

@@ -34,6 +34,7 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[Any] = []
+        self.raw: list[bytes] = []  # the DATA as received, for the kept copies
         self.refuse: set[str] = set()
         self.refuse_content = False
         self.connections = 0
@@ -53,6 +54,7 @@ class Inbox:
         if self.refuse_content:
             return "554 5.7.1 rejected as spam"
         self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.content))
+        self.raw.append(envelope.content)
         return "250 Message accepted for delivery"
 
     def ids(self) -> list[str]:
@@ -124,7 +126,8 @@ def test_send_delivers_each_due_step_once_and_records_it(repo: Path, inbox: tupl
     assert "1\u202f728,00\u00a0€" in message.get_body(("plain",)).get_content()
     # The recorded event names the message.
     case_text = (repo / "cases" / "2026" / "2026-0256.yaml").read_text("utf-8")
-    assert f"step: reminder-1, channel: email, note: e-mail {message['Message-ID']}" in case_text
+    copy = "sent/2026-0256/2026-11-23-reminder-1.eml"
+    assert f"step: reminder-1, channel: email, document: {copy}, note: e-mail {message['Message-ID']}" in case_text
     assert load_ledger(repo, DEMO_TODAY).errors == []
 
     # A second run finds nothing due (the steps are done) and sends nothing.

@@ -14,6 +14,10 @@ lists the merges, one `git diff-tree --stdin` diffs them all): whatever a parent
 survive in the merge. A published
 head (`--published FILE`) catches a history rewritten and force-pushed since the last audit.
 The only file written is that one, after a successful audit.
+
+The copies of what was sent (`ledger/sent/`, pointed to by `document:` on reminder events) are
+append-only too: the same log lists them, and a commit that modifies, deletes or moves one
+is a violation (adding one is what `send` and `letter --record` do).
 """
 
 from __future__ import annotations
@@ -314,6 +318,7 @@ class _Walk:
     ) -> None:
         self.reader = reader
         self.is_case = is_case
+        self.sent_prefix: str | None = None  # `ledger/sent/`: kept copies, never changed once committed
         self.contents: dict[str, bytes] = {}
         self.shapes: dict[str, _Shape] = {}
         self.parsed: dict[str, dict[str, Any]] = {}
@@ -354,6 +359,7 @@ class _Walk:
         if len(commit.parents) > 1:
             self.merge(commit, self.merges.get(commit.sha, []))  # not `log -c`: see `merge`
             return
+        self._check_sent(commit)
         changes = [c for c in commit.changes if self.is_case(c.path) or self.is_case(c.old_path)]
         if not changes:
             return
@@ -379,6 +385,25 @@ class _Walk:
             for blob in change.old_blobs:
                 self.contents.pop(blob, None)
                 self.parsed.pop(blob, None)
+
+    def _check_sent(self, commit: Commit) -> None:
+        """A kept copy of what was sent may be added, never modified, deleted or moved."""
+        prefix = self.sent_prefix
+        if prefix is None:
+            return
+        for change in commit.changes:
+            if not change.old_path.startswith(prefix) or all(b == NULL_BLOB for b in change.old_blobs):
+                continue
+            if change.deleted:
+                what = "deleted"
+            elif change.path != change.old_path:
+                what = f"moved to {change.path}"
+            elif any(b != change.new_blob for b in change.old_blobs):
+                what = "modified"
+            else:
+                continue
+            message = f"a kept copy of what was sent was {what}: copies are never changed once committed"
+            self._violation(commit, change.old_path, message)
 
     def _append_only(self, change: Change) -> tuple[bytes, int] | None:
         if len(change.old_blobs) != 1 or change.deleted or change.old_blobs[0] == NULL_BLOB:
@@ -626,10 +651,12 @@ def audit(
             known[path] = path.startswith(prefix) and path.endswith(YAML_SUFFIXES) and "/." not in "/" + inside
         return known[path]
 
+    sent = "sent" if ledger == "." else f"{ledger}/sent"
     with BlobReader(repo) as reader:
         walk = _Walk(reader, is_case, merges)
+        walk.sent_prefix = sent + "/"
         extra = ["--reverse", "--topo-order", "--full-history", *revisions]
-        for count, commit in enumerate(gitlog.log_commits(repo, [cases], extra), start=1):
+        for count, commit in enumerate(gitlog.log_commits(repo, [cases, sent], extra), start=1):
             walk.commit(commit)
             if progress:
                 progress(count)
@@ -653,16 +680,17 @@ def apply_acceptances(report: AuditReport, history: AcceptedHistory, name: str) 
 
 
 def audit_staged(root: Path, today: date, author: str) -> AuditReport:
-    """The changes staged for the next commit under the ledger's cases, held to the audit's
-    rule (for the pre-commit hook): a staged edit of a committed event is refused before it is
-    committed."""
+    """The changes staged for the next commit under the ledger's cases and kept copies, held to
+    the audit's rule (for the pre-commit hook): a staged edit of a committed event, or of a
+    copy of what was sent, is refused before it is committed."""
     repo = gitlog.repository_root(root)
     ledger = root.resolve().relative_to(repo.resolve()).as_posix()
     cases = "cases" if ledger == "." else f"{ledger}/cases"
     head = gitlog.commit_id(repo, "HEAD")
     if head is None:
         return AuditReport()  # the first commit: nothing committed to rewrite
-    raw = gitlog.run_git(["diff", "--cached", "-z", "--raw", "--no-abbrev", "-M", "--", cases], repo)
+    sent = "sent" if ledger == "." else f"{ledger}/sent"
+    raw = gitlog.run_git(["diff", "--cached", "-z", "--raw", "--no-abbrev", "-M", "--", cases, sent], repo)
     changes = tuple(gitlog.parse_raw_changes(raw))
     moment = datetime.combine(today, time())
     staged = Commit(
@@ -676,6 +704,7 @@ def audit_staged(root: Path, today: date, author: str) -> AuditReport:
 
     with BlobReader(repo) as reader:
         walk = _Walk(reader, is_case, {})
+        walk.sent_prefix = sent + "/"
         walk.commit(replace(staged, changes=changes))
     walk.report.head = head
     return walk.report

@@ -481,6 +481,22 @@ def void_references(c: CaseCheck) -> Iterator[Problem]:
             voided_by[target] = i
 
 
+def sent_documents(c: CaseCheck) -> Iterator[Problem]:
+    """A reminder's `document:` names the kept copy of what was sent: a file inside the ledger.
+    Missing is a warning (a clone without the copies' contents); leading outside it, an error."""
+    root = c.ctx.candidates.root.resolve()
+    for i, event in enumerate(c.case.events):
+        if not isinstance(event, Reminder) or not event.document:
+            continue
+        path = (root / event.document).resolve()
+        if not path.is_relative_to(root):
+            yield error(c.path, f"document '{event.document}' leads outside the ledger", "events", i, "document")
+        elif not path.is_file():
+            yield warning(
+                c.path, f"document '{event.document}' not found (the copy of what was sent)", "events", i, "document"
+            )
+
+
 CaseCheckFunction = Callable[[CaseCheck], Iterable[Problem]]
 CASE_CHECKS: tuple[CaseCheckFunction, ...] = (
     case_references,
@@ -490,6 +506,7 @@ CASE_CHECKS: tuple[CaseCheckFunction, ...] = (
     plan_amounts,
     overpayment,
     void_references,
+    sent_documents,
 )
 
 

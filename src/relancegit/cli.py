@@ -29,7 +29,9 @@ from relancegit.problems import RelancegitError, Severity, UsageError
 
 if TYPE_CHECKING:  # the model and its loader are imported only by the commands that need them
     from relancegit.discover import Listing
+    from relancegit.letters.render import Letter
     from relancegit.load import LoadResult
+    from relancegit.model import Ledger
 
 ENV_TODAY = "RELANCEGIT_TODAY"
 PARIS = ZoneInfo("Europe/Paris")
@@ -828,9 +830,24 @@ LETTER_FORMATS = ("md", "html", "pdf", "eml")
     type=click.Path(file_okay=False, path_type=Path),
     help="Write DIR/{case}-{step}.{format} instead of standard output.",
 )
+@click.option(
+    "--record",
+    "record_it",
+    is_flag=True,
+    help="Once posted: keep the exact document written to -o under ledger/sent/CASE/ and record the "
+    "step's reminder event pointing to it (channel from the policy step).",
+)
+@click.option("--commit", is_flag=True, help="With --record: commit the case file and the kept copy.")
 @click.pass_obj
 def letter(
-    obj: Options, case_id: str | None, client_id: str | None, step: str | None, fmt: str, output: Path | None
+    obj: Options,
+    case_id: str | None,
+    client_id: str | None,
+    step: str | None,
+    fmt: str,
+    output: Path | None,
+    record_it: bool,
+    commit: bool,
 ) -> None:
     """Render the letter of CASE's next action (or --step), in the client's language and tone.
 
@@ -839,11 +856,16 @@ def letter(
       relancegit letter 2026-0220 --format pdf -o out/  # out/2026-0220-formal-notice.pdf
       relancegit letter --client acme-industrie         # one letter for all due cases
       relancegit letter 2026-0208 --step escalate -o out/   # also out/2026-0208-escalate/ (dossier)
+      relancegit letter 2026-0220 --format pdf -o out/ --record --commit   # posted: keep it, record it
     """
     from relancegit import letters
 
     if bool(case_id) == bool(client_id):
         raise UsageError("give a CASE or --client CLIENT (one of the two)")
+    if commit and not record_it:
+        raise UsageError("--commit goes with --record")
+    if record_it and (client_id or output is None):
+        raise UsageError("--record keeps the letter of one CASE written with -o DIR (not --client)")
     result = _loaded(obj)
     ledger = result.ledger
     if case_id:
@@ -860,8 +882,11 @@ def letter(
         if client_id not in ledger.clients and any(path.stem == client_id for path in result.left_out):
             raise RelancegitError(f"client '{client_id}' has errors and was left out; run 'relancegit check'")
         built = letters.letter_for_client(ledger, client_id, obj.today, step)
-    if output is not None:
+    if record_it and output is not None:
+        _record_letter(obj, ledger, built, fmt, output, commit)
+    elif output is not None:
         click.echo(str(letters.write_output(output, built, fmt)))
+    if output is not None:
         if letters.is_handover(built) and not built.context.consolidated:
             from relancegit.letters.handover import write_dossier
 
@@ -874,8 +899,58 @@ def letter(
         sys.stdout.flush()
         sys.stdout.buffer.write(data)  # the binary layer under standard output
         sys.stdout.buffer.flush()
-    click.echo(letters.letter_status(ledger, built, obj.today), err=True)
+    if not record_it:  # recorded: _record_letter said so
+        click.echo(letters.letter_status(ledger, built, obj.today), err=True)
     _finish(result)
+
+
+def _record_letter(obj: Options, ledger: Ledger, built: Letter, fmt: str, output: Path, commit: bool) -> None:
+    """`letter --record`: the bytes written to -o are the bytes kept under ledger/sent/, and
+    the event recorded is the rendered step's, refused when it is not a policy step or is
+    already recorded."""
+    from relancegit import letters
+    from relancegit.record import Document, RecordRefused
+    from relancegit.record import record as record_event
+
+    case_id = str(built.context.cases[0])
+    step = str(built.context.step)
+    case = ledger.cases[case_id]
+    policy_step = ledger.policy_for(case).step(step)
+    if policy_step is None:
+        raise UsageError(f"'{step}' is not a step of the case's policy: render it without --record")
+    done = [e.date for e in case.events if getattr(e, "type", "") == "reminder" and getattr(e, "step", "") == step]
+    if done:
+        raise RelancegitError(
+            f"{case_id}: {step} is already recorded (on {max(done).isoformat()}); nothing written or recorded"
+        )
+    data = letters.render(built, fmt)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RelancegitError(f"cannot create the folder {output}: {exc.strerror or exc}") from None
+    written = letters.write_file(letters.output_path(output, built.name, fmt), data)
+    try:
+        recorded = record_event(
+            ledger.root,
+            case_id,
+            "reminder",
+            [f"step={step}", f"channel={policy_step.channel.value}"],
+            obj.today,
+            commit=commit,
+            document=Document(data, fmt),
+        )
+    except RecordRefused as exc:
+        for problem in exc.problems:
+            click.echo(problem.format(), err=True)
+        raise
+    click.echo(str(written))
+    for problem in recorded.warnings:
+        click.echo(problem.format(), err=True)
+    click.echo(
+        f"recorded {step} in {recorded.path}:{recorded.line}, kept as {recorded.event.get('document')}", err=True
+    )
+    if recorded.commit:
+        click.echo(f"committed {recorded.commit}", err=True)
 
 
 @main.command()

@@ -37,6 +37,12 @@ Guarantees, and how:
   records nothing and leaves the journal alone.
 - With `commit=True`, each recorded event is committed (like `record --commit`); a case file
   with uncommitted changes is refused *before* its message is sent.
+- **Proof of what was sent.** The message's bytes, exactly as handed to the server, are saved
+  beside the journal entry (`{case}.{step}.eml`) before the content is sent; `record` then
+  keeps them as `ledger/sent/{case}/{date}-{step}.eml` (atomically, under the ledger write
+  lock, before the event is written) and the event's `document:` points to the copy; with
+  `commit=True` the commit holds the case file and the copy. A run interrupted after sending
+  keeps the copy too when the next run records the event.
 
 To send a step again on purpose (say, the first e-mail bounced), delete its journal file.
 The SMTP password comes only from the environment (`RELANCEGIT_SMTP_PASSWORD`), never a file.
@@ -165,7 +171,23 @@ class Journal:
         return updated
 
     def release(self, entry: dict[str, Any]) -> None:
+        self.copy_path(entry["case"], entry["step"]).unlink(missing_ok=True)
         self.path(entry["case"], entry["step"]).unlink(missing_ok=True)
+        recording.fsync_folder(self.folder)
+
+    def copy_path(self, case_id: str, step: str) -> Path:
+        """The message exactly as handed to the server, until `record` keeps it in the ledger."""
+        return safe_child(self.folder, f"{case_id}.{step}.eml")
+
+    def keep(self, entry: dict[str, Any], content: bytes) -> None:
+        """Save the message's bytes beside its entry (claimed first: only this run writes it)."""
+        path = self.copy_path(entry["case"], entry["step"])
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with temporary.open("wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(path)
         recording.fsync_folder(self.folder)
 
     def get(self, case_id: str, step: str) -> dict[str, Any] | None:
@@ -205,7 +227,17 @@ def record_sent(root: Path, entry: dict[str, Any], today: date, commit: bool) ->
     assignments = [f"step={entry['step']}", "channel=email"]
     if entry.get("message_id"):
         assignments.append(f"note=e-mail {entry['message_id']}")
-    recording.record(root, entry["case"], "reminder", assignments, today, commit=commit, event_date=sent_on)
+    kept = Journal(journal_dir(root)).copy_path(entry["case"], entry["step"])
+    try:
+        document = recording.Document(kept.read_bytes(), "eml")
+    except FileNotFoundError:
+        document = None  # sent by a version that kept no copy, or lost: recorded without one
+    except OSError as exc:
+        raise RelancegitError(f"cannot read the copy of the message sent, {kept}: {exc.strerror or exc}") from None
+    recording.record(
+        root, entry["case"], "reminder", assignments, today, commit=commit, event_date=sent_on, document=document
+    )
+    kept.unlink(missing_ok=True)  # now in ledger/sent/
 
 
 def _step_recorded(ledger: Ledger, case_id: str, step: str) -> bool:
@@ -603,6 +635,12 @@ def _send_one(
     if not journal.claim(entry):
         connection.drop()  # the transaction is open: drop it rather than send
         return Outcome(state.id, step, Result.SKIPPED, "claimed by another run", letter.message_id)
+    try:
+        journal.keep(entry, mail.content)
+    except OSError as exc:
+        connection.drop()  # nothing sent yet: the next run tries again
+        journal.release(entry)
+        return Outcome(state.id, step, Result.FAILED, f"not sent: cannot keep a copy: {exc.strerror or exc}")
     try:
         code, answer = transmit(client, mail, settings.data_timeout)
     except (OSError, smtplib.SMTPException) as exc:

@@ -170,6 +170,17 @@ IsoDate = Annotated[
     WithJsonSchema({"type": "string", "format": "date", "pattern": r"^(19|20|21)\d\d-\d{2}-\d{2}$"}),
 ]
 Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
+
+
+def _inside_ledger(value: str) -> str:
+    """A path relative to ledger/ that stays inside it: no absolute path, no `..`, no `\\`."""
+    parts = value.split("/")
+    if value.startswith("/") or "\\" in value or ":" in parts[0] or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"'{value}' must be a path relative to ledger/, inside it (e.g. sent/2026-0042/…)")
+    return value
+
+
+SentCopy = Annotated[str, AfterValidator(_inside_ledger)]
 Text = Annotated[str, Field(min_length=1)]
 Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
 Offset = Annotated[int, Field(ge=-MAX_DAYS, le=MAX_DAYS)]
@@ -403,6 +414,9 @@ class Reminder(EventBase):
     # The day the debtor received a registered letter (its acknowledgement of receipt): a
     # formal notice's deadline runs from it.
     received: IsoDate | None = None
+    # The exact document that was sent (e-mail, PDF), kept under ledger/sent/: its path
+    # relative to ledger/, never outside it.
+    document: SentCopy | None = None
 
 
 class Call(EventBase):

@@ -68,6 +68,18 @@ class Recorded:
     line: int  # 1-based line where the new event starts
     warnings: list[Problem] = field(default_factory=list)
     commit: str | None = None  # short hash when --commit
+    document: Path | None = None  # the kept copy of what was sent, under ledger/sent/
+
+
+@dataclass(frozen=True)
+class Document:
+    """The exact bytes of a letter or e-mail as sent, to keep under `ledger/sent/{case}/`."""
+
+    content: bytes
+    extension: str  # eml, pdf, md, html
+
+
+SENT_DIR = "sent"
 
 
 # --- arguments -> event ----------------------------------------------------------------
@@ -257,8 +269,13 @@ def record(
     commit: bool = False,
     event_date: date | None = None,
     lock_timeout: float | None = None,
+    document: Document | None = None,
 ) -> Recorded:
     """Append an event to a case, validated and atomically; with `commit`, commit just it.
+
+    With `document` (a `reminder` only), the exact bytes sent are kept under
+    `ledger/sent/{case}/` before the event is written, and the event's `document:` points to
+    the copy; `commit` then commits the case file and the copy together.
 
     The event is dated `event_date`, else `today`; `today` is also the date of the checks.
     The read-modify-write of the file and its commit happen under the ledger's write lock,
@@ -270,7 +287,11 @@ def record(
     by = None if has_by else git_user(case_path.parent)
     if event_date is not None and any(a.partition("=")[0].strip() == "date" for a in assignments):
         raise UsageError("give the date once: --date or date=, not both")
+    if document is not None and (event_type != "reminder" or any(a.startswith("document=") for a in assignments)):
+        raise UsageError("a sent document is kept for a reminder event only, and named by record itself")
     event = build_event(event_type, assignments, event_date or today, by=by)
+    if document is not None:
+        event = _with_document(event, "sent/placeholder")  # checked with the event; named under the lock
     validate_event(event, case_path)
     ctx = _context(root)
     shift = demo_shift(ctx.config, today)
@@ -282,35 +303,103 @@ def record(
         refuse_symlink(case_path)
         if commit:
             ensure_committable(case_path)
-        with gc_paused():  # a large case makes millions of objects and no cycles
-            old, new, line, after, before = _appended_and_checked(ctx, case_path, event, today)
-        errors = [p for p in after if p.severity == Severity.ERROR]
-        if any(p.message not in before for p in errors):
-            raise RecordRefused(f"{case_path.name} not changed: the event would make it invalid", errors)
-        if errors:
-            raise RecordRefused(f"{case_path.name} not changed: it has errors; fix them first", errors)
+        kept: Path | None = None
+        if document is not None:  # kept first, so the event is checked with its copy in place
+            kept = _document_path(root, case_id, event_date or today, event.get("step", ""), document)
+            event = _with_document(event, kept.relative_to(root.resolve()).as_posix())
+            _keep_document(kept, document.content, state.scratch)
+        try:
+            with gc_paused():  # a large case makes millions of objects and no cycles
+                old, new, line, after, before = _appended_and_checked(ctx, case_path, event, today)
+            errors = [p for p in after if p.severity == Severity.ERROR]
+            if any(p.message not in before for p in errors):
+                raise RecordRefused(f"{case_path.name} not changed: the event would make it invalid", errors)
+            if errors:
+                raise RecordRefused(f"{case_path.name} not changed: it has errors; fix them first", errors)
+        except BaseException:
+            if kept is not None:
+                kept.unlink(missing_ok=True)  # no copy without its event
+            raise
         result = Recorded(
             path=case_path,
             event=event,
             line=line + 1,
             warnings=[*notes, *(p for p in after if p.message not in before)],
         )
+        result.document = kept
         if not commit:
-            atomic_write(case_path, new, scratch=state.scratch)
+            _write_case_or_drop(case_path, new, state.scratch, kept)
             return result
         # A kill between the write and the commit leaves this journal: the next writer puts
         # the file back as committed (the killed run never said "committed").
         _write_journal(state, case_path, old, new)
         try:
-            atomic_write(case_path, new, scratch=state.scratch)
-            result.commit = commit_file(case_path, commit_message(case_id, event, ctx.config.currency))
+            _write_case_or_drop(case_path, new, state.scratch, kept)
+            extra = [kept] if kept is not None else []
+            result.commit = commit_file(case_path, commit_message(case_id, event, ctx.config.currency), extra)
         except BaseException as exc:
             settle_interrupted_commit(state)  # the file is as committed when the commit fails
+            if kept is not None:  # and the copy of a reminder not recorded goes
+                with contextlib.suppress(gitlog.GitError):
+                    gitlog.run_git(["rm", "-q", "--cached", "--ignore-unmatch", "--", str(kept)], case_path.parent)
+                kept.unlink(missing_ok=True)
             if isinstance(exc, gitlog.GitError):
                 raise gitlog.GitError(f"{exc}; {case_path.name} was left as last committed") from None
             raise
         state.journal.unlink(missing_ok=True)
     return result
+
+
+def _with_document(event: dict[str, Any], value: str) -> dict[str, Any]:
+    given = {**event, "document": value}
+    return {k: given[k] for k in event_fields(str(event["type"])) if k in given}
+
+
+def _document_path(root: Path, case_id: str, day: date, step: str, document: Document) -> Path:
+    """`ledger/sent/{case}/{date}-{step}.{ext}`, never an existing file's name: a copy once
+    kept is never replaced (a second copy of the same day and step gets `-2`, `-3`…)."""
+    if not re.fullmatch(r"[a-z0-9]+", document.extension) or not re.fullmatch(r"[A-Za-z0-9][\w.-]*", case_id + step):
+        raise RelancegitError(f"cannot name a copy for case '{case_id}' step '{step}' (.{document.extension})")
+    folder = root.resolve() / SENT_DIR / case_id
+    stem = f"{day.isoformat()}-{step}"
+    path = folder / f"{stem}.{document.extension}"
+    number = 1
+    while path.exists() or path.is_symlink():
+        number += 1
+        path = folder / f"{stem}-{number}.{document.extension}"
+    return path
+
+
+def _keep_document(path: Path, content: bytes, scratch: Path) -> None:
+    """Write the copy whole or not at all (temporary file, fsync, rename), read-only."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RelancegitError(f"cannot create {path.parent}: {exc.strerror or exc}; nothing recorded") from None
+    temporary = _temporary_name(path, scratch)
+    try:
+        with temporary.open("wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.chmod(0o444)
+        temporary.replace(path)
+    except BaseException as exc:
+        temporary.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise RelancegitError(f"cannot write {path}: {exc.strerror or exc}; nothing recorded") from None
+        raise
+    fsync_folder(path.parent)
+
+
+def _write_case_or_drop(case_path: Path, new: bytes, scratch: Path, kept: Path | None) -> None:
+    """Write the case file; if that fails, the copy just kept goes too (no copy without its event)."""
+    try:
+        atomic_write(case_path, new, scratch=scratch)
+    except BaseException:
+        if kept is not None:
+            kept.unlink(missing_ok=True)
+        raise
 
 
 def _appended_and_checked(
@@ -544,10 +633,14 @@ def ensure_committable(path: Path) -> None:
         )
 
 
-def commit_file(path: Path, message: str) -> str:
-    """Commit only `path` (other staged files stay staged), return the short hash."""
+def commit_file(path: Path, message: str, extra: Sequence[Path] = ()) -> str:
+    """Commit only `path` and the new files `extra` (other staged files stay staged), return
+    the short hash."""
     folder = path.parent
-    args = ["commit", "--quiet", "--only", "-F", "-", "--", path.name]
+    others = [os.path.relpath(p, folder) for p in extra]
+    if others:
+        gitlog.run_git_waiting_for_index(["add", "--", *others], folder)
+    args = ["commit", "--quiet", "--only", "-F", "-", "--", path.name, *others]
     gitlog.run_git_waiting_for_index(args, folder, stdin=message.encode())
     return gitlog.run_git(["rev-parse", "--short", "HEAD"], folder).strip()
 

@@ -356,6 +356,7 @@ def event_line(case_id: str, event: EventBase, grace_days: int = 0) -> EventLine
             "step": keyword(event.step),
             "channel": keyword(event.channel.value if event.channel else None),
             "received": event.received,
+            "document": event.document,
         }
     elif isinstance(event, Call):
         fields = {"outcome": keyword(event.outcome), "step": keyword(event.step)}

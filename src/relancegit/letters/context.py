@@ -182,6 +182,7 @@ class EventLine:
     installments: tuple[InstallmentLine, ...] = ()
     signed: bool = False
     received: Day | None = None  # a registered letter's acknowledgement of receipt
+    document: str | None = None  # the copy kept of what was sent, relative to ledger/
     kind: Keyword | None = None  # a title's: injonction, judgment, other
     court: str | None = None
 
