@@ -65,7 +65,7 @@ def test_the_wheel_alone_runs_the_main_job(dist: Path, tmp_path: Path):
     assert run(relancegit, "--version", cwd=work, env=env).strip() == f"relancegit, version {__version__}"
 
     run(relancegit, "init", "repo", "--demo", cwd=work, env=env)
-    assert (work / "repo/docs/relancegit/format.md").is_file()  # the reference travels with the ledger
+    assert (work / "repo/docs/format.md").is_file()  # the reference travels with the ledger
     workflow = (work / "repo/.github/workflows/relancegit.yml").read_text(encoding="utf-8")
     assert f'RELANCEGIT: "relancegit=={__version__}"' in workflow
     today = ("--ledger", "repo/ledger", "--today", "2026-11-23")

@@ -64,7 +64,7 @@ def write_schemas(folder: Path) -> list[Path]:
 CONFIG_HEAD = """\
 # yaml-language-server: $schema=../schemas/config.schema.json
 # relancegit ledger configuration: the creditor (you) and the dunning rules.
-# Reference: docs/relancegit/format.md (every key), `relancegit --help`, `relancegit rates`.
+# Reference: docs/format.md (every key), `relancegit --help`, `relancegit rates`.
 creditor:
   name: Ma Société SARL
   address:
@@ -205,7 +205,7 @@ def init_repository(target: Path, demo: bool = False) -> list[Path]:
     docs = packaged_dir("docs")
     for name in USER_DOCS:
         if (docs / name).is_file():
-            put(f"docs/relancegit/{name}", (docs / name).read_text(encoding="utf-8"))
+            put(f"docs/{name}", (docs / name).read_text(encoding="utf-8"))
     put(f"{HOOKS_DIR}/pre-commit", _scaffold_file("pre-commit"))
     (target / HOOKS_DIR / "pre-commit").chmod(0o755)
     put(".pre-commit-config.yaml", PRE_COMMIT_CONFIG)
