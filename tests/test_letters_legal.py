@@ -395,3 +395,21 @@ def test_a_consolidated_letter_leaves_out_cases_with_nothing_overdue(make_ledger
     text = letters.render(letter, "md").decode("utf-8")
     assert letter.context.cases == ("2026-0042",)
     assert f"Référence{NBSP}: 2026-0042\n" in text and "2026-0050" not in text and "F2026-0050" not in text
+
+
+def test_a_french_letter_to_an_address_abroad_gives_the_phone_in_international_form(make_ledger):
+    """A French letter to a Belgian client: the creditor's number is dialled from abroad."""
+    from click.testing import CliRunner
+
+    from relancegit.cli import main
+    from relancegit.letters.build import abroad
+    from relancegit.model import Client
+
+    config = "creditor:\n  name: Atelier Dupré SARL\n  address: [14 rue des Tanneurs, 69100 Villeurbanne]\n  phone: 01 99 00 12 40\n"
+    client = "id: acme\nname: Dubois SPRL\naddress: [Rue Haute 12, 1000 Bruxelles, Belgique]\n"
+    root = make_ledger({"relancegit.yaml": config, "clients/acme.yaml": client})
+    out = CliRunner().invoke(main, ["--ledger", str(root), "--today", "2026-10-20", "letter", "2026-0042"])
+    assert out.exit_code == 0, out.output
+    assert "+33 1 99 00 12 40" in out.stdout and "01 99 00 12 40" not in out.stdout
+    assert abroad(Client(id="x", name="X", address=("8 place Bellecour", "69002 Lyon"))) is False
+    assert abroad(Client(id="x", name="X", address=("8 place Bellecour", "69002 Lyon", "France"))) is False

@@ -62,6 +62,7 @@ from relancegit.letters.typography import typeset
 from relancegit.model import (
     ZERO,
     Call,
+    Client,
     Config,
     Contact,
     CreditNote,
@@ -414,10 +415,23 @@ def promise_info(state: CaseState) -> PromiseInfo | None:
     )
 
 
-def _phone_for(phone: str | None, language: str) -> str | None:
-    """The creditor's number for readers abroad (English letters) in international form; a
-    number rewritten that way holds only digits, spaces and a leading +, so it is no free text."""
-    if phone is None or language == "fr":
+_FRENCH_POSTCODE_LINE = re.compile(r"^\d{5}\s")
+
+
+def abroad(client: Client) -> bool:
+    """Whether the debtor's address ends with a country other than France (a French address
+    ends with its postcode and town, or with "France")."""
+    if not client.address:
+        return False
+    last = client.address[-1].strip()
+    return not (_FRENCH_POSTCODE_LINE.match(last) or last.casefold() == "france")
+
+
+def _phone_for(phone: str | None, language: str, foreign: bool = False) -> str | None:
+    """The creditor's number for readers abroad (English letters, or any letter to an address
+    abroad) in international form; a number rewritten that way holds only digits, spaces and a
+    leading +, so it is no free text."""
+    if phone is None or (language == "fr" and not foreign):
         return phone
     international = phone_international(phone)
     return Keyword(international) if international != phone else phone
@@ -570,7 +584,7 @@ def build_context(
         creditor=replace(
             creditor,
             signatory_title=role_in(creditor.signatory_title, language),
-            phone=_phone_for(creditor.phone, language),
+            phone=_phone_for(creditor.phone, language, abroad(client)),
         ),
         debtor=debtor_info(lead, language),
         cases=tuple(Keyword(s.id) for s in states),
