@@ -405,7 +405,10 @@ def test_a_french_letter_to_an_address_abroad_gives_the_phone_in_international_f
     from relancegit.letters.build import abroad
     from relancegit.model import Client
 
-    config = "creditor:\n  name: Atelier Dupré SARL\n  address: [14 rue des Tanneurs, 69100 Villeurbanne]\n  phone: 01 99 00 12 40\n"
+    config = (
+        "creditor:\n  name: Atelier Dupré SARL\n"
+        "  address: [14 rue des Tanneurs, 69100 Villeurbanne]\n  phone: 01 99 00 12 40\n"
+    )
     client = "id: acme\nname: Dubois SPRL\naddress: [Rue Haute 12, 1000 Bruxelles, Belgique]\n"
     root = make_ledger({"relancegit.yaml": config, "clients/acme.yaml": client})
     out = CliRunner().invoke(main, ["--ledger", str(root), "--today", "2026-10-20", "letter", "2026-0042"])
