@@ -136,6 +136,12 @@ def test_decimal_comma_in_a_flow_mapping(load):
     assert only(result) == [("2026-0042.yaml", 10, col(line, ",50"), E, "decimal comma: write 750.50")]
 
 
+def test_decimal_comma_with_grouped_thousands_in_a_flow_mapping(load):
+    line = "  - {date: 2026-10-16, type: payment, amount: 1 500,50, ref: VIR}"
+    result = load(event(line))
+    assert only(result) == [("2026-0042.yaml", 10, col(line, ",50"), E, "decimal comma: write 1500.50")]
+
+
 def test_decimal_comma_in_a_block_mapping(load):
     result = load(case(CASE.replace("amount: 1500.00", "amount: 1500,00")))
     assert only(result) == [("2026-0042.yaml", 7, 13, E, "decimal comma: write 1500.00")]

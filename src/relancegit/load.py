@@ -130,14 +130,27 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def decimal_commas(data: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any, int, int]]:
+# The whole part of a French amount with its thousands separated: "1 500" of `1 500,50`.
+_GROUPED_RE = re.compile(r"^-?\d{1,3}(?:[ \u00a0\u202f]\d{3})+$")
+
+
+def _whole_part(value: Any) -> str | None:
+    if _whole(value):
+        return str(value)
+    if isinstance(value, str) and _GROUPED_RE.match(value):
+        return "".join(value.split())
+    return None
+
+
+def decimal_commas(data: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any, str, int]]:
     """Flow mappings that YAML split at a decimal comma: `{amount: 750,50}` reads as
     `amount: 750` and a key `50` without a value. Yields (mapping path, key, 750, 50)."""
     if isinstance(data, dict):
         previous: tuple[Any, Any] | None = None
         for key, value in data.items():
-            if _whole(key) and value is None and previous is not None and _whole(previous[1]) and key >= 0:
-                yield path, previous[0], previous[1], key
+            whole = _whole_part(previous[1]) if previous is not None else None
+            if _whole(key) and value is None and previous is not None and whole is not None and key >= 0:
+                yield path, previous[0], whole, key
             previous = (key, value)
             yield from decimal_commas(value, (*path, key))
     elif isinstance(data, list):
