@@ -136,6 +136,14 @@ def test_decimal_comma_in_a_flow_mapping(load):
     assert only(result) == [("2026-0042.yaml", 10, col(line, ",50"), E, "decimal comma: write 750.50")]
 
 
+def test_decimal_comma_hides_no_other_problem_of_its_mapping(load):
+    line = "  - {date: 2026-10-16, type: paiement, amount: 750,50}"
+    assert only(load(event(line))) == [
+        ("2026-0042.yaml", 10, col(line, "paiement"), E, "unknown event type 'paiement' (did you mean 'payment'?)"),
+        ("2026-0042.yaml", 10, col(line, ",50"), E, "decimal comma: write 750.50"),
+    ]
+
+
 def test_decimal_comma_with_grouped_thousands_in_a_flow_mapping(load):
     line = "  - {date: 2026-10-16, type: payment, amount: 1 500,50, ref: VIR}"
     result = load(event(line))

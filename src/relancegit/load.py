@@ -95,6 +95,8 @@ def validation_problems(file: Path, exc: ValidationError, data: Any = None, file
     locs = [tuple(e["loc"]) for e in errors]
     problems = []
     commas = list(decimal_commas(data)) if data is not None else []
+    # The keys a decimal comma spoils: the amount's and the decimals read as a key.
+    spoiled = {(*mapping_path, k) for mapping_path, key, _, split in commas for k in (key, split)}
     for mapping_path, _key, value, split in commas:
         problems.append(
             Problem(
@@ -106,7 +108,7 @@ def validation_problems(file: Path, exc: ValidationError, data: Any = None, file
         if err["type"] == "too_short" and any(o[: len(loc)] == loc and len(o) > len(loc) for o in locs):
             continue
         # A mapping split by a decimal comma: its comma is the problem, not its odd key.
-        if any(_within(loc, mapping_path) for mapping_path, *_ in commas):
+        if commas and _names(loc) in spoiled:
             continue
         message, at = _pydantic_message(err)
         if err["type"] == "extra_forbidden" and len(loc) == 1:
@@ -119,11 +121,9 @@ def validation_problems(file: Path, exc: ValidationError, data: Any = None, file
     return problems
 
 
-def _within(loc: tuple[Any, ...], mapping_path: tuple[Any, ...]) -> bool:
-    """Whether a pydantic location lies in the mapping at `mapping_path` (an event's location
-    also names its variant, which the mapping path does not)."""
-    names = tuple(p for p in loc if not (isinstance(p, str) and p in model.EVENT_TYPES))
-    return names[: len(mapping_path)] == mapping_path
+def _names(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A pydantic location as a path of keys: an event's location also names its variant."""
+    return tuple(p for p in loc if not (isinstance(p, str) and p in model.EVENT_TYPES))
 
 
 def _whole(value: Any) -> bool:
