@@ -159,7 +159,7 @@ def test_impossible_date(load):
 
 def test_date_must_be_iso(load):
     text = CASE.replace("due: 2026-10-01", "due: 01/10/2026")
-    assert only(load(case(text))) == [("2026-0042.yaml", 6, 10, E, "expected a date YYYY-MM-DD, got '01/10/2026'")]
+    assert only(load(case(text))) == [("2026-0042.yaml", 6, 10, E, "write dates as YYYY-MM-DD: 2026-10-01")]
 
 
 @pytest.mark.parametrize(
@@ -168,7 +168,7 @@ def test_date_must_be_iso(load):
         ("1500.001", "amount 1500.001 has more than 2 decimals"),
         ("0", "amount must be greater than 0, got 0"),
         ("-20.00", "amount must be greater than 0, got -20.00"),
-        ('"12,50"', "expected an amount such as 1500.00, got '12,50'"),
+        ('"12,50"', "decimal comma: write 12.50"),
     ],
 )
 def test_bad_amounts(load, amount: str, message: str):
@@ -281,14 +281,14 @@ def test_amount_as_string_is_decimal(load):
 
 
 def test_unknown_event_type(load):
-    text = CASE.replace("type: payment", "type: paiement")
+    text = CASE.replace("type: payment", "type: virment")
     assert only(load(case(text))) == [
         (
             "2026-0042.yaml",
             10,
             30,
             E,
-            "unknown event type 'paiement' (expected one of: reminder, call, promise, payment, "
+            "unknown event type 'virment' (expected one of: reminder, call, promise, payment, "
             "credit-note, plan, dispute, dispute-resolved, pause, escalation, write-off, "
             "acknowledgement, title, note, void)",
         )
@@ -358,7 +358,7 @@ def test_duplicate_invoice_number(load):
 
 def test_unknown_client(load):
     assert only(load(case(CASE.replace("client: acme", "client: acne")))) == [
-        ("2026-0042.yaml", 2, 9, E, "unknown client 'acne'")
+        ("2026-0042.yaml", 2, 9, E, "unknown client 'acne' (did you mean 'acme'?)")
     ]
 
 
@@ -382,7 +382,7 @@ def test_unknown_step(load):
             9,
             46,
             E,
-            "unknown step 'reminder-3' in policy 'default' (steps: pre-due, reminder-1, "
+            "unknown step 'reminder-3' in policy 'default' (did you mean 'reminder-2'? steps: pre-due, reminder-1, "
             "reminder-2, call, letter, formal-notice, escalate)",
         )
     ]

@@ -81,6 +81,6 @@ invoices:
             13,
             "error",
             "unknown step 'lettre' in policy 'default' "
-            "(steps: pre-due, reminder-1, reminder-2, call, letter, formal-notice, escalate)",
+            "(did you mean 'letter'? steps: pre-due, reminder-1, reminder-2, call, letter, formal-notice, escalate)",
         )
     ]

@@ -516,3 +516,33 @@ def test_a_sender_without_an_address_fails_before_connecting(repo: Path, inbox: 
         "To: Julien Perrot <j.perrot@nexa-informatique.example>"
     }
     assert server.connections == 0 and journal_states(repo) == {}
+
+
+def test_send_due_says_why_each_due_email_step_is_not_sent(repo: Path, tmp_path: Path) -> None:
+    """A due e-mail step left out is named with its reason and the way to enable it, instead of
+    a bare "nothing to send": a step without `auto: true`, a client without an e-mail address."""
+    config = repo / "relancegit.yaml"
+    text = config.read_text("utf-8")
+    manual = "{id: reminder-1, offset: 1, channel: email, auto: true}"
+    assert text.count(manual) == 1  # the default policy's first reminder
+    config.write_text(text.replace(manual, manual.replace(", auto: true", "")), "utf-8")
+    client = repo / "clients" / "imprimerie-roux.yaml"
+    client.write_text(re.sub(r", email: [^,}]+", "", client.read_text("utf-8")), "utf-8")
+
+    result = cli(repo, "send", "--due", "--dry-run", "--outbox", str(tmp_path / "outbox"))
+    assert result.exit_code == 0, result.output
+    no_address = "client 'imprimerie-roux' has no e-mail address (add one under contacts: in its file)"
+    not_auto = (
+        "step 'reminder-1' is not automatic: add 'auto: true' to it under policies: default: steps: "
+        "in relancegit.yaml, or send it with `letter`"
+    )
+    skipped = [line for line in result.output.splitlines() if line.startswith("skipped")]
+    assert skipped == [
+        f"skipped   2026-0256 reminder-1: not sent: {not_auto}; {no_address}",
+        f"skipped   2026-0262 pre-due: not sent: {no_address}",
+    ]
+    written = sorted(p.name for p in (tmp_path / "outbox").iterdir())
+    assert written == ["2026-0248-reminder-2.eml", "2026-0249-pre-due.eml"]
+    # Named explicitly, a case left out says the same.
+    again = cli(repo, "send", "2026-0262", "--dry-run", "--outbox", str(tmp_path / "outbox"))
+    assert again.output.splitlines() == [f"skipped   2026-0262 pre-due: not sent: {no_address}"]

@@ -41,6 +41,7 @@ from relancegit.model import (
 )
 from relancegit.problems import AT_KEY, Problem, error, warning
 from relancegit.rates import RateTable, period_of
+from relancegit.suggest import closest, did_you_mean
 
 # Code de commerce L441-10 I: at most 60 days from the invoice date between businesses.
 MAX_BUSINESS_TERM_DAYS = 60
@@ -186,7 +187,7 @@ def fixed_rate_floor(ctx: Context) -> Iterator[Problem]:
 def client_references(ctx: Context) -> Iterator[Problem]:
     for path, client in ctx.candidates.clients:
         if client.policy and client.policy not in ctx.config.policies:
-            yield error(path, f"unknown policy '{client.policy}'{_known(ctx.config.policies)}", "policy")
+            yield error(path, f"unknown policy '{client.policy}'{_hint(client.policy, ctx.config.policies)}", "policy")
 
 
 def unique_client_ids(ctx: Context) -> Iterator[Problem]:
@@ -278,18 +279,18 @@ class CaseFacts(NamedTuple):
 def case_references(c: CaseCheck) -> Iterator[Problem]:
     path, case = c.path, c.case
     if case.policy and case.policy not in c.ctx.config.policies:
-        yield error(path, f"unknown policy '{case.policy}'{_known(c.ctx.config.policies)}", "policy")
+        yield error(path, f"unknown policy '{case.policy}'{_hint(case.policy, c.ctx.config.policies)}", "policy")
         return
     policy_id, policy = c.policy
     if case.start_step and policy is not None and policy.step(case.start_step) is None:
-        steps = ", ".join(s.id for s in policy.steps)
-        yield error(path, f"unknown step '{case.start_step}' in policy '{policy_id}' (steps: {steps})", "start_step")
+        steps = _steps_hint(case.start_step, [s.id for s in policy.steps])
+        yield error(path, f"unknown step '{case.start_step}' in policy '{policy_id}' ({steps})", "start_step")
     numbers = {inv.number for inv in case.invoices}
     for i, event in enumerate(case.events):
         step = event.step if isinstance(event, (Reminder, Call)) else None
         if step and policy is not None and policy.step(step) is None:
-            steps = ", ".join(s.id for s in policy.steps)
-            yield error(path, f"unknown step '{step}' in policy '{policy_id}' (steps: {steps})", "events", i, "step")
+            steps = _steps_hint(step, [s.id for s in policy.steps])
+            yield error(path, f"unknown step '{step}' in policy '{policy_id}' ({steps})", "events", i, "step")
         invoice = event.invoice if isinstance(event, (Payment, CreditNote, Dispute)) else None
         if invoice is not None and invoice not in numbers:
             yield error(path, f"unknown invoice '{invoice}' in case {case.id}{_known(numbers)}", "events", i, "invoice")
@@ -559,7 +560,8 @@ def case_clients(ctx: Context, facts: list[CaseFacts]) -> Iterator[Problem]:
             if f.client in ctx.candidates.broken_clients:
                 yield error(Path(f.path), f"client '{f.client}' has errors in its file (see clients/)", "client")
             else:
-                yield error(Path(f.path), f"unknown client '{f.client}'", "client")
+                known = [*ctx.clients, *ctx.candidates.broken_clients]
+                yield error(Path(f.path), f"unknown client '{f.client}'{did_you_mean(f.client, known)}", "client")
 
 
 def credit_limit(ctx: Context, facts: list[CaseFacts]) -> Iterator[Problem]:
@@ -596,6 +598,18 @@ def missing_rates(ctx: Context, facts: list[CaseFacts]) -> Iterator[Problem]:
             *where,
             at=AT_KEY,
         )
+
+
+def _hint(word: str, names: Iterable[str]) -> str:
+    """ " (did you mean 'x'?)" for a close name, else the known names when they are few."""
+    listed = list(names)
+    return did_you_mean(word, listed) or _known(listed)
+
+
+def _steps_hint(word: str, steps: list[str]) -> str:
+    found = closest(word, steps)
+    listed = ", ".join(steps)
+    return f"did you mean '{found}'? steps: {listed}" if found else f"steps: {listed}"
 
 
 def _known(names: Iterable[str]) -> str:

@@ -13,6 +13,7 @@ import difflib
 import gc
 import multiprocessing
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -35,7 +36,8 @@ from relancegit.problems import (
     Severity,
     error,
 )
-from relancegit.yamlsafe import YamlProblem, locate, parse_yaml
+from relancegit.suggest import closest, did_you_mean, wrong_level
+from relancegit.yamlsafe import AT_COMMA, YamlProblem, locate, parse_yaml
 
 __all__ = [
     "CONFIG_NAME",
@@ -83,19 +85,77 @@ def _known_keys() -> list[str]:
 _KNOWN_KEYS = _known_keys()
 
 
-def validation_problems(file: Path, exc: ValidationError) -> list[Problem]:
+_FILE_KINDS = {"Client": "client", "Case": "case", "Config": "config"}
+# Where a closed set's value is written, by its key: the kind of word it is, for suggestions.
+_WORD_KINDS = {"channel": "channel", "status": "status"}
+
+
+def validation_problems(file: Path, exc: ValidationError, data: Any = None, file_kind: str = "") -> list[Problem]:
     errors = exc.errors(include_url=False)
     locs = [tuple(e["loc"]) for e in errors]
     problems = []
+    commas = list(decimal_commas(data)) if data is not None else []
+    # The keys a decimal comma spoils: the amount's and the decimals read as a key.
+    spoiled = {(*mapping_path, k) for mapping_path, key, _, split in commas for k in (key, split)}
+    for mapping_path, _key, value, split in commas:
+        problems.append(
+            Problem(
+                file=file, message=f"decimal comma: write {value}.{split}", path=(*mapping_path, split), at=AT_COMMA
+            )
+        )
     for err, loc in zip(errors, locs, strict=True):
         # A list emptied by its own failing items is not a separate problem.
         if err["type"] == "too_short" and any(o[: len(loc)] == loc and len(o) > len(loc) for o in locs):
             continue
+        # A mapping split by a decimal comma: its comma is the problem, not its odd key.
+        if commas and _names(loc) in spoiled:
+            continue
         message, at = _pydantic_message(err)
+        if err["type"] == "extra_forbidden" and len(loc) == 1:
+            section = wrong_level(file_kind, str(loc[0]))
+            if section is not None:
+                message, at = f"'{loc[0]}' belongs under '{section}:', not at the top of the file", AT_KEY
         if err["type"] == "union_tag_invalid":
             loc = (*loc, "type")
         problems.append(Problem(file=file, message=message, path=loc, at=at))
     return problems
+
+
+def _names(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A pydantic location as a path of keys: an event's location also names its variant."""
+    return tuple(p for p in loc if not (isinstance(p, str) and p in model.EVENT_TYPES))
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# The whole part of a French amount with its thousands separated: "1 500" of `1 500,50`.
+_GROUPED_RE = re.compile(r"^-?\d{1,3}(?:[ \u00a0\u202f]\d{3})+$")
+
+
+def _whole_part(value: Any) -> str | None:
+    if _whole(value):
+        return str(value)
+    if isinstance(value, str) and _GROUPED_RE.match(value):
+        return "".join(value.split())
+    return None
+
+
+def decimal_commas(data: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any, str, int]]:
+    """Flow mappings that YAML split at a decimal comma: `{amount: 750,50}` reads as
+    `amount: 750` and a key `50` without a value. Yields (mapping path, key, 750, 50)."""
+    if isinstance(data, dict):
+        previous: tuple[Any, Any] | None = None
+        for key, value in data.items():
+            whole = _whole_part(previous[1]) if previous is not None else None
+            if _whole(key) and value is None and previous is not None and whole is not None and key >= 0:
+                yield path, previous[0], whole, key
+            previous = (key, value)
+            yield from decimal_commas(value, (*path, key))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from decimal_commas(item, (*path, index))
 
 
 def _pydantic_message(err: Any) -> tuple[str, str]:
@@ -112,11 +172,16 @@ def _pydantic_message(err: Any) -> tuple[str, str]:
         return str(err["msg"]).removeprefix("Value error, "), AT_VALUE
     if kind == "union_tag_invalid":
         tags = ", ".join(model.EVENT_TYPES)
+        meant = closest(ctx.get("tag"), model.EVENT_TYPES, "event type")
+        if meant:
+            return f"unknown event type '{ctx.get('tag')}' (did you mean '{meant}'?)", AT_VALUE
         return f"unknown event type '{ctx.get('tag')}' (expected one of: {tags})", AT_VALUE
     if kind == "union_tag_not_found":
         return "missing required key 'type'", AT_VALUE
     if kind == "literal_error" or kind == "enum":
-        return f"invalid {key} {model._describe(value)}: expected {ctx.get('expected')}", AT_VALUE
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        suggestion = did_you_mean(value, choices, _WORD_KINDS.get(key, key))
+        return f"invalid {key} {model._describe(value)}: expected {ctx.get('expected')}{suggestion}", AT_VALUE
     if kind == "string_pattern_mismatch":
         if ctx.get("pattern") == model.ID_PATTERN:
             return (
@@ -267,7 +332,8 @@ def validate_file(path: Path, parsed: Parsed, kind: type[BaseModel], check_id: b
     try:
         value = kind.model_validate(data)
     except ValidationError as exc:
-        return FileResult(path, problems=[*problems, *validation_problems(path, exc)], event_count=event_count)
+        found = validation_problems(path, exc, data, _FILE_KINDS.get(kind.__name__, ""))
+        return FileResult(path, problems=[*problems, *found], event_count=event_count)
     return FileResult(path, value=value, problems=problems, event_count=event_count)
 
 

@@ -127,8 +127,31 @@ def automatic_email(state: CaseState) -> bool:
 
 
 def due_emails(states: Sequence[CaseState]) -> list[CaseState]:
-    """The open cases whose next action is a due automatic e-mail step."""
-    return [s for s in states if s.is_open and s.action_due and automatic_email(s)]
+    """The open cases whose next action is a due automatic e-mail step to a client with an
+    e-mail address."""
+    return [s for s in states if s.is_open and s.action_due and automatic_email(s) and why_not_sent(s) is None]
+
+
+def why_not_sent(state: CaseState) -> str | None:
+    """Why `send` leaves out an open case whose next action is a due e-mail step (not automatic
+    in its policy, no e-mail address for the client), or None: nothing e-mail is due, or it
+    can be sent."""
+    action = state.next_action
+    if not state.is_open or not state.action_due or action is None or not action.step:
+        return None
+    if action.kind != ActionKind.STEP or action.channel != Channel.EMAIL:
+        return None
+    reasons = []
+    step = state.policy.step(action.step)
+    if step is not None and not step.auto:
+        policy_id = state.case.policy or state.client.policy or "default"
+        reasons.append(
+            f"step '{action.step}' is not automatic: add 'auto: true' to it under "
+            f"policies: {policy_id}: steps: in relancegit.yaml, or send it with `letter`"
+        )
+    if not any(contact.email for contact in state.client.contacts):
+        reasons.append(f"client '{state.client.id}' has no e-mail address (add one under contacts: in its file)")
+    return "; ".join(reasons) or None
 
 
 # --- the journal -------------------------------------------------------------------------
@@ -481,6 +504,12 @@ def select(states: Sequence[CaseState], case_ids: Sequence[str], due: bool) -> t
         raise UsageError("nothing selected: give --due (every due automatic e-mail) or case ids")
     chosen = due_emails(states) if due else []
     skipped = []
+    if due:
+        for left in states:
+            reason = why_not_sent(left)
+            if reason is not None and left.id not in case_ids:
+                step = left.next_action.step if left.next_action and left.next_action.step else ""
+                skipped.append(Outcome(left.id, step, Result.SKIPPED, f"not sent: {reason}"))
     by_id = {s.id: s for s in states}
     for case_id in case_ids:
         state = by_id.get(case_id)
@@ -496,7 +525,9 @@ def select(states: Sequence[CaseState], case_ids: Sequence[str], due: bool) -> t
         if action is not None and automatic_email(state):
             what += f", due on {action.date.isoformat()}"
         step = (action.step or "") if action else ""
-        skipped.append(Outcome(case_id, step, Result.SKIPPED, f"not a due automatic e-mail ({what})"))
+        reason = why_not_sent(state)
+        detail = f"not sent: {reason}" if reason else f"not a due automatic e-mail ({what})"
+        skipped.append(Outcome(case_id, step, Result.SKIPPED, detail))
     return chosen, skipped
 
 

@@ -79,7 +79,16 @@ def _to_decimal(value: Any) -> Decimal:
         return Decimal(repr(value))
     if isinstance(value, str) and _MONEY_STR_RE.match(value):
         return Decimal(value.strip())
+    if isinstance(value, str) and (comma := _DECIMAL_COMMA_RE.match(value)):
+        whole = "".join(comma[1].split()).replace(".", "")
+        raise ValueError(f"decimal comma: write {whole}.{comma[2]}")
     raise ValueError(f"expected an amount such as 1500.00, got {_describe(value)}")
+
+
+# 750,50 or 1 500,50 or 1.500,50: French amounts.
+_DECIMAL_COMMA_RE = re.compile(r"^\s*(-?\d{1,3}(?:[ .\u00a0\u202f]?\d{3})*|-?\d+),(\d{1,2})\s*$")
+# 16/10/2026, 16.10.2026 or 16-10-2026: French dates.
+_FRENCH_DATE_RE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
 
 
 def _two_decimals(value: Decimal) -> Decimal:
@@ -112,6 +121,9 @@ def _iso_date(value: Any) -> date:
         except ValueError as exc:
             raise ValueError(f"invalid date '{value}': {exc}") from None
         return _within_range(day)
+    if isinstance(value, str) and (french := _FRENCH_DATE_RE.match(value)):
+        day_, month, year = int(french[1]), int(french[2]), french[3]
+        raise ValueError(f"write dates as YYYY-MM-DD: {year}-{month:02d}-{day_:02d}")
     raise ValueError(f"expected a date YYYY-MM-DD, got {_describe(value)}")
 
 

@@ -282,6 +282,9 @@ def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
 
 # --- positions -----------------------------------------------------------------------------
 
+# A problem at the comma before a key: `{amount: 750,50}` read as a key `50` (a decimal comma).
+AT_COMMA = "comma"
+
 
 def locate(text: str, problems: Sequence[Problem]) -> list[Problem]:
     """Give each path problem of one file its line and column, composing the file once."""
@@ -296,6 +299,9 @@ def locate(text: str, problems: Sequence[Problem]) -> list[Problem]:
             continue
         mark = _find_mark(root, problem.path, problem.at) if root is not None else None
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if mark and problem.at == AT_COMMA:
+            before = text.splitlines()[mark.line][: mark.column]
+            column = before.rfind(",") + 1 or column
         out.append(problem.at_position(line, column))
     return out
 
@@ -311,7 +317,7 @@ def _find_mark(root: yaml.Node, path: tuple[str | int, ...], at: str) -> Any:
                 if any(k.value == "type" and v.value == part for k, v in node.value):
                     continue
                 return node.start_mark  # a missing key: point at the mapping that lacks it
-            if index == last and at == AT_KEY:
+            if index == last and at in (AT_KEY, AT_COMMA):
                 return pair[0].start_mark
             node = pair[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
