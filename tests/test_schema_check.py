@@ -8,6 +8,7 @@ files and an unreachable proxy, so a download attempt (schema or metaschema) wou
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,7 +79,23 @@ CORPUS = [
     ("unknown-key.yaml", "$: Additional properties are not allowed ('colour' was unexpected)"),
     ("key-of-another-event.yaml", "$.events[0]: Additional properties are not allowed ('amount' was unexpected)"),
     ("missing-key.yaml", "$: 'client' is a required property"),
+    (
+        "config-step-channel.yaml",
+        "$.policies.default.steps[0].channel: 'courrier' is not one of "
+        "['email', 'sms', 'phone', 'letter', 'registered-letter', 'handover']",
+    ),
+    ("client-credit-limit.yaml", "$.credit_limit: 1500.505 is not a multiple of 0.01"),
 ]
+# Which schema checks a corpus file, and where it goes in a ledger: by its name's prefix.
+KINDS = {
+    "config-": ("config.schema.json", "relancegit.yaml"),
+    "client-": ("client.schema.json", "clients/acme.yaml"),
+}
+CASE_KIND = ("case.schema.json", "cases/2026/2026-0042.yaml")
+
+
+def kind(name: str) -> tuple[str, str]:
+    return next((v for prefix, v in KINDS.items() if name.startswith(prefix)), CASE_KIND)
 
 
 def test_corpus_is_complete():
@@ -87,7 +104,7 @@ def test_corpus_is_complete():
 
 @pytest.mark.parametrize(("name", "expected"), CORPUS, ids=[name for name, _ in CORPUS])
 def test_schema_names_the_problem(name: str, expected: str):
-    done = check_jsonschema("case.schema.json", BAD / name)
+    done = check_jsonschema(kind(name)[0], BAD / name)
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"{BAD / name}::{expected}" in done.stdout, done.stdout
     assert "is not valid under any of the given schemas" not in done.stdout
@@ -97,7 +114,8 @@ def test_schema_names_the_problem(name: str, expected: str):
 def test_check_refuses_it_too(name: str, expected: str, make_ledger, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("RELANCEGIT_TODAY", "2026-11-23")
     text = (BAD / name).read_text(encoding="utf-8")
-    root = make_ledger({"cases/2026/2026-0042.yaml": text})
+    target = kind(name)[1]
+    root = make_ledger({target: text})
     result = CliRunner().invoke(main, ["--ledger", str(root), "check"])
     assert result.exit_code == 1, result.output
-    assert "2026-0042.yaml:" in result.output and "error:" in result.output, result.output
+    assert re.search(rf"{re.escape(Path(target).name)}:\d+:\d+: error: ", result.output), result.output

@@ -138,7 +138,7 @@ def _describe(value: Any) -> str:
 # One schema for both spellings of an amount, so that an editor names the problem: `pattern`
 # applies to strings only, the bounds and `multipleOf` to numbers only. `multipleOf: 0.01` is
 # exact in the YAML language server (decimal remainder); Python's jsonschema divides floats and
-# wrongly refuses e.g. 19.99, hence tests/tools/schema_validator.py for check-jsonschema.
+# wrongly refuses e.g. 19.99, hence tests/schema_validator.py for check-jsonschema.
 _MONEY_SCHEMA = {
     "type": ["number", "string"],
     "minimum": 0,
