@@ -147,18 +147,24 @@ def _describe(value: Any) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
+# One schema for both spellings of an amount, so that an editor names the problem: `pattern`
+# applies to strings only, the bounds and `multipleOf` to numbers only. `multipleOf: 0.01` is
+# exact in the YAML language server (decimal remainder); Python's jsonschema divides floats and
+# wrongly refuses e.g. 19.99, hence tests/schema_validator.py for check-jsonschema.
 _MONEY_SCHEMA = {
-    "anyOf": [
-        {"type": "number", "exclusiveMinimum": -int(MAX_AMOUNT), "exclusiveMaximum": int(MAX_AMOUNT)},
-        {"type": "string", "pattern": r"^-?\d{1,12}(\.\d{1,2})?$"},
-    ],
-    "description": "Amount in the ledger currency, at most 2 decimals",
+    "type": ["number", "string"],
+    "minimum": 0,
+    "exclusiveMaximum": int(MAX_AMOUNT),
+    "multipleOf": 0.01,
+    "pattern": r"^\d{1,12}(\.\d{1,2})?$",
+    "description": "Amount in the ledger currency, at least 0, at most 2 decimals",
 }
 _AMOUNT_SCHEMA = {
-    "anyOf": [
-        {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": int(MAX_AMOUNT)},
-        {"type": "string", "pattern": r"^\d{1,12}(\.\d{1,2})?$"},
-    ],
+    "type": ["number", "string"],
+    "exclusiveMinimum": 0,
+    "exclusiveMaximum": int(MAX_AMOUNT),
+    "multipleOf": 0.01,
+    "pattern": r"^\d{1,12}(\.\d{1,2})?$",
     "description": "Amount greater than 0, at most 2 decimals",
 }
 

@@ -45,10 +45,69 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     out = {}
     for filename, model in SCHEMAS.items():
         schema = model.model_json_schema(by_alias=True)
+        schema = _for_editors(schema, schema.get("$defs", {}))
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["title"] = SCHEMA_TITLES[filename]
         out[filename] = schema
     return out
+
+
+def _for_editors(node: Any, defs: dict[str, Any]) -> Any:
+    """Rewrite what pydantic generates so that a validator names the problem as `check` does.
+
+    - a union tagged by `type` (`oneOf` + OpenAPI's `discriminator`, which JSON Schema ignores:
+      a validator then reports the first branch's mismatch) becomes an `enum` of the types plus
+      one `if`/`then` per type: an unknown type is reported with the list of known ones;
+    - an optional value (`anyOf: [X, {type: null}]`) becomes X accepting null: an enum lists its
+      values (`channel: courrier`), a date says it is not a date, instead of "not valid under
+      any of the given schemas".
+    """
+    if isinstance(node, list):
+        return [_for_editors(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _for_editors(value, defs) for key, value in node.items()}
+    if "discriminator" in node and "oneOf" in node:
+        return _tagged_union(node)
+    branches = node.get("anyOf")
+    if isinstance(branches, list) and len(branches) == 2 and {"type": "null"} in branches:
+        other = branches[0] if branches[1] == {"type": "null"} else branches[1]
+        nullable = _nullable(other, defs)
+        if nullable is not None:
+            rest = {key: value for key, value in node.items() if key != "anyOf"}
+            return {**nullable, **rest}
+    return node
+
+
+def _tagged_union(node: dict[str, Any]) -> dict[str, Any]:
+    tag = node["discriminator"]["propertyName"]
+    mapping: dict[str, str] = node["discriminator"]["mapping"]
+    rest = {key: value for key, value in node.items() if key not in ("discriminator", "oneOf")}
+    return {
+        **rest,
+        "type": "object",
+        "required": [tag],
+        "properties": {tag: {"enum": list(mapping)}},
+        "allOf": [
+            {"if": {"properties": {tag: {"const": value}}, "required": [tag]}, "then": {"$ref": ref}}
+            for value, ref in mapping.items()
+        ],
+    }
+
+
+def _nullable(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any] | None:
+    """`schema` also accepting null, without `anyOf`; None if it cannot be said simply."""
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/$defs/") and "enum" in defs.get(ref.removeprefix("#/$defs/"), {}):
+        schema = {key: value for key, value in defs[ref.removeprefix("#/$defs/")].items() if key != "title"}
+    if "enum" in schema:
+        return {**{k: v for k, v in schema.items() if k != "type"}, "enum": [*schema["enum"], None]}
+    kind = schema.get("type")
+    if isinstance(kind, str) and kind not in ("object", "array"):
+        return {**schema, "type": [kind, "null"]}
+    if isinstance(kind, list) and "object" not in kind and "array" not in kind:
+        return {**schema, "type": [*kind, "null"]}
+    return None
 
 
 def write_schemas(folder: Path) -> list[Path]:
