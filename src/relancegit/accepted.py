@@ -10,7 +10,6 @@ changed or removed is a violation of the commit that did it, and cannot be accep
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from relancegit import gitlog
+from relancegit.files import write_atomically
 from relancegit.problems import RelancegitError, UsageError
 from relancegit.yamlsafe import YamlProblem, parse_yaml
 
@@ -130,24 +130,8 @@ def accept(root: Path, commit: str, reason: str, today: date, by: str, violating
         old += b"\n"
     new = old + Acceptance(commit, today.isoformat(), by, reason).line().encode("utf-8")
     parse_accepted(new, str(path))  # what is written reads back
-    _write(path, new)
+    write_atomically(path, new)
     return path
-
-
-def _write(path: Path, content: bytes) -> None:
-    from relancegit.record import fsync_folder
-
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with temporary.open("wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.replace(path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise RelancegitError(f"cannot write {path}: {exc.strerror or exc}") from None
-    fsync_folder(path.parent)
 
 
 def entries_json(entries: Sequence[Acceptance]) -> list[dict[str, Any]]:

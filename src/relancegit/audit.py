@@ -23,7 +23,6 @@ is a violation (adding one is what `send` and `letter --record` do).
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -34,6 +33,7 @@ from typing import Any
 
 from relancegit import gitlog
 from relancegit.accepted import ACCEPTED_NAME, AcceptedHistory, accepted_history
+from relancegit.files import write_atomically
 from relancegit.gitlog import NULL_BLOB, BlobReader, Change, Commit, IncompleteHistory
 from relancegit.history import (
     INVOICE_KEY_FIELDS,
@@ -791,21 +791,12 @@ def check_published(repo: Path, head: str, path: Path) -> None:
 
 def record_published(path: Path, head: str, today: date) -> None:
     """Write the head just audited to `path`, atomically (temporary file, fsync, rename)."""
-    from relancegit.record import fsync_folder
-
     content = json.dumps({"head": head, "date": today.isoformat()}, indent=2) + "\n"
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with temporary.open("w", encoding="utf-8") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.replace(path)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise RelancegitError(f"cannot write {path}: {exc.strerror or exc}") from None
-    fsync_folder(path.parent)
+    write_atomically(path, content.encode("utf-8"))
 
 
 RECOVERY = (

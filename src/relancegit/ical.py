@@ -8,7 +8,6 @@ is placed on today (it is still to do), not on its past date.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,8 +15,8 @@ from pathlib import Path
 from icalendar import Calendar, Event
 
 from relancegit.engine.state import CaseState
+from relancegit.files import write_atomically
 from relancegit.formatting import money
-from relancegit.problems import RelancegitError
 from relancegit.views import action_label, channel_label, reason
 
 PRODID = "-//relancegit//relancegit//FR"
@@ -81,10 +80,4 @@ def calendar_ics(states: Iterable[CaseState], today: date) -> bytes:
 def write_calendar(path: Path, data: bytes) -> None:
     """Write the file atomically (a calendar app polling it never reads half of it); a path
     that cannot be written is a one-line error, the old file left as it was."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_bytes(data)
-        temporary.replace(path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise RelancegitError(f"cannot write {path}: {exc.strerror or exc}") from None
+    write_atomically(path, data)

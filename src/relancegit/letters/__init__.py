@@ -9,7 +9,6 @@ except `write_output` and the dossier, into the folder they are given.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from relancegit.engine.schedule import ActionKind
 from relancegit.engine.state import CaseState, compute_case
+from relancegit.files import write_atomically
 from relancegit.letters.build import build_context, check_step, step_for_next_action, step_rank
 from relancegit.letters.context import HANDOVER_STEPS, PLAN_AGREEMENT, PROMISE_CONFIRMATION, LetterContext
 from relancegit.letters.render import FORMATS, Letter, TemplateProblem, render, template_names
@@ -265,11 +265,4 @@ def write_output(folder: Path, letter: Letter, fmt: str) -> Path:
 
 def write_file(path: Path, content: bytes) -> Path:
     """Write `path` whole or not at all (a hidden temporary file renamed over it)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_bytes(content)
-        temporary.replace(path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise RelancegitError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
+    return write_atomically(path, content)
