@@ -376,20 +376,7 @@ def _keep_document(path: Path, content: bytes, scratch: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RelancegitError(f"cannot create {path.parent}: {exc.strerror or exc}; nothing recorded") from None
-    temporary = _temporary_name(path, scratch)
-    try:
-        with temporary.open("wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.chmod(0o444)
-        temporary.replace(path)
-    except BaseException as exc:
-        temporary.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise RelancegitError(f"cannot write {path}: {exc.strerror or exc}; nothing recorded") from None
-        raise
-    fsync_folder(path.parent)
+    atomic_write(path, content, scratch, mode=0o444, unchanged="nothing recorded")
 
 
 def _write_case_or_drop(case_path: Path, new: bytes, scratch: Path, kept: Path | None) -> None:
@@ -476,24 +463,29 @@ def _appended(old: bytes, event: dict[str, Any], data: Any) -> tuple[bytes, int,
     return new, line, new_parsed
 
 
-def atomic_write(path: Path, content: bytes, scratch: Path | None = None) -> None:
+def atomic_write(
+    path: Path, content: bytes, scratch: Path | None = None, mode: int | None = None, unchanged: str = ""
+) -> None:
     """Replace `path` by `content`: temporary file, fsync, rename. On any failure, or an
     interruption before the rename, the file keeps its old bytes.
 
     The temporary file goes to `scratch` (the write lock's folder, which git does not list
-    and the next writer empties) when it is on the same file system, else beside `path`."""
+    and the next writer empties) when it is on the same file system, else beside `path`. The
+    new file keeps the old one's mode, or takes `mode` (a new file); `unchanged` says what a
+    failure leaves as it was."""
     temporary = _temporary_name(path, scratch)
     try:
         with temporary.open("wb") as handle:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        temporary.chmod(path.stat().st_mode & 0o7777)
+        temporary.chmod(path.stat().st_mode & 0o7777 if mode is None else mode)
         temporary.replace(path)  # os.replace: atomic on POSIX and Windows
     except BaseException as exc:
         temporary.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise RelancegitError(f"cannot write {path}: {exc.strerror or exc}; the file is unchanged") from None
+            outcome = unchanged or "the file is unchanged"
+            raise RelancegitError(f"cannot write {path}: {exc.strerror or exc}; {outcome}") from None
         raise
     fsync_folder(path.parent)
 
