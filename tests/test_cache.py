@@ -16,9 +16,9 @@ from conftest import CASE, DEMO, DEMO_TODAY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relancegit import cache
 from relancegit.cli import main
 from relancegit.load import load_ledger
+from relancegit.speed import cache
 
 OTHER_CASE = CASE.replace("2026-0042", "2026-0043").replace("F2026-0043", "F2026-0043")
 

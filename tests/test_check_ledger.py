@@ -16,9 +16,10 @@ from conftest import DEMO, DEMO_TODAY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relancegit import cache, checking, load
+from relancegit import checking, load
 from relancegit.checking import check_ledger
 from relancegit.load import load_ledger
+from relancegit.speed import cache
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from generate import generate

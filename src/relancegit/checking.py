@@ -17,9 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from relancegit import cache as ledger_cache
 from relancegit import checks
-from relancegit.cache import FileStamp
 from relancegit.discover import CONFIG_NAME, Listing, UnreadableFile, ledger_file_names, read_ledger_file
 from relancegit.load import (
     FALLBACK_CONFIG,
@@ -35,6 +33,8 @@ from relancegit.load import (
 )
 from relancegit.model import Case, Client, Config
 from relancegit.problems import Problem
+from relancegit.speed import cache as ledger_cache
+from relancegit.speed.cache import FileStamp
 
 
 @dataclass(frozen=True)

@@ -131,8 +131,8 @@ def _memoized(func: F) -> F:
 
     @wraps(func)
     def wrapper(obj: Options, *args: Any, **kwargs: Any) -> Any:
-        from relancegit import cache
         from relancegit.discover import contents_digest, input_signature, ledger_file_names
+        from relancegit.speed import cache
 
         if not cache.enabled():
             return func(obj, *args, **kwargs)

@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from relancegit import cache as ledger_cache
-from relancegit.cache import FileStamp
 from relancegit.limits import MAX_FILE_BYTES
 from relancegit.problems import LedgerNotFound, Problem, Severity
+from relancegit.speed import cache as ledger_cache
+from relancegit.speed.cache import FileStamp
 
 CONFIG_NAME = "relancegit.yaml"
 LEDGER_DIR = "ledger"

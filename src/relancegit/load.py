@@ -25,9 +25,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from relancegit import cache as ledger_cache
 from relancegit import model
-from relancegit.cache import FileStamp
 from relancegit.model import Case, Client, Config, Ledger
 from relancegit.problems import (
     AT_KEY,
@@ -36,6 +34,8 @@ from relancegit.problems import (
     Severity,
     error,
 )
+from relancegit.speed import cache as ledger_cache
+from relancegit.speed.cache import FileStamp
 from relancegit.suggest import closest, did_you_mean, wrong_level
 from relancegit.yamlsafe import AT_COMMA, YamlProblem, locate, parse_yaml
 

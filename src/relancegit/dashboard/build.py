@@ -25,7 +25,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from markupsafe import Markup
 
-from relancegit import cache, formatting, templating, views
+from relancegit import formatting, templating, views
 from relancegit.dashboard import data, svg
 from relancegit.dashboard.labels import Words
 from relancegit.dashboard.redact import redact_ledger, redaction_key
@@ -35,6 +35,7 @@ from relancegit.dashboard.writer import MARKER, BuildResult, SiteWriter, prepare
 from relancegit.engine.portfolio import BUCKETS, Portfolio, StepEffect, portfolio
 from relancegit.engine.state import CaseState, compute_all, prescription_alerts
 from relancegit.model import Ledger
+from relancegit.speed import cache
 
 Progress = Callable[[int, int], None]
 

@@ -1,6 +1,7 @@
 """A cache of what was parsed and of command results, that can never serve stale data.
 
-Layer: infrastructure under `load.py` and `cli.py`; no ledger semantics.
+Layer: speed (behind the door of `speed/__init__.py`), used by the load seam and the commands;
+no ledger semantics.
 
 - **Files**: the raw data parsed from each YAML file, keyed by its path, size, mtime and inode.
   A file modified within `RACY_SECONDS` of the moment it was read could change again within
@@ -41,7 +42,7 @@ def code_fingerprint() -> str:
     global _FINGERPRINT
     if _FINGERPRINT is None:
         h = hashlib.blake2b(f"{__version__}\0{_FORMAT}\0".encode(), digest_size=16)
-        package = Path(__file__).resolve().parent
+        package = Path(__file__).resolve().parent.parent  # the whole relancegit package
         for dirpath, dirnames, filenames in os.walk(package):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
             for name in sorted(filenames):
