@@ -1,7 +1,8 @@
 """Cross-file and legal checks on the files that parsed and validated on their own.
 
 Layer: (candidates, today) -> problems. Each check is a small named function returning
-problems with the path of the offending value; `CHECKS` lists them. Nothing here reads
+problems with the path of the offending value; `CONFIG_CHECKS`, `CLIENT_CHECKS`, `CASE_CHECKS`
+and `CROSS_CHECKS` list them. Nothing here reads
 files or raises for a data problem.
 """
 

@@ -1,7 +1,7 @@
 """Problems (errors and warnings) found in ledger files, and the fatal conditions.
 
 Layer: values shared by loading, checking and the CLI. A problem found on a parsed value
-names its place as a path of keys and indexes (`("events", 3, "amount")`); `load.locate`
+names its place as a path of keys and indexes (`("events", 3, "amount")`); `yamlsafe.locate`
 turns paths into line and column only for files that have problems, so valid files never
 pay for position tracking.
 """
