@@ -16,6 +16,7 @@ from conftest import CASE, DEMO, DEMO_TODAY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from relancegit import speed
 from relancegit.cli import main
 from relancegit.load import load_ledger
 from relancegit.speed import cache
@@ -26,7 +27,7 @@ OTHER_CASE = CASE.replace("2026-0042", "2026-0043").replace("F2026-0043", "F2026
 @pytest.fixture(autouse=True)
 def private_cache_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv(cache.ENV_NO_CACHE, raising=False)
+    monkeypatch.delenv(speed.ENV_NO_CACHE, raising=False)
 
 
 def age(path: Path, seconds: float = 60) -> None:
@@ -178,7 +179,7 @@ def test_demo_results_identical_with_and_without_cache(tmp_path: Path, monkeypat
     shutil.copytree(DEMO, copy)
     cold = (check_json(copy), next_json(copy))
     warm = (check_json(copy), next_json(copy))
-    monkeypatch.setenv(cache.ENV_NO_CACHE, "1")
+    monkeypatch.setenv(speed.ENV_NO_CACHE, "1")
     uncached = (check_json(copy), next_json(copy))
     assert cold == warm == uncached
     assert cold[1]  # the demo agenda is not empty

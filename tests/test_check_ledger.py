@@ -16,10 +16,10 @@ from conftest import DEMO, DEMO_TODAY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relancegit import checking, load
+from relancegit import checking, speed
 from relancegit.checking import check_ledger
 from relancegit.load import load_ledger
-from relancegit.speed import cache
+from relancegit.speed import cache, pool
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from generate import generate
@@ -28,13 +28,13 @@ from generate import generate
 @pytest.fixture(autouse=True)
 def private_cache_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv(cache.ENV_NO_CACHE, raising=False)
+    monkeypatch.delenv(speed.ENV_NO_CACHE, raising=False)
 
 
 @pytest.fixture
 def in_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Small ledgers too go through the worker processes."""
-    monkeypatch.setattr(load, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(pool, "PARALLEL_MIN_FILES", 2)
 
 
 def same_as_load_ledger(root: Path, today: date = DEMO_TODAY, use_cache: bool = False) -> list[str]:
@@ -120,9 +120,9 @@ class Spy:
         self.paths: list[str] = []
         real = checking._check_case_file
 
-        def spy(ctx, shift, path, started_ns):  # type: ignore[no-untyped-def]
+        def spy(setting, path, started_ns):  # type: ignore[no-untyped-def]
             self.paths.append(path)
-            return real(ctx, shift, path, started_ns)
+            return real(setting, path, started_ns)
 
         monkeypatch.setattr(checking, "_check_case_file", spy)
 

@@ -33,6 +33,7 @@ from typing import Any
 
 from relancegit import gitlog
 from relancegit.accepted import ACCEPTED_NAME, AcceptedHistory, accepted_history
+from relancegit.discover import YAML_SUFFIXES
 from relancegit.files import write_atomically
 from relancegit.gitlog import NULL_BLOB, BlobReader, Change, Commit, IncompleteHistory
 from relancegit.history import (
@@ -48,7 +49,6 @@ from relancegit.history import (
     invoice_name,
     parse_version,
 )
-from relancegit.load import YAML_SUFFIXES
 from relancegit.problems import Problem, RelancegitError, UsageError
 from relancegit.yamlsafe import YamlProblem, parse_yaml
 

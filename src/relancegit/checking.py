@@ -1,11 +1,12 @@
 """`relancegit check` over the whole ledger, map-reduce: the same problems and counts as
 `load.load_ledger`, without building the ledger in one process.
 
-Layer: files -> problems, like `load.py`, whose reading, parsing and validation it uses. The
-configuration and the clients are loaded here; each case file is then read, parsed, validated
-and checked on its own (`checks.check_case`) in forked worker processes, which send back only
-its problems and the few facts the cross-file checks need (`checks.CaseFacts`). No model
-crosses a process boundary. Each case's outcome is cached per file.
+Layer: files -> problems, over the steps of the load seam (`load.py`). The configuration and
+the clients are read and settled here (`load.settle`); each case file is then read, parsed and
+validated on its own (`load.validate_case`) in forked worker processes, which send back only
+its located problems and the few facts the cross-file checks need (`checks.CaseFacts`); the
+cross-file checks then run once (`load.cross_checks`). No model crosses a process boundary.
+Each case's outcome is cached per file.
 """
 
 from __future__ import annotations
@@ -15,26 +16,15 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from relancegit import checks
+from relancegit import checks, load, speed
 from relancegit.discover import CONFIG_NAME, Listing, UnreadableFile, ledger_file_names, read_ledger_file
-from relancegit.load import (
-    FALLBACK_CONFIG,
-    demo_shift,
-    gc_paused,
-    in_chunks,
-    locate_all,
-    parse_raw,
-    read_parsed,
-    read_raw,
-    shift_dates,
-    validate_file,
-)
-from relancegit.model import Case, Client, Config
 from relancegit.problems import Problem
 from relancegit.speed import cache as ledger_cache
 from relancegit.speed.cache import FileStamp
+from relancegit.speed.gc import gc_paused
+from relancegit.speed.pool import in_chunks
 
 
 @dataclass(frozen=True)
@@ -48,86 +38,59 @@ class CheckedCase(NamedTuple):
     and sits in the cache cheaply. `client` is the id it names, whose file it depends on."""
 
     problems: list[Problem]  # located
-    facts: Any  # checks.CaseFacts, None when the file has errors of its own
+    facts: checks.CaseFacts | None  # None when the file has errors of its own
     event_count: int
     client: str | None
 
 
-# What forked workers inherit: (checks.Context, demo shift, start of the run).
-_CHECKING: tuple[Any, int, int] | None = None
-
-
-def _check_case_chunk(paths: list[str]) -> list[tuple[str, FileStamp | None, bytes | None, CheckedCase]]:
-    assert _CHECKING is not None
-    ctx, shift, started_ns = _CHECKING
+def _check_case_chunk(
+    shared: tuple[load.Setting, int], paths: list[str]
+) -> list[tuple[str, FileStamp | None, bytes | None, CheckedCase]]:
+    setting, started_ns = shared
     with gc_paused():
-        return [(path, *_check_case_file(ctx, shift, path, started_ns)) for path in paths]
+        return [(path, *_check_case_file(setting, path, started_ns)) for path in paths]
 
 
 def _check_case_file(
-    ctx: Any, shift: int, path: str, started_ns: int
+    setting: load.Setting, path: str, started_ns: int
 ) -> tuple[FileStamp | None, bytes | None, CheckedCase]:
-    stamp, check, parsed = read_parsed(path, started_ns)
+    stamp, raw, problem = load.read_raw(path)
+    check = None
+    if raw is not None and stamp is not None and stamp.racy(started_ns):
+        check = ledger_cache.digest(raw)
     file = Path(path)
-    result = validate_file(file, parsed, Case)
-    problems = list(result.problems)
-    facts = None
-    case = result.value
-    client = parsed[1].get("client") if parsed[0] == "data" and isinstance(parsed[1], dict) else None
-    if isinstance(case, Case) and not problems:
-        if shift:
-            case = shift_dates(case, shift)
-        found, facts = checks.check_case(ctx, file, case)
-        problems.extend(found)
-    located = locate_all(problems) if problems else problems
-    return stamp, check, CheckedCase(located, facts, result.event_count, client if isinstance(client, str) else None)
+    outcome = load.validate_case(setting, file, load.parse_raw(raw) if raw is not None else problem)
+    problems = outcome.problems
+    if problems:  # located with the bytes just read
+        problems = load.locate_all(problems, load.text_from({file: raw} if raw is not None else {}))
+    return stamp, check, CheckedCase(problems, outcome.facts, outcome.event_count, outcome.client)
 
 
 def check_ledger(root: Path, today: date, use_cache: bool | None = None, listing: Listing | None = None) -> CheckResult:
     """`check`: the same problems and counts as `load_ledger`, computed map-reduce.
 
-    The configuration and the clients are loaded here; then each case file is read, parsed,
-    validated and checked on its own (`checks.check_case`) in worker processes, which send
+    The configuration and the clients are settled here; then each case file is read, parsed,
+    validated and checked on its own (`load.validate_case`) in worker processes, which send
     back only its problems and the few facts the cross-file checks need. Each case's outcome
     is cached by its file stamp and the contents of its client's file, under a key of today,
     the configuration's contents and relancegit's code: after one change, one case is checked
     again. `listing` is the ledger's files when the caller has just listed them."""
-    global _CHECKING
     if listing is None:
         listing = ledger_file_names(root)
     client_names, case_names = listing.clients, listing.cases
-    client_paths = [Path(p) for p in client_names]
-    config_path = root / CONFIG_NAME
-    _, config_raw, config_problem = read_raw(str(config_path))
-    config_parsed = parse_raw(config_raw) if config_raw is not None else config_problem
-    config_result = validate_file(config_path, config_parsed, Config, check_id=False)
-    config = config_result.value if isinstance(config_result.value, Config) else FALLBACK_CONFIG
-    shift = demo_shift(config, today)
+    setting = load.read_setting(root, today, listing)
+    config_raw = setting.texts.get(root / CONFIG_NAME)
 
     client_digests: dict[str, bytes | None] = {}
-    client_results = []
-    for client_path in client_paths:
-        _, raw, problem = read_raw(str(client_path))
+    for client_name in client_names:
+        client_path = Path(client_name)
+        raw = setting.texts.get(client_path)
         digest = None if raw is None else ledger_cache.digest(raw)
         if client_path.stem in client_digests:  # acme.yaml and acme.yml: both count
             digest = ledger_cache.digest(repr((client_digests[client_path.stem], digest)).encode())
         client_digests[client_path.stem] = digest
-        client_results.append(validate_file(client_path, parse_raw(raw) if raw is not None else problem, Client))
-    valid_clients = []
-    for r in client_results:
-        if isinstance(r.value, Client) and not r.problems:
-            valid_clients.append((r.path, shift_dates(r.value, shift) if shift else r.value))
-    candidates = checks.Candidates(
-        root=root,
-        config=config,
-        config_path=config_path,
-        clients=valid_clients,
-        broken_clients={r.path.stem for r in client_results if r.problems},
-        cases=[],  # checked one by one below
-    )
-    ctx = checks.context(candidates, today)
 
-    store = ledger_cache.LedgerCache(root) if (ledger_cache.enabled() if use_cache is None else use_cache) else None
+    store = ledger_cache.LedgerCache(root) if (speed.enabled() if use_cache is None else use_cache) else None
     run_key = repr((ledger_cache.code_fingerprint(), today, config_raw and ledger_cache.digest(config_raw)))
     cached: dict[str, tuple[FileStamp, bytes | None, bytes | None, CheckedCase]] = {}
     if store is not None:
@@ -144,34 +107,28 @@ def check_ledger(root: Path, today: date, use_cache: bool | None = None, listing
         else:
             misses.append(case_path)
     started_ns = store.started_ns if store is not None else time.time_ns()
-    _CHECKING = (ctx, shift, started_ns)
-    try:
-        for path, stamp, check, outcome in in_chunks(_check_case_chunk, misses):
-            outcomes[path] = outcome
-            if stamp is not None:
-                client_digest = client_digests.get(outcome.client) if outcome.client else None
-                entries[path] = (stamp, check, client_digest, outcome)
-    finally:
-        _CHECKING = None
+    for path, stamp, check, outcome in in_chunks(_check_case_chunk, (setting, started_ns), misses):
+        outcomes[path] = outcome
+        if stamp is not None:
+            client_digest = client_digests.get(outcome.client) if outcome.client else None
+            entries[path] = (stamp, check, client_digest, outcome)
     if store is not None and misses:
         store.put_result("checked-cases", run_key, entries)
 
-    problems: list[Problem] = [*config_result.problems, *listing.problems]
-    for r in client_results:
-        problems.extend(r.problems)
+    problems: list[Problem] = [*setting.problems, *listing.problems]
     facts = []
     for case_path in case_names:
-        outcome = outcomes[case_path]
-        problems.extend(outcome.problems)
-        if outcome.facts is not None:
-            facts.append(outcome.facts)
-    problems.extend(checks.ledger_checks(ctx, facts, config_ok=not config_result.problems))
+        checked = outcomes[case_path]
+        problems.extend(checked.problems)
+        if checked.facts is not None:
+            facts.append(checked.facts)
+    problems.extend(load.cross_checks(setting, facts))
     counts = {
         "cases": len(case_names),
         "clients": len(client_names),
         "events": sum(o.event_count for o in outcomes.values()),
     }
-    return CheckResult(locate_all(problems), counts)
+    return CheckResult(load.locate_all(problems, load.text_from(setting.texts, load.text_on_disk)), counts)
 
 
 def _still_valid(

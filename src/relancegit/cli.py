@@ -131,10 +131,12 @@ def _memoized(func: F) -> F:
 
     @wraps(func)
     def wrapper(obj: Options, *args: Any, **kwargs: Any) -> Any:
-        from relancegit.discover import contents_digest, input_signature, ledger_file_names
+        from relancegit import speed
+        from relancegit.discover import ledger_file_names
         from relancegit.speed import cache
+        from relancegit.speed.cache import contents_digest, input_signature
 
-        if not cache.enabled():
+        if not speed.enabled():
             return func(obj, *args, **kwargs)
         ctx = click.get_current_context()
         root = find_ledger(obj.ledger)

@@ -2,7 +2,8 @@
 file safely (never blocking, never more than 10 MiB), without parsing anything.
 
 Layer: file system only. Kept free of pydantic and YAML so that the fast paths (a command
-whose result is cached) import little: see `cli._memoized`.
+whose result is cached) import little: see `cli._memoized`. Imports nothing from `speed`
+(the stamps and signature of the input files live in `speed/cache.py`).
 """
 
 from __future__ import annotations
@@ -10,14 +11,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import time
 from pathlib import Path
 from typing import NamedTuple
 
 from relancegit.limits import MAX_FILE_BYTES
 from relancegit.problems import LedgerNotFound, Problem, Severity
-from relancegit.speed import cache as ledger_cache
-from relancegit.speed.cache import FileStamp
 
 CONFIG_NAME = "relancegit.yaml"
 LEDGER_DIR = "ledger"
@@ -215,36 +213,3 @@ def read_ledger_file(path: str) -> tuple[os.stat_result, bytes]:
 
 def _too_large(size: int) -> str:
     return f"file too large ({size:,} bytes): ledger files are at most {MAX_FILE_BYTES // (1 << 20)} MiB"
-
-
-def input_signature(root: Path, *parts: object, listing: Listing | None = None) -> tuple[str, list[str]]:
-    """A key for everything a ledger command reads (each file's stamp), and the files changed
-    too recently for their stamp alone to be trusted (within the same mtime tick they could
-    change again unseen). Whoever stores a result under the key keeps those files' contents
-    digests and checks them on reuse: git's "racily clean" rule."""
-    if listing is None:
-        listing = ledger_file_names(root)
-    now_ns = time.time_ns()
-    stamps: dict[str, FileStamp] = {}
-    racy: list[str] = []
-    for path in (str(root / CONFIG_NAME), *listing.clients, *listing.cases):
-        try:
-            stamp = FileStamp.of(os.stat(path))
-        except OSError:
-            continue
-        stamps[path] = stamp
-        if stamp.racy(now_ns):
-            racy.append(path)
-    not_read = [(str(p.file), p.severity, p.message) for p in listing.problems]
-    return ledger_cache.signature(stamps, str(root.resolve()), not_read, *parts), racy
-
-
-def contents_digest(paths: list[str]) -> dict[str, bytes] | None:
-    """Digests of these files' contents (None when one cannot be read)."""
-    found = {}
-    for path in paths:
-        try:
-            found[path] = ledger_cache.digest(read_ledger_file(path)[1])
-        except UnreadableFile:
-            return None
-    return found

@@ -22,9 +22,9 @@ from pydantic import BaseModel
 
 from relancegit import gitlog
 from relancegit.gitlog import NULL_BLOB, BlobReader, Commit
-from relancegit.model import EVENT_TYPES, BadDate, Case, Installment, Invoice
+from relancegit.model import EVENT_TYPES, Case, Installment, Invoice
 from relancegit.record import find_case_file
-from relancegit.yamlsafe import YamlProblem, parse_yaml
+from relancegit.yamlsafe import BadDate, YamlProblem, parse_yaml
 
 # Invoice fields that fix what is owed: changing them rewrites the debt (README, "Git is the audit log").
 INVOICE_KEY_FIELDS = ("number", "amount", "due")

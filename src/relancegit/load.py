@@ -1,31 +1,36 @@
-"""Find the ledger, read its YAML safely and build the typed model, collecting problems.
+"""The load seam: file texts -> the typed ledger and its located problems.
 
-Layer: files -> `Ledger` + problems. Parsing uses libyaml's C loader with safe constructors
-(no tags, no object construction, no aliases, no duplicate keys); amounts are read as
-`Decimal` and dates as `date`. Valid files pay for no position tracking: problems carry a
-path of keys, and only files that have problems are composed again to find lines and columns.
-Nothing here computes balances or looks at the clock (today is passed in).
+Layer: files -> `Ledger` + problems. One way in (`load_texts`, for texts in memory; `load_ledger`,
+for the files of a ledger folder) over the same steps, which `checking.check_ledger` and
+`record` use too: `settle` (the configuration and the clients, the demo shift, the checking
+context), `validate_case` (one case: its model, its own checks, its facts), `cross_checks`
+(what needs every case) and `assemble` (locate, sort, build the `Ledger`).
+
+Parsing uses libyaml's C loader with safe constructors (no tags, no object construction, no
+aliases, no duplicate keys); amounts are read as `Decimal` and dates as `date`. Valid files pay
+for no position tracking: problems carry a path of keys, and only files that have problems are
+composed again to find lines and columns. Nothing here computes balances or looks at the clock
+(today is passed in). The speed machinery (cache, worker processes, GC pause, lean YAML
+constructor) is reached through `relancegit.speed` and closed by its door.
 """
 
 from __future__ import annotations
 
 import difflib
-import gc
-import multiprocessing
+import errno
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
-from relancegit import model
+from relancegit import checks, model, speed
+from relancegit.discover import CONFIG_NAME, Listing, UnreadableFile, ledger_file_names, read_ledger_file
 from relancegit.model import Case, Client, Config, Ledger
 from relancegit.problems import (
     AT_KEY,
@@ -36,40 +41,11 @@ from relancegit.problems import (
 )
 from relancegit.speed import cache as ledger_cache
 from relancegit.speed.cache import FileStamp
+from relancegit.speed.fastyaml import FastLoader
+from relancegit.speed.gc import gc_paused
+from relancegit.speed.pool import in_chunks
 from relancegit.suggest import closest, did_you_mean, wrong_level
-from relancegit.yamlsafe import AT_COMMA, YamlProblem, locate, parse_yaml
-
-__all__ = [
-    "CONFIG_NAME",
-    "ENV_LEDGER",
-    "LEDGER_DIR",
-    "YAML_SUFFIXES",
-    "YamlProblem",
-    "find_ledger",
-    "input_signature",
-    "ledger_files",
-    "load_file",
-    "load_ledger",
-    "locate",
-    "parse_yaml",
-]
-
-# Re-exported: discovery lives in discover.py, which the fast paths import without pydantic.
-from relancegit.discover import (
-    CONFIG_NAME,
-    ENV_LEDGER,
-    LEDGER_DIR,
-    YAML_SUFFIXES,
-    Listing,
-    UnreadableFile,
-    find_ledger,
-    input_signature,
-    ledger_file_names,
-    ledger_files,
-    read_ledger_file,
-)
-
-R = TypeVar("R")
+from relancegit.yamlsafe import AT_COMMA, LedgerLoader, YamlProblem, locate, parse_yaml
 
 # --- building the model --------------------------------------------------------------------
 
@@ -255,64 +231,21 @@ def read_raw(path: str) -> tuple[FileStamp | None, bytes | None, Parsed]:
 
 
 def parse_raw(raw: bytes) -> Parsed:
+    """One file's outcome; the lean constructor when the speed door is open (same results)."""
     try:
-        return ("data", parse_yaml(raw))
+        return ("data", parse_yaml(raw, FastLoader if speed.enabled() else LedgerLoader))
     except YamlProblem as exc:
         return ("problem", exc.line, exc.column, exc.message)
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Bulk loading makes many objects and no reference cycles: the cyclic collector would only
-    scan them again and again (a few per cent of a cold `check`). Reference counting still frees."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _read_chunk(paths: list[str], started_ns: int) -> list[tuple[str, FileStamp | None, bytes | None, Parsed]]:
+def _read_chunk(started_ns: int, paths: list[str]) -> list[tuple[str, FileStamp | None, bytes | None, Parsed]]:
     with gc_paused():
         return [(p, *read_parsed(p, started_ns)) for p in paths]
 
 
-# Below this many files, starting worker processes costs more than it saves.
-PARALLEL_MIN_FILES = 400
-
-
-def worker_count() -> int:
-    """Worker processes for parallel work: the cores this process may use, at most 8."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return min(cores, 8)
-
-
-def in_chunks(func: Callable[[list[str]], list[R]], paths: list[str]) -> list[R]:
-    """func over chunks of paths, across the cores when there are many (libyaml holds the GIL).
-
-    Workers are forked: they inherit what the parent prepared (module state), and only each
-    chunk's paths go to them and its results come back."""
-    workers = worker_count()
-    if workers < 2 or len(paths) < PARALLEL_MIN_FILES:
-        return func(paths)
-    size = -(-len(paths) // (workers * 4))
-    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
-    results: list[R] = []
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            # Chunk by chunk, in order: each worker's pickled reply is freed once unpacked.
-            for part in pool.imap(func, chunks):
-                results.extend(part)
-    except OSError:  # no fork or no semaphores here (some sandboxes): work in this process
-        return func(paths)
-    return results
-
-
 def parse_files(paths: list[str], started_ns: int) -> list[tuple[str, FileStamp | None, bytes | None, Parsed]]:
     """Stat, read and parse files, across the cores when there are many."""
-    return in_chunks(partial(_read_chunk, started_ns=started_ns), paths)
+    return in_chunks(_read_chunk, started_ns, paths)
 
 
 def validate_file(path: Path, parsed: Parsed, kind: type[BaseModel], check_id: bool = True) -> FileResult:
@@ -337,12 +270,7 @@ def validate_file(path: Path, parsed: Parsed, kind: type[BaseModel], check_id: b
     return FileResult(path, value=value, problems=problems, event_count=event_count)
 
 
-def load_file(path: Path, kind: type[BaseModel], check_id: bool = True) -> FileResult:
-    """Read, parse and validate one file (no cache)."""
-    return validate_file(path, read_parsed(str(path))[2], kind, check_id)
-
-
-# --- the whole ledger ----------------------------------------------------------------------
+# --- the seam: one definition of "validate the ledger" -----------------------------------
 
 
 @dataclass
@@ -362,6 +290,209 @@ class LoadResult:
 
 
 FALLBACK_CONFIG = Config.model_validate({"creditor": {"name": "?", "address": ["?"]}})
+_MISSING: Parsed = ("problem", 1, 1, f"cannot read file: {os.strerror(errno.ENOENT)}")
+
+
+@dataclass
+class Setting:
+    """What every case is validated against: the configuration (or `FALLBACK_CONFIG` when it
+    has errors), the clients (dates shifted for a living demo), today and the checking context.
+    `texts` holds the bytes of the configuration and clients when the caller had them, to
+    locate their problems without reading them again."""
+
+    root: Path
+    today: date
+    config: Config
+    config_valid: bool  # the configuration file built a model
+    config_ok: bool  # and has no problems at all
+    shift: int  # days of the demo shift
+    problems: list[Problem]  # the configuration's and the clients' own
+    clients: list[FileResult]
+    context: checks.Context
+    texts: dict[Path, bytes] = field(default_factory=dict)
+
+
+def settle(
+    root: Path,
+    today: date,
+    config: Parsed,
+    clients: Iterable[tuple[Path, Parsed]],
+    texts: dict[Path, bytes] | None = None,
+) -> Setting:
+    """The configuration and the clients, validated, shifted and ready to check cases against."""
+    config_path = root / CONFIG_NAME
+    config_result = validate_file(config_path, config, Config, check_id=False)
+    valid = isinstance(config_result.value, Config)
+    chosen = config_result.value if isinstance(config_result.value, Config) else FALLBACK_CONFIG
+    shift = demo_shift(chosen, today)
+    client_results = [validate_file(path, parsed, Client) for path, parsed in clients]
+    if shift:
+        for result in client_results:
+            if result.value is not None:
+                result.value = shift_dates(result.value, shift)
+    candidates = checks.Candidates(
+        root=root,
+        config=chosen,
+        config_path=config_path,
+        clients=[(r.path, r.value) for r in client_results if isinstance(r.value, Client) and not r.problems],
+        broken_clients={r.path.stem for r in client_results if r.problems},
+        cases=[],  # validated one by one (`validate_case`); only their facts are gathered
+    )
+    problems = [*config_result.problems, *(p for r in client_results for p in r.problems)]
+    return Setting(
+        root=root,
+        today=today,
+        config=chosen,
+        config_valid=valid,
+        config_ok=not config_result.problems,
+        shift=shift,
+        problems=problems,
+        clients=client_results,
+        context=checks.context(candidates, today),
+        texts=texts or {},
+    )
+
+
+class CaseOutcome(NamedTuple):
+    """One case file validated on its own: plain and small, so it crosses processes and sits in
+    the cache cheaply. `client` is the id it names, whose file it depends on."""
+
+    problems: list[Problem]
+    case: Case | None  # the model (dates shifted), None when the file has errors of its own
+    facts: checks.CaseFacts | None  # what the cross-file checks need
+    event_count: int  # counted on the parsed data, so files with errors count too
+    client: str | None
+
+
+def validate_case(setting: Setting, path: Path, parsed: Parsed) -> CaseOutcome:
+    """One case file: its model, its problems and the per-case checks, with the facts the
+    cross-file checks need. The one definition of "validate a case" (load, check, record)."""
+    result = validate_file(path, parsed, Case)
+    data = parsed[1] if parsed[0] == "data" and isinstance(parsed[1], dict) else None
+    client = data.get("client") if data is not None else None
+    case = result.value if isinstance(result.value, Case) and not result.problems else None
+    problems = result.problems
+    facts = None
+    if case is not None:
+        if setting.shift:
+            case = shift_dates(case, setting.shift)
+        found, facts = checks.check_case(setting.context, path, case)
+        problems = [*problems, *found]
+    return CaseOutcome(problems, case, facts, result.event_count, client if isinstance(client, str) else None)
+
+
+def cross_checks(setting: Setting, facts: list[checks.CaseFacts]) -> list[Problem]:
+    """The configuration, client and cross-file checks, given the facts of the valid cases."""
+    return checks.ledger_checks(setting.context, facts, config_ok=setting.config_ok)
+
+
+TextOf = Callable[[Path], str]
+
+
+def assemble(
+    setting: Setting,
+    cases: Sequence[tuple[Path, CaseOutcome]],
+    text_of: TextOf,
+    listing_problems: Sequence[Problem] = (),
+) -> LoadResult:
+    """The ledger of the valid files and every problem, located (`text_of` gives a file's text)
+    and sorted."""
+    problems: list[Problem] = [*setting.problems, *listing_problems]
+    facts = []
+    for _, outcome in cases:
+        problems.extend(outcome.problems)
+        if outcome.facts is not None:
+            facts.append(outcome.facts)
+    problems.extend(cross_checks(setting, facts))
+    problems = locate_all(problems, text_of)
+    bad_files = {p.file for p in problems if p.severity == Severity.ERROR}
+    valid_clients = setting.context.candidates.clients
+    clients = {c.id: c for path, c in valid_clients if path not in bad_files}
+    valid_cases = [(path, o.case) for path, o in cases if o.case is not None]
+    kept = {c.id: c for path, c in valid_cases if path not in bad_files and c.client in clients}
+    ledger = Ledger(
+        root=setting.root,
+        config=setting.config,
+        clients=clients,
+        cases=kept,
+        case_files={c.id: p for p, c in valid_cases if c.id in kept},
+        client_files={c.id: p for p, c in valid_clients if c.id in clients},
+    )
+    counts = {
+        "cases": len(cases),
+        "clients": len(setting.clients),
+        "events": sum(o.event_count for _, o in cases),
+    }
+    return LoadResult(ledger=ledger, problems=problems, counts=counts, left_out=sorted(bad_files))
+
+
+def text_from(texts: Mapping[Path, bytes], fallback: TextOf | None = None) -> TextOf:
+    def text_of(file: Path) -> str:
+        raw = texts.get(file)
+        if raw is None:
+            return fallback(file) if fallback is not None else ""
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return ""
+
+    return text_of
+
+
+def text_on_disk(file: Path) -> str:
+    try:
+        return read_ledger_file(str(file))[1].decode("utf-8-sig")
+    except (UnreadableFile, UnicodeDecodeError):
+        return ""
+
+
+def _kind_of(root: Path, path: Path) -> str:
+    """ "config", "client" or "case": where `path` sits in the ledger at `root`."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        parts = ()
+    if parts == (CONFIG_NAME,):
+        return "config"
+    if len(parts) == 2 and parts[0] == "clients":
+        return "client"
+    if len(parts) >= 2 and parts[0] == "cases":
+        return "case"
+    raise ValueError(f"{path} is not a ledger file under {root} (relancegit.yaml, clients/*, cases/**)")
+
+
+def settle_texts(root: Path, texts: Mapping[Path, bytes], today: date) -> Setting:
+    """`settle` on the texts of the configuration (`root/relancegit.yaml`; missing, it is the
+    same problem as a missing file) and of the clients (`root/clients/*.yaml`) among `texts`;
+    other keys are ignored."""
+    config_path = root / CONFIG_NAME
+    raw = texts.get(config_path)
+    config = parse_raw(raw) if raw is not None else _MISSING
+    clients = sorted((p for p in texts if _kind_of(root, p) == "client"), key=str)
+    kept = {p: texts[p] for p in (config_path, *clients) if p in texts}
+    return settle(root, today, config, [(p, parse_raw(texts[p])) for p in clients], kept)
+
+
+def load_cases(
+    setting: Setting, texts: Mapping[Path, bytes], parsed: Mapping[Path, Parsed] | None = None
+) -> LoadResult:
+    """The cases among `texts` (`root/cases/**.yaml`) validated against `setting`; cross-file
+    checks see only them. `parsed` gives the outcome of texts the caller has parsed already."""
+    paths = sorted((p for p in texts if _kind_of(setting.root, p) == "case"), key=str)
+    known = parsed or {}
+    with gc_paused():
+        outcomes = [(p, validate_case(setting, p, known[p] if p in known else parse_raw(texts[p]))) for p in paths]
+    return assemble(setting, outcomes, text_from(texts, text_from(setting.texts)))
+
+
+def load_texts(root: Path, texts: Mapping[Path, bytes], today: date) -> LoadResult:
+    """The typed ledger and its located problems from file texts, touching no disk.
+
+    Keys are paths under `root`: `root/relancegit.yaml`, `root/clients/*.yaml` and
+    `root/cases/**.yaml`. Only the cases given are validated, and the cross-file checks see only
+    them: give the texts of a few cases (an import, a `record`) with the configuration and the
+    clients, and only those are checked."""
+    return load_cases(settle_texts(root, texts, today), texts)
 
 
 def read_ledger(root: Path, use_cache: bool | None = None, listing: Listing | None = None) -> dict[str, Parsed]:
@@ -369,7 +500,7 @@ def read_ledger(root: Path, use_cache: bool | None = None, listing: Listing | No
     if listing is None:
         listing = ledger_file_names(root)
     paths = [str(root / CONFIG_NAME), *listing.clients, *listing.cases]
-    store = ledger_cache.LedgerCache(root) if (ledger_cache.enabled() if use_cache is None else use_cache) else None
+    store = ledger_cache.LedgerCache(root) if (speed.enabled() if use_cache is None else use_cache) else None
     outcomes: dict[str, Parsed] = {}
     misses: list[str] = []
     for path in paths:
@@ -393,70 +524,41 @@ def read_ledger(root: Path, use_cache: bool | None = None, listing: Listing | No
     return {path: outcomes[path] for path in paths}  # in listing order: config, clients, cases
 
 
+def read_setting(root: Path, today: date, listing: Listing | None = None) -> Setting:
+    """`settle` on the configuration and the clients as they are on disk (no cache), keeping
+    their bytes to locate their problems."""
+    if listing is None:
+        listing = ledger_file_names(root)
+    texts: dict[Path, bytes] = {}
+    outcomes: list[tuple[Path, Parsed]] = []
+    for name in (str(root / CONFIG_NAME), *listing.clients):
+        _, raw, problem = read_raw(name)
+        if raw is not None:
+            texts[Path(name)] = raw
+        outcomes.append((Path(name), parse_raw(raw) if raw is not None else problem))
+    return settle(root, today, outcomes[0][1], outcomes[1:], texts)
+
+
 def load_ledger(root: Path, today: date, use_cache: bool | None = None) -> LoadResult:
-    """Load, validate and check the ledger at `root` as of `today`.
+    """Load, validate and check the ledger at `root` as of `today`: its files listed and read
+    (through the cache where unchanged), then the steps of `load_texts`.
 
-    `use_cache` None follows the environment (RELANCEGIT_NO_CACHE=1 turns the cache off).
+    `use_cache` None follows the speed door (RELANCEGIT_NO_CACHE=1 turns the cache off).
     """
-    from relancegit import checks  # checks import the engine, which imports the model only
-
     listing = ledger_file_names(root)
     outcomes = read_ledger(root, use_cache, listing)
-    config_path = root / CONFIG_NAME
-    config_result = validate_file(config_path, outcomes[str(config_path)], Config, check_id=False)
-    config = config_result.value if isinstance(config_result.value, Config) else FALLBACK_CONFIG
+    config_path = str(root / CONFIG_NAME)
     clients_prefix = str(root / "clients") + os.sep  # clients/ is flat: a prefix test suffices
-    paths = list(outcomes)[1:]
-    client_paths_set = {p for p in paths if p.startswith(clients_prefix) and os.sep not in p[len(clients_prefix) :]}
+    client_names = [p for p in outcomes if p.startswith(clients_prefix) and os.sep not in p[len(clients_prefix) :]]
+    setting = settle(root, today, outcomes.pop(config_path), [(Path(p), outcomes.pop(p)) for p in client_names])
     # Each file's raw data is dropped as soon as its model is built: at 100,000 cases, raw data
     # and models together would double the peak memory.
     with gc_paused():
-        client_results = [validate_file(Path(p), outcomes.pop(p), Client) for p in paths if p in client_paths_set]
-        case_results = [validate_file(Path(p), outcomes.pop(p), Case) for p in paths if p not in client_paths_set]
-    client_paths = [r.path for r in client_results]
-    case_paths = [r.path for r in case_results]
-
-    shift = demo_shift(config, today)
-    if shift:
-        for result in (*client_results, *case_results):
-            if result.value is not None:
-                result.value = shift_dates(result.value, shift)
-
-    problems: list[Problem] = [*config_result.problems, *listing.problems]
-    for result in (*client_results, *case_results):
-        problems.extend(result.problems)
-    candidates = checks.Candidates(
-        root=root,
-        config=config,
-        config_path=config_path,
-        clients=[(r.path, r.value) for r in client_results if isinstance(r.value, Client) and not r.problems],
-        broken_clients={r.path.stem for r in client_results if r.problems},
-        cases=[(r.path, r.value) for r in case_results if isinstance(r.value, Case) and not r.problems],
-    )
-    problems.extend(checks.run_checks(candidates, today, config_ok=not config_result.problems))
-
-    problems = locate_all(problems)
-    bad_files = {p.file for p in problems if p.severity == Severity.ERROR}
-    clients = {c.id: c for path, c in candidates.clients if path not in bad_files}
-    cases = {c.id: c for path, c in candidates.cases if path not in bad_files and c.client in clients}
-    ledger = Ledger(
-        root=root,
-        config=config,
-        clients=clients,
-        cases=cases,
-        case_files={c.id: p for p, c in candidates.cases if c.id in cases},
-        client_files={c.id: p for p, c in candidates.clients if c.id in clients},
-    )
-    counts = {
-        "cases": len(case_paths),
-        "clients": len(client_paths),
-        "events": sum(r.event_count for r in case_results),
-    }
-    left_out = sorted(bad_files)
-    return LoadResult(ledger=ledger, problems=problems, counts=counts, left_out=left_out)
+        cases = [(Path(p), validate_case(setting, Path(p), outcomes.pop(p))) for p in list(outcomes)]
+    return assemble(setting, cases, text_on_disk, listing.problems)
 
 
-def locate_all(problems: Iterable[Problem]) -> list[Problem]:
+def locate_all(problems: Iterable[Problem], text_of: TextOf) -> list[Problem]:
     """Locate every problem (one compose per file that has any) and sort them by position."""
     by_file: dict[Path, list[Problem]] = {}
     for problem in problems:
@@ -466,11 +568,7 @@ def locate_all(problems: Iterable[Problem]) -> list[Problem]:
         if all(p.located for p in group):
             located.extend(group)
             continue
-        try:
-            text = read_ledger_file(str(file))[1].decode("utf-8-sig")
-        except (UnreadableFile, UnicodeDecodeError):
-            text = ""
-        located.extend(locate(text, group))
+        located.extend(locate(text_of(file), group))
     return sorted(located, key=lambda p: (str(p.file), p.line, p.column, p.message))
 
 
@@ -496,9 +594,3 @@ def shift_dates(value: Any, days: int) -> Any:
     if isinstance(value, list):
         return [shift_dates(v, days) for v in value]
     return value
-
-
-def iter_events(cases: Iterable[Case]) -> Iterator[tuple[Case, int, Any]]:
-    for case in cases:
-        for index, event in enumerate(case.events):
-            yield case, index, event

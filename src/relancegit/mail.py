@@ -592,12 +592,12 @@ def check_recordable(root: Path, entry: dict[str, Any], today: date) -> None:
     case_path = recording.find_case_file(root, entry["case"])
     event = recording.build_event("reminder", [f"step={entry['step']}", "channel=email"], today)
     recording.validate_event(event, case_path)
-    ctx = recording._context(root)
+    ctx = recording._context(root, today)
     shift = demo_shift(ctx.config, today)
     if shift:
         event = recording._unshift(event, shift)
     try:
-        _, _, _, after, before = recording._appended_and_checked(ctx, case_path, event, today)
+        _, _, _, after, before = recording._appended_and_checked(ctx, case_path, event)
     except recording.RecordRefused as exc:
         first = next((p for p in exc.problems if p.severity == Severity.ERROR), None)
         where = f"{case_path}:{first.line}:{first.column}: {first.message}" if first else str(exc)

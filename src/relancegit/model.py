@@ -33,6 +33,7 @@ from stdnum.fr import tva as stdnum_tva
 from relancegit.enums import Channel as Channel
 from relancegit.enums import Status as Status
 from relancegit.limits import MAX_AMOUNT, MAX_DAYS, MAX_PERCENT, date_out_of_range
+from relancegit.yamlsafe import BadDate
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -44,12 +45,6 @@ _ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FIXED_RATE_RE = re.compile(r"^\d+(\.\d+)?\s*%$")
 _ECB_RATE_RE = re.compile(r"^ecb\s*\+\s*\d+(\.\d+)?$")
 PERIOD_PATTERN = r"^\d{4}-H[12]$"
-
-
-class BadDate(str):
-    """A scalar that looked like a date in YAML but is not one (e.g. 2026-02-30)."""
-
-    reason: str = ""
 
 
 # --- scalar types -------------------------------------------------------------------------

@@ -26,25 +26,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from relancegit import checks, gitlog
-from relancegit.discover import ledger_file_names
-from relancegit.load import (
-    CONFIG_NAME,
-    Parsed,
-    demo_shift,
-    gc_paused,
-    ledger_files,
-    load_file,
-    parse_raw,
-    shift_dates,
-    validate_file,
-    validation_problems,
-)
+from relancegit import gitlog
+from relancegit.discover import CONFIG_NAME, ledger_file_names
+from relancegit.load import Parsed, Setting, load_cases, parse_raw, read_setting, validation_problems
 from relancegit.lock import WriteState, ledger_write_lock
-from relancegit.model import CENT, EVENT_TYPES, Case, Client, Config, EventBase
+from relancegit.model import CENT, EVENT_TYPES, EventBase
 from relancegit.problems import Problem, RelancegitError, Severity, UsageError
+from relancegit.speed.gc import gc_paused
 from relancegit.splice import LayoutError, append_event, append_to_tail, verify_append
-from relancegit.yamlsafe import locate
 
 # Fields whose text is parsed into a typed value; every other field is text for the model.
 _MONEY_FIELDS = {"amount"}
@@ -181,56 +170,23 @@ def _dotted(path: tuple[str | int, ...]) -> str:
 # --- validation with the rules of `check` ---------------------------------------------------
 
 
-@dataclass
-class _Context:
-    root: Path
-    config: Config
-    config_ok: bool
-    clients: list[tuple[Path, Client]]
-    broken_clients: set[str]
-
-
-def _context(root: Path) -> _Context:
-    config_result = load_file(root / CONFIG_NAME, Config, check_id=False)
-    config = config_result.value if isinstance(config_result.value, Config) else None
-    if config is None:
+def _context(root: Path, today: date) -> Setting:
+    """The configuration and the clients every case is checked against (`load.read_setting`)."""
+    setting = read_setting(root, today)
+    if not setting.config_valid:
         raise RelancegitError(f"{root / CONFIG_NAME} has errors; run 'relancegit check' first")
-    client_paths, _ = ledger_files(root)
-    results = [load_file(p, Client) for p in client_paths]
-    clients = [(r.path, r.value) for r in results if isinstance(r.value, Client) and not r.problems]
-    broken = {r.path.stem for r in results if r.problems}
-    return _Context(root, config, not config_result.problems, clients, broken)
+    return setting
 
 
-def case_problems(
-    ctx: _Context, case_path: Path, content: bytes, today: date, parsed: Parsed | None = None
-) -> list[Problem]:
+def case_problems(ctx: Setting, case_path: Path, content: bytes, parsed: Parsed | None = None) -> list[Problem]:
     """Problems of `content` as the case file at `case_path`, as `check` reports them.
 
-    Validated in memory (`parsed` is `parse_raw(content)` when the caller has it already):
-    nothing is written into the ledger to check it."""
-    result = validate_file(case_path, parse_raw(content) if parsed is None else parsed, Case, check_id=False)
-    problems = list(result.problems)
-    case = result.value
-    if isinstance(case, Case):
-        if case.id != case_path.stem:
-            message = f"id '{case.id}' does not match the file name (expected '{case_path.stem}')"
-            problems.append(Problem(case_path, message, path=("id",)))
-        shift = demo_shift(ctx.config, today)
-        clients = [(p, shift_dates(c, shift)) for p, c in ctx.clients] if shift else ctx.clients
-        candidates = checks.Candidates(
-            root=ctx.root,
-            config=ctx.config,
-            config_path=ctx.root / CONFIG_NAME,
-            clients=clients,
-            broken_clients=ctx.broken_clients,
-            cases=[(case_path, shift_dates(case, shift) if shift else case)],
-        )
-        found = checks.run_checks(candidates, today, config_ok=ctx.config_ok)
-        problems.extend(p for p in found if p.file == case_path)
-    if not problems:
-        return problems
-    return locate(content.decode("utf-8-sig", "replace"), problems)
+    Validated in memory through the load seam (`load.load_cases`; `parsed` is
+    `parse_raw(content)` when the caller has it already): nothing is written into the ledger
+    to check it."""
+    known = {case_path: parsed} if parsed is not None else None
+    result = load_cases(ctx, {case_path: content}, known)
+    return [p for p in result.problems if p.file == case_path]
 
 
 # --- the whole command -----------------------------------------------------------------
@@ -293,8 +249,8 @@ def record(
     if document is not None:
         event = _with_document(event, "sent/placeholder")  # checked with the event; named under the lock
     validate_event(event, case_path)
-    ctx = _context(root)
-    shift = demo_shift(ctx.config, today)
+    ctx = _context(root, today)
+    shift = ctx.shift
     if shift:  # a living demo: its files are written as of demo_anchor, dates given as of today
         event = _unshift(event, shift)
     with ledger_write_lock(root, lock_timeout) as state:
@@ -310,7 +266,7 @@ def record(
             _keep_document(kept, document.content, state.scratch)
         try:
             with gc_paused():  # a large case makes millions of objects and no cycles
-                old, new, line, after, before = _appended_and_checked(ctx, case_path, event, today)
+                old, new, line, after, before = _appended_and_checked(ctx, case_path, event)
             errors = [p for p in after if p.severity == Severity.ERROR]
             if any(p.message not in before for p in errors):
                 raise RecordRefused(f"{case_path.name} not changed: the event would make it invalid", errors)
@@ -390,7 +346,7 @@ def _write_case_or_drop(case_path: Path, new: bytes, scratch: Path, kept: Path |
 
 
 def _appended_and_checked(
-    ctx: _Context, case_path: Path, event: dict[str, Any], today: date
+    ctx: Setting, case_path: Path, event: dict[str, Any]
 ) -> tuple[bytes, bytes, int, list[Problem], set[str]]:
     """The file as it is and with the event appended, the line where the event starts, the new
     file's problems and the messages of the old one's. Each version is parsed once; the old one is checked only
@@ -398,14 +354,14 @@ def _appended_and_checked(
     old = _read_case(case_path)
     old_parsed = parse_raw(old)
     if old_parsed[0] == "problem":
-        problems = case_problems(ctx, case_path, old, today, old_parsed)
+        problems = case_problems(ctx, case_path, old, old_parsed)
         raise RecordRefused(f"{case_path.name} not changed: it has errors; fix them first", problems)
     try:  # the usual layout is appended to without composing the file; verified either way
         new, line, new_parsed = _appended(old, event, old_parsed[1])
     except LayoutError:
         new, line, new_parsed = _appended(old, event, None)
-    after = case_problems(ctx, case_path, new, today, new_parsed)
-    before = {p.message for p in case_problems(ctx, case_path, old, today, old_parsed)} if after else set()
+    after = case_problems(ctx, case_path, new, new_parsed)
+    before = {p.message for p in case_problems(ctx, case_path, old, old_parsed)} if after else set()
     return old, new, line, after, before
 
 

@@ -3,7 +3,9 @@
 Layer: bytes -> plain Python data (dict, list, str, int, bool, None, `Decimal`, `date`), or a
 `YamlProblem` with a 1-based position. No tags, no object construction, no aliases, no merge
 keys, no duplicate keys, no nesting deep enough to crash libyaml's recursive composer.
-`locate` turns key paths into positions for files that have problems.
+`LedgerLoader` is the reference: PyYAML's constructor on libyaml's tree, which the lean one of
+`speed.fastyaml` matches faster. `locate` turns key paths into positions for files that have
+problems. Knows nothing of the model (`BadDate` is defined here and used by it).
 """
 
 from __future__ import annotations
@@ -12,19 +14,25 @@ import re
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, cast
+from typing import Any
 
 import yaml
 
-from relancegit.model import BadDate
 from relancegit.problems import AT_KEY, Problem
 
 # --- safe YAML with Decimal amounts and strict dates ---------------------------------------
 
+
+class BadDate(str):
+    """A scalar that looked like a date in YAML but is not one (e.g. 2026-02-30)."""
+
+    reason: str = ""
+
+
 _DATE_RE = re.compile(r"^(\d{4})-(\d\d?)-(\d\d?)$")
 
 
-class _LedgerLoader(yaml.CSafeLoader):
+class LedgerLoader(yaml.CSafeLoader):
     """libyaml's safe loader, stricter: duplicate keys are errors.
 
     Checked after construction (a dict shorter than its node has a duplicate), so valid files
@@ -43,110 +51,19 @@ class _LedgerLoader(yaml.CSafeLoader):
         return mapping
 
 
-class _FastLoader(_LedgerLoader):
-    """The plain loader with a lean constructor for the usual shapes of ledger files.
-
-    libyaml composes the node tree in C; PyYAML's constructor then walks it with generic
-    machinery (generators, state, a call per node per phase) that costs more than the parse.
-    `_build` turns the usual nodes (mappings, sequences, strings, numbers, dates, booleans,
-    nulls) into data directly; anything else (an explicit tag, a duplicate or unhashable key,
-    deep nesting) goes back to PyYAML's constructor on the same tree, so results and errors
-    are exactly the plain loader's."""
-
-    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
-        """PyYAML's implicit tag resolution, without its path resolvers (none are set): the
-        same regular expressions in the same order, called from C for every node."""
-        if kind is yaml.ScalarNode:
-            if implicit[0]:
-                for tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
-                    if regexp.match(value):
-                        return tag
-            return _STR
-        return _SEQ if kind is yaml.SequenceNode else _MAP
-
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        return None
-
-    def ascend_resolver(self) -> None:
-        return None
-
-    def get_single_data(self) -> Any:
-        node = self.get_single_node()
-        if node is None:
-            return None
-        try:
-            return _build(self, node)
-        except (_Unusual, RecursionError):
-            return self.construct_document(node)
-
-
-class _Unusual(Exception):
-    """A node the lean constructor leaves to PyYAML's."""
-
-
-_STR = "tag:yaml.org,2002:str"
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
-_FLOAT = "tag:yaml.org,2002:float"
-_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 # Longer integers stay text, for the validators to refuse at their position: Python refuses to
 # convert decimal texts over 4300 digits (a ValueError, not a YAML error), and no ledger number
 # comes near 64 characters.
 MAX_INT_CHARS = 64
 
 
-def _construct_int(loader: Any, node: yaml.ScalarNode) -> int | str:
+def construct_int(loader: Any, node: yaml.ScalarNode) -> int | str:
     if len(node.value) > MAX_INT_CHARS:
         return str(node.value)
     return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
 
 
-_PLAIN_SCALARS = {
-    "tag:yaml.org,2002:int": _construct_int,
-    "tag:yaml.org,2002:bool": yaml.constructor.SafeConstructor.construct_yaml_bool,
-    "tag:yaml.org,2002:null": yaml.constructor.SafeConstructor.construct_yaml_null,
-}
-
-
-_WILDCARD: tuple[tuple[str, re.Pattern[str]], ...] = tuple(_LedgerLoader.yaml_implicit_resolvers.get(None, []))
-_IMPLICIT: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
-    first: (*resolvers, *_WILDCARD)
-    for first, resolvers in _LedgerLoader.yaml_implicit_resolvers.items()
-    if first is not None
-}
-assert not _LedgerLoader.yaml_path_resolvers
-
-
-def _build(loader: _LedgerLoader, node: yaml.Node) -> Any:
-    kind = type(node)
-    if kind is yaml.ScalarNode:
-        tag = node.tag
-        if tag == _STR:
-            return node.value
-        if tag == _FLOAT:
-            return _decimal(node.value)
-        if tag == _TIMESTAMP:
-            return _date(node.value)
-        plain = _PLAIN_SCALARS.get(tag)
-        if plain is None:
-            raise _Unusual
-        return plain(loader, cast(yaml.ScalarNode, node))
-    if kind is yaml.MappingNode and node.tag == _MAP:
-        mapping = {}
-        for key_node, value_node in node.value:
-            key = _build(loader, key_node)
-            if type(key) in (dict, list):
-                raise _Unusual  # unhashable: PyYAML says so at the key
-            mapping[key] = _build(loader, value_node)
-        if len(mapping) != len(node.value):
-            raise _Unusual  # a duplicate key: reported at its position
-        return mapping
-    if kind is yaml.SequenceNode and node.tag == _SEQ:
-        return [_build(loader, item) for item in node.value]
-    raise _Unusual
-
-
-class _GuardedLoader(_LedgerLoader):
+class _GuardedLoader(LedgerLoader):
     """For texts that may hold anchors or merge keys: both are refused at their first use."""
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
@@ -165,10 +82,10 @@ class _GuardedLoader(_LedgerLoader):
 
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal | str:
-    return _decimal(str(node.value))
+    return scalar_decimal(str(node.value))
 
 
-def _decimal(text: str) -> Decimal | str:
+def scalar_decimal(text: str) -> Decimal | str:
     try:
         value = Decimal(text.replace("_", ""))
     except InvalidOperation:
@@ -177,10 +94,10 @@ def _decimal(text: str) -> Decimal | str:
 
 
 def _construct_date(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> date | str:
-    return _date(str(node.value))
+    return scalar_date(str(node.value))
 
 
-def _date(text: str) -> date | str:
+def scalar_date(text: str) -> date | str:
     match = _DATE_RE.match(text)
     if not match:
         return text  # a timestamp with a time: the date validator says a date is expected
@@ -192,9 +109,9 @@ def _date(text: str) -> date | str:
         return bad
 
 
-_LedgerLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_LedgerLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
-_LedgerLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
+LedgerLoader.add_constructor("tag:yaml.org,2002:int", construct_int)
+LedgerLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+LedgerLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
 # Without anchors the plain loader is safe from aliases; without "<<" from merge keys.
 # Merge keys resolve only in plain scalars "<<", and an alias needs an anchor ("&") first.
 _NEEDS_GUARD = ("&", "<<")
@@ -206,8 +123,11 @@ class YamlProblem(Exception):
         self.message, self.line, self.column = message, line, column
 
 
-def parse_yaml(raw: bytes) -> Any:
-    """Parse one ledger file's bytes; raise `YamlProblem` with a 1-based position."""
+def parse_yaml(raw: bytes, loader_class: type[LedgerLoader] = LedgerLoader) -> Any:
+    """Parse one ledger file's bytes; raise `YamlProblem` with a 1-based position.
+
+    `loader_class` is the reference loader or one that builds the same data and errors faster
+    (`speed.fastyaml.FastLoader`); texts with anchors or merge keys always get the guarded one."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -221,7 +141,7 @@ def parse_yaml(raw: bytes) -> Any:
         raise YamlProblem("empty file: expected a YAML mapping", 1, 1)
     _check_depth(text)
     guarded = any(marker in text for marker in _NEEDS_GUARD)
-    loader = (_GuardedLoader if guarded else _FastLoader)(text)
+    loader = (_GuardedLoader if guarded else loader_class)(text)
     try:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:

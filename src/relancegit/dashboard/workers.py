@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from relancegit.dashboard import letters
 from relancegit.dashboard.writer import SiteWriter, safe_id
 from relancegit.engine.state import CaseState
-from relancegit.load import worker_count
+from relancegit.speed.pool import worker_count
 
 if TYPE_CHECKING:
     from relancegit.dashboard.build import Site

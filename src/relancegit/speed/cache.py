@@ -9,6 +9,8 @@ no ledger semantics.
   clean" rule).
 - **Results**: what a command computed (e.g. `check`'s problems), keyed by the tool version, a
   signature of every input file, today and the command's options.
+- **Inputs**: `input_signature` keys a command's result by every ledger file's stamp;
+  `contents_digest` checks the files that were racy when it was stored.
 - **Safety**: the cache lives in `.relancegit-cache/` beside `ledger/` (git-ignored). Its files
   are pickles, which run code when loaded, so each is signed with an HMAC whose key is private
   to the user (`~/.cache/relancegit/key`, mode 0600): a cache file that was committed, copied
@@ -29,9 +31,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from relancegit import __version__
+from relancegit.discover import CONFIG_NAME, Listing, UnreadableFile, ledger_file_names, read_ledger_file
 
 CACHE_DIR = ".relancegit-cache"
-ENV_NO_CACHE = "RELANCEGIT_NO_CACHE"
 RACY_SECONDS = 2.0
 _FORMAT = 2  # bump when the layout of cached values changes
 
@@ -54,10 +56,6 @@ def code_fingerprint() -> str:
 
 
 _FINGERPRINT: str | None = None
-
-
-def enabled() -> bool:
-    return os.environ.get(ENV_NO_CACHE, "") in ("", "0")
 
 
 class FileStamp(NamedTuple):
@@ -231,3 +229,39 @@ def signature(stamps: dict[str, FileStamp], *parts: object) -> str:
     for part in parts:
         h.update(repr(part).encode() + b"\0")
     return h.hexdigest()
+
+
+# --- the input files of a command ----------------------------------------------------------
+
+
+def input_signature(root: Path, *parts: object, listing: Listing | None = None) -> tuple[str, list[str]]:
+    """A key for everything a ledger command reads (each file's stamp), and the files changed
+    too recently for their stamp alone to be trusted (within the same mtime tick they could
+    change again unseen). Whoever stores a result under the key keeps those files' contents
+    digests and checks them on reuse: git's "racily clean" rule."""
+    if listing is None:
+        listing = ledger_file_names(root)
+    now_ns = time.time_ns()
+    stamps: dict[str, FileStamp] = {}
+    racy: list[str] = []
+    for path in (str(root / CONFIG_NAME), *listing.clients, *listing.cases):
+        try:
+            stamp = FileStamp.of(os.stat(path))
+        except OSError:
+            continue
+        stamps[path] = stamp
+        if stamp.racy(now_ns):
+            racy.append(path)
+    not_read = [(str(p.file), p.severity, p.message) for p in listing.problems]
+    return signature(stamps, str(root.resolve()), not_read, *parts), racy
+
+
+def contents_digest(paths: list[str]) -> dict[str, bytes] | None:
+    """Digests of these files' contents (None when one cannot be read)."""
+    found = {}
+    for path in paths:
+        try:
+            found[path] = digest(read_ledger_file(path)[1])
+        except UnreadableFile:
+            return None
+    return found
