@@ -431,14 +431,12 @@ class Phrasing(Protocol):
 
 class EventBase(Strict):
     """What every event has. A subclass is one event type, listed in `EVENT_MODELS`: its
-    `type` literal names it; the class variables below say what it does to the engine
-    (`engine/facts.py` reads them); its words are `event.<type>` (timeline) and, for a
+    `type` literal names it; `interrupts_prescription` is what the engine reads of any event
+    (`engine/facts.py` sorts the others by type); its words are `event.<type>` (timeline) and, for a
     letter, `letter.event.<type>` in `relancegit.words` (fr and en)."""
 
     # Set from the `type` literal of each subclass.
     type_name: ClassVar[str] = ""
-    # A reminder or a call: the client was contacted (minimum gap, last contact, steps done).
-    is_contact: ClassVar[bool] = False
 
     date: IsoDate
     note: str | None = None
@@ -473,8 +471,6 @@ class Reminder(EventBase):
     # relative to ledger/, never outside it.
     document: SentCopy | None = None
 
-    is_contact: ClassVar[bool] = True
-
     def timeline_fields(self, words: Phrasing) -> dict[str, Any]:
         via = words.say("timeline.via", channel=words.channel(self.channel)) if self.channel else ""
         received = words.say("timeline.received", day=words.day(self.received)) if self.received else ""
@@ -485,8 +481,6 @@ class Call(EventBase):
     type: Literal["call"]
     outcome: Literal["reached", "no-answer", "voicemail"]
     step: Identifier | None = None
-
-    is_contact: ClassVar[bool] = True
 
     def timeline_fields(self, words: Phrasing) -> dict[str, Any]:
         step = words.say("timeline.call_step", step=words.step(self.step)) if self.step and self.step != "call" else ""

@@ -51,7 +51,7 @@ from relancegit.letters.context import (
     OtherCase,
     PaymentInfo,
     PaymentRecord,
-    Penalties,
+    PenaltyFigures,
     PlanInfo,
     PromiseInfo,
     RateTerms,
@@ -305,7 +305,7 @@ def rate_terms(config: Config, consumer: bool, language: str, day: Day | None = 
     )
 
 
-def _penalties(states: Sequence[CaseState], lines: Sequence[InvoiceLine], as_of: Day, consumer: bool) -> Penalties:
+def _penalties(states: Sequence[CaseState], lines: Sequence[InvoiceLine], as_of: Day, consumer: bool) -> PenaltyFigures:
     numbers = {line.number for line in lines}
     per_invoice = [p for s in states for p in s.penalties.invoices if p.number in numbers]
     missing = tuple(sorted({m for p in per_invoice for m in p.missing_rates}))
@@ -318,7 +318,7 @@ def _penalties(states: Sequence[CaseState], lines: Sequence[InvoiceLine], as_of:
         notices = [s.facts.first_formal_notice for s in states if s.facts.first_formal_notice]
         starts = [min(notices) + timedelta(days=1)] if notices else []
     balance = sum((line.remaining for line in lines), ZERO)
-    return Penalties(
+    return PenaltyFigures(
         as_of=as_of,
         interest=interest,
         interest_from=min(starts) if starts else None,
