@@ -10,11 +10,13 @@ not already know.
 from __future__ import annotations
 
 import difflib
+import string
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from relancegit.engine.penalties import CasePenalties
@@ -212,9 +214,18 @@ def describe_event(event: EventBase, words: Lexicon | None = None) -> str:
     """One line of the timeline: the event type's phrase (`event.<type>` in `relancegit.words`)
     filled with its fields, each written the usual way (amounts as money, dates short)."""
     lex = words or FRENCH
-    values = {name: _field_words(getattr(event, name), lex) for name in type(event).model_fields}
-    values.update(event.timeline_fields(lex))
-    return lex.say(f"event.{event.type_name}", **values)
+    phrase = lex.words["event"][event.type_name]
+    values = event.timeline_fields(lex)
+    for name in _phrase_fields(phrase):
+        if name not in values:
+            values[name] = _field_words(getattr(event, name), lex)
+    return str(phrase.format(**values))
+
+
+@cache
+def _phrase_fields(phrase: str) -> tuple[str, ...]:
+    """The names a phrase asks for: only those are written out (timelines run to 100,000 lines)."""
+    return tuple(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(phrase) if name))
 
 
 def _field_words(value: Any, lex: Lexicon) -> Any:
