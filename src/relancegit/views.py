@@ -1,5 +1,6 @@
-"""Engine results for programs and the words for people: the JSON of docs/commands.md, French labels
-and the reason for each next action in plain words ("promesse du 16/10 non tenue").
+"""Engine results for programs and the words for people: the JSON of docs/commands.md, labels
+and the reason for each next action in plain words ("promesse du 16/10 non tenue"), one timeline
+line per event. The words themselves are in `relancegit.words` (French by default here).
 
 Layer: render. Takes `CaseState`s and a `Portfolio` and returns plain JSON-ready values
 (amounts as strings with two decimals, ISO dates, integer day counts, null where unknown).
