@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol, Union, get_args
 
 from pydantic import (
     AfterValidator,
@@ -414,10 +414,45 @@ class Invoice(Strict):
     file: str | None = None
 
 
+class Phrasing(Protocol):
+    """The words of one language as an event's `timeline_fields` sees them (`views.Lexicon`)."""
+
+    def say(self, key: str, **values: Any) -> str: ...
+    def step(self, step_id: str) -> str: ...
+    def channel(self, channel: str | None) -> str: ...
+    def word(self, group: str, key: str) -> str: ...
+    def day(self, value: date) -> str: ...
+
+
 class EventBase(Strict):
+    """What every event has. A subclass is one event type, listed in `EVENT_MODELS`: its
+    `type` literal names it; `interrupts_prescription` is what the engine reads of any event
+    (`engine/facts.py` sorts the others by type); its words are `event.<type>` (timeline) and, for a
+    letter, `letter.event.<type>` in `relancegit.words` (fr and en)."""
+
+    # Set from the `type` literal of each subclass.
+    type_name: ClassVar[str] = ""
+
     date: IsoDate
     note: str | None = None
     by: str | None = None
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        field = cls.model_fields.get("type")
+        if field is not None:
+            cls.type_name = get_args(field.annotation)[0]
+
+    def interrupts_prescription(self) -> bool:
+        """Whether the event restarts the limitation period (Code civil 2240: the debtor
+        acknowledges the debt: a payment, a signed plan, an acknowledgement)."""
+        return False
+
+    def timeline_fields(self, words: Phrasing) -> dict[str, Any]:
+        """The values of the `event.<type>` phrase beyond the event's own fields (amounts and
+        dates are already written the usual way)."""
+        return {}
 
 
 class Reminder(EventBase):
@@ -431,11 +466,20 @@ class Reminder(EventBase):
     # relative to ledger/, never outside it.
     document: SentCopy | None = None
 
+    def timeline_fields(self, words: Phrasing) -> dict[str, Any]:
+        via = words.say("timeline.via", channel=words.channel(self.channel)) if self.channel else ""
+        received = words.say("timeline.received", day=words.day(self.received)) if self.received else ""
+        return {"step": words.step(self.step), "via": via, "received": received}
+
 
 class Call(EventBase):
     type: Literal["call"]
     outcome: Literal["reached", "no-answer", "voicemail"]
     step: Identifier | None = None
+
+    def timeline_fields(self, words: Phrasing) -> dict[str, Any]:
+        step = words.say("timeline.call_step", step=words.step(self.step)) if self.step and self.step != "call" else ""
+        return {"outcome": words.word("outcome", self.outcome), "step": step}
 
 
 class Promise(EventBase):
@@ -450,12 +494,22 @@ class Payment(EventBase):
     invoice: str | None = None
     ref: str | None = None
 
+    def interrupts_prescription(self) -> bool:
+        return True
+
+    def timeline_fields(self, words: Phrasing) -> dict[str, Any]:
+        target = words.say("timeline.payment_target", invoice=self.invoice) if self.invoice else ""
+        return {"target": target, "ref": words.say("timeline.ref", ref=self.ref) if self.ref else ""}
+
 
 class CreditNote(EventBase):
     type: Literal["credit-note"]
     amount: Amount
     invoice: str | None = None
     number: str | None = None
+
+    def timeline_fields(self, words: Phrasing) -> dict[str, Any]:
+        return {"number": f" {self.number}" if self.number else ""}
 
 
 class Installment(Strict):
@@ -467,6 +521,14 @@ class Plan(EventBase):
     type: Literal["plan"]
     installments: Annotated[tuple[Installment, ...], Field(min_length=1)]
     signed: bool = False
+
+    def interrupts_prescription(self) -> bool:
+        return self.signed
+
+    def timeline_fields(self, words: Phrasing) -> dict[str, Any]:
+        count = len(self.installments)
+        signed = words.say("timeline.plan_signed") if self.signed else ""
+        return {"count": count, "plural": "s" if count > 1 else "", "signed": signed}
 
 
 class Dispute(EventBase):
@@ -489,6 +551,12 @@ class Escalation(EventBase):
     to: Literal["agency", "lawyer", "court"]
     ref: str | None = None
 
+    def timeline_fields(self, words: Phrasing) -> dict[str, Any]:
+        return {
+            "to": words.word("handover", self.to),
+            "ref": words.say("timeline.ref", ref=self.ref) if self.ref else "",
+        }
+
 
 class WriteOff(EventBase):
     type: Literal["write-off"]
@@ -497,6 +565,9 @@ class WriteOff(EventBase):
 
 class Acknowledgement(EventBase):
     type: Literal["acknowledgement"]
+
+    def interrupts_prescription(self) -> bool:
+        return True
 
 
 class Title(EventBase):
@@ -507,6 +578,13 @@ class Title(EventBase):
     kind: Literal["injonction", "judgment", "other"] = "judgment"
     court: str | None = None
     ref: str | None = None
+
+    def timeline_fields(self, words: Phrasing) -> dict[str, Any]:
+        return {
+            "kind": words.say(f"timeline.title_kind.{self.kind}"),
+            "court": f", {self.court}" if self.court else "",
+            "ref": words.say("timeline.ref", ref=self.ref) if self.ref else "",
+        }
 
 
 class Note(EventBase):
@@ -523,42 +601,31 @@ class Void(EventBase):
     reason: Text
 
 
-Event = Annotated[
-    Reminder
-    | Call
-    | Promise
-    | Payment
-    | CreditNote
-    | Plan
-    | Dispute
-    | DisputeResolved
-    | Pause
-    | Escalation
-    | WriteOff
-    | Acknowledgement
-    | Title
-    | Note
-    | Void,
-    Field(discriminator="type"),
-]
+# The event types, in the order of docs/format.md: the one list that the discriminated
+# union of `Case.events`, `EVENT_TYPES` (hence `record`, the schemas and the docs) come from.
+EVENT_MODELS: tuple[type[EventBase], ...] = (
+    Reminder,
+    Call,
+    Promise,
+    Payment,
+    CreditNote,
+    Plan,
+    Dispute,
+    DisputeResolved,
+    Pause,
+    Escalation,
+    WriteOff,
+    Acknowledgement,
+    Title,
+    Note,
+    Void,
+)
+EVENT_TYPES: dict[str, type[EventBase]] = {model.type_name: model for model in EVENT_MODELS}
 
-EVENT_TYPES: dict[str, type[EventBase]] = {
-    "reminder": Reminder,
-    "call": Call,
-    "promise": Promise,
-    "payment": Payment,
-    "credit-note": CreditNote,
-    "plan": Plan,
-    "dispute": Dispute,
-    "dispute-resolved": DisputeResolved,
-    "pause": Pause,
-    "escalation": Escalation,
-    "write-off": WriteOff,
-    "acknowledgement": Acknowledgement,
-    "title": Title,
-    "note": Note,
-    "void": Void,
-}
+if TYPE_CHECKING:
+    Event = EventBase
+else:
+    Event = Annotated[Union[EVENT_MODELS], Field(discriminator="type")]  # noqa: UP007 (a tuple of types)
 
 
 class Case(Strict):

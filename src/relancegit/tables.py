@@ -44,12 +44,12 @@ from relancegit.engine.voids import cancelled
 from relancegit.formatting import date_short, money
 from relancegit.model import Status
 from relancegit.views import (
-    STATUS_LABELS,
     action_label,
     channel_label,
     describe_event,
     describe_voided,
     reason,
+    status_label,
     step_label,
 )
 
@@ -345,7 +345,7 @@ def list_text(states: list[CaseState], wide: bool = False) -> RenderableType:
             s.client.name,
             money(s.balance),
             f"{s.days_overdue} j" if s.days_overdue else "",
-            STATUS_LABELS[s.status],
+            status_label(s.status),
             when,
             what,
             channel,
@@ -439,7 +439,7 @@ def show_text(state: CaseState, wide: bool = False) -> RenderableType:
     alloc, pen, dl = state.allocation, state.penalties, state.deadlines
     head = Prose(f"Dossier {state.id} — {state.client.name} ({state.case.client})", style="bold")
     summary = _pairs(Column("", fold=FOLD_MIN), wide)
-    summary.add_row("Statut", STATUS_LABELS[state.status])
+    summary.add_row("Statut", status_label(state.status))
     summary.add_row("Total", money(alloc.total))
     summary.add_row("Payé", money(alloc.paid))
     if alloc.credited:
@@ -547,7 +547,7 @@ def report_text(figures: Portfolio, names: Mapping[str, str] | None = None, wide
     status = Fitted(Column("Statut"), Column("Dossiers", right=True), Column("Solde", right=True), wide=wide)
     for key, total in figures.by_status.items():
         if total.count:
-            status.add_row(STATUS_LABELS[Status(key)], str(total.count), money(total.balance))
+            status.add_row(status_label(Status(key)), str(total.count), money(total.balance))
 
     steps = Fitted(
         Column("Étape", fold=LABEL_MIN),

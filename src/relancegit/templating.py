@@ -21,6 +21,7 @@ import jinja2
 
 from relancegit import formatting
 from relancegit.scaffold import packaged_dir
+from relancegit.words import VOCABULARIES
 
 
 def user_templates_dir(ledger_root: Path | None) -> Path | None:
@@ -83,6 +84,8 @@ def _environment(user_dir: Path | None) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(filters("fr", "EUR"))
+    # Every word in both languages (`relancegit.words`): `vocabulary.fr.letter.step` etc.
+    env.globals["vocabulary"] = VOCABULARIES
     return env
 
 

@@ -1,5 +1,6 @@
-"""Engine results for programs and the words for people: the JSON of docs/commands.md, French labels
-and the reason for each next action in plain words ("promesse du 16/10 non tenue").
+"""Engine results for programs and the words for people: the JSON of docs/commands.md, labels
+and the reason for each next action in plain words ("promesse du 16/10 non tenue"), one timeline
+line per event. The words themselves are in `relancegit.words` (French by default here).
 
 Layer: render. Takes `CaseState`s and a `Portfolio` and returns plain JSON-ready values
 (amounts as strings with two decimals, ISO dates, integer day counts, null where unknown).
@@ -10,11 +11,13 @@ not already know.
 from __future__ import annotations
 
 import difflib
+import string
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from relancegit.engine.penalties import CasePenalties
@@ -22,90 +25,45 @@ from relancegit.engine.portfolio import Portfolio, StepEffect
 from relancegit.engine.schedule import ActionKind, Bound, NextAction
 from relancegit.engine.state import CaseState
 from relancegit.formatting import amount_json, date_short, day_month, money
-from relancegit.model import (
-    Acknowledgement,
-    Call,
-    CreditNote,
-    Dispute,
-    DisputeResolved,
-    Escalation,
-    EventBase,
-    Note,
-    Pause,
-    Payment,
-    Plan,
-    Promise,
-    Reminder,
-    Status,
-    Title,
-    Void,
-    WriteOff,
-)
+from relancegit.model import EventBase, Status, Void
+from relancegit.words import vocabulary
 
 Json = dict[str, Any]
 
-# --- words -----------------------------------------------------------------------------------
+# --- words (from `relancegit.words`) ---------------------------------------------------------
 
-STEP_LABELS = {
-    "pre-due": "relance préventive",
-    "reminder-1": "1re relance",
-    "reminder-2": "2e relance",
-    "reminder-3": "3e relance",
-    "call": "appel",
-    "letter": "lettre de relance",
-    "formal-notice": "mise en demeure",
-    "escalate": "transmission au recouvrement",
-}
-CHANNEL_LABELS = {
-    "email": "e-mail",
-    "sms": "SMS",
-    "phone": "téléphone",
-    "letter": "courrier",
-    "registered-letter": "LRAR",
-    "handover": "transmission",
-}
-STATUS_LABELS = {
-    Status.WRITTEN_OFF: "passé en perte",
-    Status.PAID: "payé",
-    Status.ESCALATED: "transmis",
-    Status.DISPUTED: "en litige",
-    Status.PAUSED: "en pause",
-    Status.PLAN: "échéancier",
-    Status.PROMISED: "promesse",
-    Status.OVERDUE: "en retard",
-    Status.UPCOMING: "à échoir",
-}
-KIND_LABELS = {
-    ActionKind.STEP: "étape",
-    ActionKind.PROMISE_CHECK: "vérifier la promesse",
-    ActionKind.PROMISE_BROKEN: "promesse non tenue",
-    ActionKind.PLAN_CHECK: "vérifier l'échéance",
-    ActionKind.PLAN_BROKEN: "échéancier rompu",
-    ActionKind.DISPUTE_REVIEW: "revoir le litige",
-    ActionKind.ESCALATION_FOLLOWUP: "suivi",
-}
-HANDOVER_LABELS = {"agency": "agence de recouvrement", "lawyer": "avocat", "court": "tribunal"}
-OUTCOME_LABELS = {"reached": "joint", "no-answer": "pas de réponse", "voicemail": "message laissé"}
+FR_WORDS = vocabulary("fr")
 
 
-def step_label(step_id: str) -> str:
-    if step_id in STEP_LABELS:
-        return STEP_LABELS[step_id]
+def step_label(step_id: str, words: Mapping[str, Any] = FR_WORDS) -> str:
+    """A step's short name; `reminder-N` steps a policy adds are numbered."""
+    labels = words["step"]
+    if step_id in labels:
+        return str(labels[step_id])
     if step_id.startswith("reminder-") and step_id[9:].isdigit():
-        return f"{step_id[9:]}e relance"
+        return str(words["step_numbered"]).format(n=step_id[9:])
     return step_id
 
 
-def channel_label(channel: str | None) -> str:
-    return CHANNEL_LABELS.get(channel or "", channel or "")
+def channel_label(channel: str | None, words: Mapping[str, Any] = FR_WORDS) -> str:
+    return str(words["channel"].get(channel or "", channel or ""))
 
 
-def action_label(action: NextAction) -> str:
-    if action.kind == ActionKind.STEP and action.step:
-        return step_label(action.step)
-    if action.kind == ActionKind.PLAN_BROKEN and action.step:
-        return f"{KIND_LABELS[action.kind]} : {step_label(action.step)}"
-    return KIND_LABELS[action.kind]
+def status_label(status: Status, words: Mapping[str, Any] = FR_WORDS) -> str:
+    return str(words["status"][status.value])
+
+
+def action_label(action: NextAction, words: Mapping[str, Any] = FR_WORDS) -> str:
+    return kind_label(action.kind, action.step, words)
+
+
+def kind_label(kind: ActionKind, step: str | None, words: Mapping[str, Any] = FR_WORDS) -> str:
+    """What to do: the step's name, else the kind of check ("échéancier rompu : mise en demeure")."""
+    if kind == ActionKind.STEP and step:
+        return step_label(step, words)
+    if kind == ActionKind.PLAN_BROKEN and step:
+        return str(words["plan_broken_step"]).format(kind=words["action"][kind.value], step=step_label(step, words))
+    return str(words["action"][kind.value])
 
 
 def _plain(words: str) -> str:
@@ -116,14 +74,14 @@ def _plain(words: str) -> str:
 
 def _status_words() -> dict[str, tuple[Status, str]]:
     """Every way to name a status, compared plainly, with how to show it: its JSON value, its
-    French label with and without the leading "en"/"à" ("en litige", "litige"), and the
-    dashboard's English label."""
-    from relancegit.dashboard.labels import STATUS_EN  # the English words live with the site
-
+    French label with and without the leading "en"/"à" ("en litige", "litige"), and its
+    English label."""
+    english = vocabulary("en")["status"]
     words: dict[str, tuple[Status, str]] = {}
-    for status, label in STATUS_LABELS.items():
+    for status in Status:
+        label = status_label(status)
         short = label.removeprefix("en ").removeprefix("à ")
-        for form in (status.value, label, short, STATUS_EN[status.value]):
+        for form in (status.value, label, short, english[status.value]):
             words.setdefault(_plain(form), (status, form))
     return words
 
@@ -136,13 +94,12 @@ def status_of(words: str) -> Status | None:
 
 def unknown_status(words: str) -> str:
     """Why `words` is not a status: the closest name and every accepted one."""
-    from relancegit.dashboard.labels import STATUS_EN
-
+    english = vocabulary("en")["status"]
     known = _status_words()
     close = difflib.get_close_matches(_plain(words), list(known), n=1, cutoff=0.6)
     hint = f"; did you mean '{known[close[0]][1]}'?" if close else ""
     accepted = ", ".join(
-        f"{label} ({' / '.join(dict.fromkeys((STATUS_EN[s.value], s.value)))})" for s, label in STATUS_LABELS.items()
+        f"{status_label(s)} ({' / '.join(dict.fromkeys((english[s.value], s.value)))})" for s in Status
     )
     return f"unknown status '{words}'{hint} Accepted: {accepted}."
 
@@ -167,61 +124,33 @@ def unknown_client(words: str, names: Mapping[str, str]) -> str:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """The words and phrases of reasons and timeline lines, in one language.
+    """The words of reasons and timeline lines in one language, with how it writes amounts.
 
-    `FRENCH` serves the terminal and French sites; the dashboard builds an English one from its
-    own vocabulary (`dashboard.labels.lexicon`). Phrases are `str.format` patterns."""
+    `FRENCH` serves the terminal; the dashboard builds one for the ledger's language and
+    currency (`dashboard.labels.Words.lexicon`). Phrases are `str.format` patterns."""
 
-    step: Callable[[str], str]
-    channel: Callable[[str | None], str]
-    kinds: Mapping[ActionKind, str]
-    handovers: Mapping[str, str]
-    outcomes: Mapping[str, str]
-    phrases: Mapping[str, str]
+    words: Mapping[str, Any]  # one vocabulary of `relancegit.words`
     money: Callable[[Decimal], str]
 
     def say(self, key: str, **values: Any) -> str:
-        return self.phrases[key].format(**values)
+        """The phrase at a dotted `key` ("reason.paused"), filled with `values`."""
+        found: Any = self.words
+        for part in key.split("."):
+            found = found[part]
+        return str(found).format(**values)
 
+    def step(self, step_id: str) -> str:
+        return step_label(step_id, self.words)
 
-FRENCH_PHRASES = {
-    "promise_check": "promesse du {made} : {amount} pour le {due}",
-    "promise_broken": "promesse du {made} non tenue ({amount} attendus le {due})",
-    "plan_check": "échéance de l'échéancier du {due} ({amount})",
-    "plan_broken": "échéancier du {made} non respecté{detail}",
-    "plan_missed": " (échéance du {due} impayée)",
-    "dispute_review": "litige du {made} à réexaminer : {reason}",
-    "escalated": "suivi du dossier transmis ({to}) le {made}",
-    "all_done": "toutes les étapes sont faites : faire le point{last}",
-    "last_contact": ", dernier contact le {day}",
-    "paused": " (en pause jusqu'au {day})",
-    "step_offset": "{label} : J{offset}",
-    "min_gap": " ({days} j après le contact du {day})",
-    "after_promise": " (après la promesse tenue du {day})",
-    "after_pause": " (après la pause jusqu'au {day})",
-    "via": " ({channel})",
-    "received": ", reçue le {day}",
-    "call": "appel : {outcome}{step}",
-    "call_step": ", {step}",
-    "promise": "promesse : {amount} pour le {due}",
-    "payment": "paiement {amount}{target}{ref}",
-    "payment_target": " sur {invoice}",
-    "ref": " ({ref})",
-    "credit_note": "avoir{number} {amount}",
-    "plan": "échéancier : {count} échéance{plural}{signed}",
-    "plan_signed": ", signé",
-    "dispute": "litige : {reason}",
-    "dispute_resolved": "litige résolu",
-    "pause": "pause jusqu'au {until}",
-    "escalation": "transmis : {to}{ref}",
-    "write_off": "passage en perte : {reason}",
-    "acknowledgement": "reconnaissance de dette",
-    "note": "note",
-    "void": "annulation de l'événement n° {event} : {reason}",
-    "title": "titre exécutoire : {kind}{court}{ref}",
-    "title_kinds": "injonction de payer exécutoire|jugement|autre titre",
-    "voided": "annulé le {day} : {reason}",
-}
+    def channel(self, channel: str | None) -> str:
+        return channel_label(channel, self.words)
+
+    def word(self, group: str, key: str) -> str:
+        """A word of a closed list (`handover`, `outcome`, …), else the key itself."""
+        return str(self.words[group].get(key, key))
+
+    def day(self, value: date) -> str:
+        return date_short(value)
 
 
 def reason(state: CaseState, words: Lexicon | None = None) -> str:
@@ -232,7 +161,7 @@ def reason(state: CaseState, words: Lexicon | None = None) -> str:
         return ""
     text = _reason_of_kind(state, action, lex)
     if action.bound_by == Bound.PAUSE and state.paused_until is not None and action.kind != ActionKind.STEP:
-        text += lex.say("paused", day=day_month(state.paused_until))
+        text += lex.say("reason.paused", day=day_month(state.paused_until))
     return text
 
 
@@ -242,105 +171,78 @@ def _reason_of_kind(state: CaseState, action: NextAction, lex: Lexicon) -> str:
         return _step_reason(state, action, lex)
     if kind in (ActionKind.PROMISE_CHECK, ActionKind.PROMISE_BROKEN) and state.promise is not None:
         p = state.promise.promise
-        key = "promise_check" if kind == ActionKind.PROMISE_CHECK else "promise_broken"
+        key = "reason.promise_check" if kind == ActionKind.PROMISE_CHECK else "reason.promise_broken"
         return lex.say(key, made=day_month(p.date), amount=lex.money(p.amount), due=day_month(p.due))
     if kind == ActionKind.PLAN_CHECK and state.plan is not None and state.plan.next_installment is not None:
         inst = state.plan.next_installment
-        return lex.say("plan_check", due=day_month(inst.due), amount=lex.money(inst.amount))
+        return lex.say("reason.plan_check", due=day_month(inst.due), amount=lex.money(inst.amount))
     if kind == ActionKind.PLAN_BROKEN and state.plan is not None:
         missed = state.plan.missed
-        detail = lex.say("plan_missed", due=day_month(missed.due)) if missed else ""
-        return lex.say("plan_broken", made=day_month(state.plan.plan.date), detail=detail)
+        detail = lex.say("reason.plan_missed", due=day_month(missed.due)) if missed else ""
+        return lex.say("reason.plan_broken", made=day_month(state.plan.plan.date), detail=detail)
     if kind == ActionKind.DISPUTE_REVIEW and state.facts.open_dispute is not None:
         dispute = state.facts.open_dispute
-        return lex.say("dispute_review", made=day_month(dispute.date), reason=dispute.reason)
+        return lex.say("reason.dispute_review", made=day_month(dispute.date), reason=dispute.reason)
     if kind == ActionKind.ESCALATION_FOLLOWUP:
         escalation = state.facts.latest_escalation
         if state.status == Status.ESCALATED and escalation is not None:
-            to = lex.handovers.get(escalation.to, escalation.to)
-            return lex.say("escalated", to=to, made=day_month(escalation.date))
-        last = lex.say("last_contact", day=day_month(action.about)) if action.about else ""
-        return lex.say("all_done", last=last)
-    return lex.kinds[kind]
+            to = lex.word("handover", escalation.to)
+            return lex.say("reason.escalated", to=to, made=day_month(escalation.date))
+        last = lex.say("reason.last_contact", day=day_month(action.about)) if action.about else ""
+        return lex.say("reason.all_done", last=last)
+    return lex.say(f"action.{kind.value}")
 
 
 def _step_reason(state: CaseState, action: NextAction, lex: Lexicon) -> str:
     label = lex.step(action.step or "")
-    text = lex.say("step_offset", label=label, offset=f"{action.offset:+d}") if action.offset is not None else label
+    text = (
+        lex.say("reason.step_offset", label=label, offset=f"{action.offset:+d}") if action.offset is not None else label
+    )
     if action.bound_by == Bound.MIN_GAP and action.about is not None:
-        text += lex.say("min_gap", days=state.policy.min_gap_days, day=day_month(action.about))
+        text += lex.say("reason.min_gap", days=state.policy.min_gap_days, day=day_month(action.about))
     elif action.bound_by == Bound.PROMISE:
         kept = [p for p in state.promises if p.outcome == "kept"]
         if kept:
-            text += lex.say("after_promise", day=day_month(kept[-1].promise.due))
+            text += lex.say("reason.after_promise", day=day_month(kept[-1].promise.due))
     elif action.bound_by == Bound.PAUSE:
         until = state.paused_until or (state.facts.pauses[-1].until if state.facts.pauses else None)
         if until is not None:
-            text += lex.say("after_pause", day=day_month(until))
+            text += lex.say("reason.after_pause", day=day_month(until))
     return text
 
 
 def describe_event(event: EventBase, words: Lexicon | None = None) -> str:
-    """One line of the timeline."""
+    """One line of the timeline: the event type's phrase (`event.<type>` in `relancegit.words`)
+    filled with its fields, each written the usual way (amounts as money, dates short)."""
     lex = words or FRENCH
-    ref = lex.say("ref", ref=getattr(event, "ref", None)) if getattr(event, "ref", None) else ""
-    if isinstance(event, Reminder):
-        via = lex.say("via", channel=lex.channel(event.channel)) if event.channel else ""
-        received = lex.say("received", day=date_short(event.received)) if event.received else ""
-        return f"{lex.step(event.step)}{via}{received}"
-    if isinstance(event, Call):
-        step = lex.say("call_step", step=lex.step(event.step)) if event.step and event.step != "call" else ""
-        return lex.say("call", outcome=lex.outcomes[event.outcome], step=step)
-    if isinstance(event, Promise):
-        return lex.say("promise", amount=lex.money(event.amount), due=date_short(event.due))
-    if isinstance(event, Payment):
-        target = lex.say("payment_target", invoice=event.invoice) if event.invoice else ""
-        return lex.say("payment", amount=lex.money(event.amount), target=target, ref=ref)
-    if isinstance(event, CreditNote):
-        number = f" {event.number}" if event.number else ""
-        return lex.say("credit_note", number=number, amount=lex.money(event.amount))
-    if isinstance(event, Plan):
-        count = len(event.installments)
-        signed = lex.say("plan_signed") if event.signed else ""
-        return lex.say("plan", count=count, plural="s" if count > 1 else "", signed=signed)
-    if isinstance(event, Dispute):
-        return lex.say("dispute", reason=event.reason)
-    if isinstance(event, DisputeResolved):
-        return lex.say("dispute_resolved")
-    if isinstance(event, Pause):
-        return lex.say("pause", until=date_short(event.until))
-    if isinstance(event, Escalation):
-        return lex.say("escalation", to=lex.handovers.get(event.to, event.to), ref=ref)
-    if isinstance(event, WriteOff):
-        return lex.say("write_off", reason=event.reason)
-    if isinstance(event, Acknowledgement):
-        return lex.say("acknowledgement")
-    if isinstance(event, Note):
-        return lex.say("note")
-    if isinstance(event, Void):
-        return lex.say("void", event=event.event, reason=event.reason)
-    if isinstance(event, Title):
-        kinds = lex.phrases["title_kinds"].split("|")
-        kind = dict(zip(("injonction", "judgment", "other"), kinds, strict=True))[event.kind]
-        court = f", {event.court}" if event.court else ""
-        return lex.say("title", kind=kind, court=court, ref=ref)
-    return getattr(event, "type", "")
+    phrase = lex.words["event"][event.type_name]
+    values = event.timeline_fields(lex)
+    for name in _phrase_fields(phrase):
+        if name not in values:
+            values[name] = _field_words(getattr(event, name), lex)
+    return str(phrase.format(**values))
+
+
+@cache
+def _phrase_fields(phrase: str) -> tuple[str, ...]:
+    """The names a phrase asks for: only those are written out (timelines run to 100,000 lines)."""
+    return tuple(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(phrase) if name))
+
+
+def _field_words(value: Any, lex: Lexicon) -> Any:
+    if isinstance(value, Decimal):
+        return lex.money(value)
+    if isinstance(value, date):
+        return date_short(value)
+    return "" if value is None else value
 
 
 def describe_voided(void: Void, words: Lexicon | None = None) -> str:
     """What a timeline says beside an event that a later `void` cancelled."""
-    return (words or FRENCH).say("voided", day=date_short(void.date), reason=void.reason)
+    return (words or FRENCH).say("timeline.voided", day=date_short(void.date), reason=void.reason)
 
 
-FRENCH = Lexicon(
-    step=step_label,
-    channel=channel_label,
-    kinds=KIND_LABELS,
-    handovers=HANDOVER_LABELS,
-    outcomes=OUTCOME_LABELS,
-    phrases=FRENCH_PHRASES,
-    money=money,
-)
+FRENCH = Lexicon(words=FR_WORDS, money=money)
 
 
 # --- JSON (docs/commands.md) ----------------------------------------------------------------

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from relancegit.calendar import next_business_day
-from relancegit.engine.facts import DEFAULT_NOTICE_DAYS, CaseFacts
+from relancegit.engine.facts import DEFAULT_NOTICE_DAYS, CaseEvents
 from relancegit.model import DebtorType, Policy, Title
 
 # Code de commerce L110-4: 5 years between professionals; Code de la consommation L218-2:
@@ -48,19 +48,19 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def prescription_start(facts: CaseFacts, reference_due: date) -> date:
+def prescription_start(facts: CaseEvents, reference_due: date) -> date:
     """Runs from the due date; a payment, a signed plan or an acknowledgement starts a new full
     period (Code civil 2240). A formal notice does not (Cass. com. 18 May 2022, 20-23.204)."""
     interruption = facts.latest_interruption
     return max(reference_due, interruption) if interruption is not None else reference_due
 
 
-def latest_title(facts: CaseFacts) -> Title | None:
+def latest_title(facts: CaseEvents) -> Title | None:
     titles = [e for e in facts.events if isinstance(e, Title)]
     return titles[-1] if titles else None
 
 
-def formal_notice_deadline(facts: CaseFacts, policy: Policy, holidays: str) -> date | None:
+def formal_notice_deadline(facts: CaseEvents, policy: Policy, holidays: str) -> date | None:
     if not facts.formal_notices:
         return None
     notice = facts.formal_notices[-1]
@@ -72,7 +72,7 @@ def formal_notice_deadline(facts: CaseFacts, policy: Policy, holidays: str) -> d
 
 
 def case_deadlines(
-    facts: CaseFacts,
+    facts: CaseEvents,
     policy: Policy,
     reference_due: date,
     debtor: DebtorType,

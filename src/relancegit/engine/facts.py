@@ -13,7 +13,6 @@ from datetime import date
 
 from relancegit.engine.voids import live_events
 from relancegit.model import (
-    Acknowledgement,
     Call,
     Case,
     Channel,
@@ -36,7 +35,7 @@ FORMAL_NOTICE_STEP = "formal-notice"
 # formal-notice step sets no `deadline_days`.
 DEFAULT_NOTICE_DAYS = 8
 
-Contact = Reminder | Call
+ContactEvent = Reminder | Call  # the client was contacted (not `model.Contact`, a person)
 
 
 def is_formal_notice(step_id: str, step: Step | None) -> bool:
@@ -47,11 +46,11 @@ def is_formal_notice(step_id: str, step: Step | None) -> bool:
 
 
 @dataclass(frozen=True)
-class CaseFacts:
+class CaseEvents:
     events: tuple[Event, ...]  # dated up to today, not voided, file order
     payments: tuple[Payment, ...]
     promises: tuple[Promise, ...]
-    contacts: tuple[Contact, ...]  # reminders and calls
+    contacts: tuple[ContactEvent, ...]  # reminders and calls
     done_steps: frozenset[str]  # reminders, and calls naming a step
     pauses: tuple[Pause, ...]
     formal_notices: tuple[Reminder, ...]
@@ -59,7 +58,7 @@ class CaseFacts:
     open_dispute: Dispute | None  # a dispute with no later dispute-resolved
     latest_escalation: Escalation | None
     write_off: WriteOff | None  # the first one: it abandons whatever remains
-    latest_interruption: date | None  # payment, signed plan or acknowledgement (Code civil 2240)
+    latest_interruption: date | None  # the last event that `interrupts_prescription` (Code civil 2240)
 
     @property
     def last_contact(self) -> date | None:
@@ -77,12 +76,12 @@ class CaseFacts:
         return self.formal_notices[0].date if self.formal_notices else None
 
 
-def gather(case: Case, policy: Policy, today: date) -> CaseFacts:
+def gather(case: Case, policy: Policy, today: date) -> CaseEvents:
     """Sort the case's events up to `today` into what the rules need, in one pass."""
     kept: list[Event] = []
     payments: list[Payment] = []
     promises: list[Promise] = []
-    contacts: list[Contact] = []
+    contacts: list[ContactEvent] = []
     done: set[str] = set()
     pauses: list[Pause] = []
     notices: list[Reminder] = []
@@ -93,9 +92,10 @@ def gather(case: Case, policy: Policy, today: date) -> CaseFacts:
     interruption: date | None = None
     for _, event in live_events(case, today):
         kept.append(event)
+        if event.interrupts_prescription():
+            interruption = event.date
         if isinstance(event, Payment):
             payments.append(event)
-            interruption = event.date
         elif isinstance(event, (Reminder, Call)):
             contacts.append(event)
             if event.step:
@@ -106,10 +106,6 @@ def gather(case: Case, policy: Policy, today: date) -> CaseFacts:
             promises.append(event)
         elif isinstance(event, Plan):
             plan = event
-            if event.signed:
-                interruption = event.date
-        elif isinstance(event, Acknowledgement):
-            interruption = event.date
         elif isinstance(event, Dispute):
             dispute = event
         elif isinstance(event, DisputeResolved):
@@ -120,7 +116,7 @@ def gather(case: Case, policy: Policy, today: date) -> CaseFacts:
             escalation = event
         elif isinstance(event, WriteOff) and write_off is None:
             write_off = event
-    return CaseFacts(
+    return CaseEvents(
         events=tuple(kept),
         payments=tuple(payments),
         promises=tuple(promises),

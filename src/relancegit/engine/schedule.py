@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from relancegit.calendar import next_business_day
-from relancegit.engine.facts import CaseFacts, is_formal_notice
+from relancegit.engine.facts import CaseEvents, is_formal_notice
 from relancegit.engine.status import PlanState, PromiseOutcome, PromiseState, active_pause_until
 from relancegit.model import Channel, Policy, Status
 
@@ -65,7 +65,7 @@ class NextAction:
 @dataclass(frozen=True)
 class ScheduleInput:
     status: Status
-    facts: CaseFacts
+    facts: CaseEvents
     policy: Policy
     reference_due: date
     promise: PromiseState | None  # the latest promise

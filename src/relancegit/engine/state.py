@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from relancegit.engine.allocation import Allocation, allocate
 from relancegit.engine.deadlines import Deadlines, case_deadlines
-from relancegit.engine.facts import CaseFacts, gather
+from relancegit.engine.facts import CaseEvents, gather
 from relancegit.engine.penalties import CasePenalties, case_penalties
 from relancegit.engine.schedule import NextAction, ScheduleInput, next_action
 from relancegit.engine.status import (
@@ -40,7 +40,7 @@ class CaseState:
     policy: Policy
     today: date
     allocation: Allocation
-    facts: CaseFacts
+    facts: CaseEvents
     status: Status
     reference_due: date
     days_overdue: int

@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from relancegit.engine.allocation import Allocation
-from relancegit.engine.facts import CaseFacts
+from relancegit.engine.facts import CaseEvents
 from relancegit.model import ZERO, Installment, Payment, Plan, Promise, Status
 
 ONE_DAY = timedelta(days=1)
@@ -103,14 +103,14 @@ def days_overdue(allocation: Allocation, reference_due: date, today: date) -> in
     return max(0, (today - reference_due).days)
 
 
-def active_pause_until(facts: CaseFacts, today: date) -> date | None:
+def active_pause_until(facts: CaseEvents, today: date) -> date | None:
     """The end of the pause in force today (the furthest one when several overlap)."""
     ends = [p.until for p in facts.pauses if p.until >= today]
     return max(ends) if ends else None
 
 
 def case_status(
-    facts: CaseFacts,
+    facts: CaseEvents,
     allocation: Allocation,
     reference_due: date,
     promise: PromiseState | None,

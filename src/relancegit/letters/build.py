@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -51,7 +51,7 @@ from relancegit.letters.context import (
     OtherCase,
     PaymentInfo,
     PaymentRecord,
-    Penalties,
+    PenaltyFigures,
     PlanInfo,
     PromiseInfo,
     RateTerms,
@@ -61,24 +61,14 @@ from relancegit.letters.context import (
 from relancegit.letters.typography import typeset
 from relancegit.model import (
     ZERO,
-    Call,
     Client,
     Config,
     Contact,
-    CreditNote,
-    Dispute,
-    Escalation,
     EventBase,
     Ledger,
-    Pause,
-    Payment,
     Plan,
     Policy,
-    Promise,
-    Reminder,
     Status,
-    Title,
-    WriteOff,
 )
 from relancegit.problems import RelancegitError, UsageError
 from relancegit.rates import RateTable, period_of
@@ -305,7 +295,7 @@ def rate_terms(config: Config, consumer: bool, language: str, day: Day | None = 
     )
 
 
-def _penalties(states: Sequence[CaseState], lines: Sequence[InvoiceLine], as_of: Day, consumer: bool) -> Penalties:
+def _penalties(states: Sequence[CaseState], lines: Sequence[InvoiceLine], as_of: Day, consumer: bool) -> PenaltyFigures:
     numbers = {line.number for line in lines}
     per_invoice = [p for s in states for p in s.penalties.invoices if p.number in numbers]
     missing = tuple(sorted({m for p in per_invoice for m in p.missing_rates}))
@@ -318,7 +308,7 @@ def _penalties(states: Sequence[CaseState], lines: Sequence[InvoiceLine], as_of:
         notices = [s.facts.first_formal_notice for s in states if s.facts.first_formal_notice]
         starts = [min(notices) + timedelta(days=1)] if notices else []
     balance = sum((line.remaining for line in lines), ZERO)
-    return Penalties(
+    return PenaltyFigures(
         as_of=as_of,
         interest=interest,
         interest_from=min(starts) if starts else None,
@@ -350,53 +340,34 @@ def deadline_for(policy: Policy, step_id: str, letter_date: Day, holidays: str) 
     return next_business_day(letter_date + timedelta(days=days), holidays), days
 
 
+# What a letter's history keeps of any event type: its fields of the same name as `EventLine`'s,
+# closed-list values as keywords and free text on one line. A new event type needs no code here.
+_LINE_FIELDS = frozenset(f.name for f in fields(EventLine)) - {"case", "date", "type", "note", "by"}
+_KEYWORD_FIELDS = frozenset({"step", "channel", "outcome", "to", "kind"})
+_FREE_TEXT_FIELDS = frozenset({"reason", "court"})
+
+
 def event_line(case_id: str, event: EventBase, grace_days: int = 0) -> EventLine:
-    fields: dict[str, object] = {}
-    if isinstance(event, Reminder):
-        fields = {
-            "step": keyword(event.step),
-            "channel": keyword(event.channel.value if event.channel else None),
-            "received": event.received,
-            "document": event.document,
-        }
-    elif isinstance(event, Call):
-        fields = {"outcome": keyword(event.outcome), "step": keyword(event.step)}
-    elif isinstance(event, Promise):
-        fields = {"amount": event.amount, "due": event.due}
-    elif isinstance(event, Payment):
-        fields = {"amount": event.amount, "invoice": event.invoice, "ref": event.ref}
-    elif isinstance(event, CreditNote):
-        fields = {"amount": event.amount, "invoice": event.invoice, "number": event.number}
-    elif isinstance(event, Plan):
-        fields = {
-            "installments": tuple(
-                InstallmentLine(i + 1, inst.due, inst.amount, False) for i, inst in enumerate(event.installments)
-            ),
-            "amount": sum((i.amount for i in event.installments), ZERO),
-            "signed": event.signed,
-        }
-    elif isinstance(event, Dispute):
-        fields = {"reason": one_line(event.reason), "invoice": event.invoice}
-    elif isinstance(event, Pause):
-        fields = {"until": event.until}
-    elif isinstance(event, Escalation):
-        fields = {"to": keyword(event.to), "ref": event.ref}
-    elif isinstance(event, Title):
-        fields = {
-            "kind": keyword(event.kind),
-            "court": one_line(event.court) if event.court else None,
-            "ref": event.ref,
-        }
-    elif isinstance(event, WriteOff):
-        fields = {"reason": one_line(event.reason)}
-    kind = getattr(event, "type", "note")
+    values: dict[str, object] = {}
+    for name in type(event).model_fields.keys() & _LINE_FIELDS:
+        value = getattr(event, name)
+        if name in _KEYWORD_FIELDS:
+            value = keyword(None if value is None else str(value))
+        elif name in _FREE_TEXT_FIELDS and value is not None:
+            value = one_line(value)
+        values[name] = value
+    if isinstance(event, Plan):
+        values["installments"] = tuple(
+            InstallmentLine(i + 1, inst.due, inst.amount, False) for i, inst in enumerate(event.installments)
+        )
+        values["amount"] = sum((i.amount for i in event.installments), ZERO)
     return EventLine(
         case=Keyword(case_id),
         date=event.date,
-        type=Keyword(kind),
+        type=Keyword(event.type_name),
         note=one_line(event.note) if event.note else None,
         by=event.by,
-        **fields,  # type: ignore[arg-type]
+        **values,  # type: ignore[arg-type]
     )
 
 

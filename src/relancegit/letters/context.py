@@ -129,7 +129,7 @@ class RateTerms:
 
 
 @dataclass(frozen=True)
-class Penalties:
+class PenaltyFigures:
     """Penalties as of the letter's date (reported, never added to the balance by the engine)."""
 
     as_of: Day
@@ -260,8 +260,8 @@ class LetterContext:
     due_dates_differ: bool  # the listed invoices fell due on different days
     business: bool
     rate: RateTerms
-    penalties: Penalties | None  # from `claim_from_step` on (None before, never fees for consumers)
-    accrued: Penalties  # always computed: for the handover dossier
+    penalties: PenaltyFigures | None  # from `claim_from_step` on (None before, never fees for consumers)
+    accrued: PenaltyFigures  # always computed: for the handover dossier
     deadline: Day | None  # the date to pay by (formal notice: letter date + deadline_days)
     deadline_days: int | None
     reply_by: Day  # the date reminders ask payment by: letter date + 8 days, on a business day
