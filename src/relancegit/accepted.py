@@ -19,8 +19,9 @@ from typing import Any
 
 from relancegit import gitlog
 from relancegit.files import write_atomically
+from relancegit.load import parse_data
 from relancegit.problems import RelancegitError, UsageError
-from relancegit.yamlsafe import YamlProblem, parse_yaml
+from relancegit.yamlsafe import YamlProblem
 
 ACCEPTED_NAME = "audit-accepted.yaml"
 HEADER = (
@@ -54,7 +55,7 @@ class BadAcceptedFile(RelancegitError):
 def parse_accepted(raw: bytes, name: str) -> list[Acceptance]:
     """The entries of one version of the file; raises `BadAcceptedFile` with its position."""
     try:
-        data = parse_yaml(raw)
+        data = parse_data(raw)
     except YamlProblem as exc:
         raise BadAcceptedFile(f"{name}:{exc.line}:{exc.column}: error: {exc.message}") from None
     entries = data.get("accepted") if isinstance(data, dict) else None

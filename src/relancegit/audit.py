@@ -49,8 +49,9 @@ from relancegit.history import (
     invoice_name,
     parse_version,
 )
+from relancegit.load import parse_data
 from relancegit.problems import Problem, RelancegitError, UsageError
-from relancegit.yamlsafe import YamlProblem, parse_yaml
+from relancegit.yamlsafe import YamlProblem
 
 # Where `audit --published` keeps the head it audited, by default: in the dashboard's folder,
 # published with it and kept between CI runs (`relancegit build` leaves it in place).
@@ -244,7 +245,7 @@ class LineEvent:
     line: bytes
 
     def parse(self) -> Any:
-        return parse_yaml(b"items:\n" + self.line + b"\n")["items"][0]
+        return parse_data(b"items:\n" + self.line + b"\n")["items"][0]
 
 
 def quick_items(text: bytes) -> list[LineEvent] | None:
@@ -289,7 +290,7 @@ def parse_appended(texts: list[bytes]) -> list[list[Any] | None]:
 def _parse_texts(texts: list[bytes]) -> list[list[Any] | None]:
     def parse(text: bytes) -> list[Any] | None:
         try:
-            value = parse_yaml(b"items:\n" + text).get("items")
+            value = parse_data(b"items:\n" + text).get("items")
         except (YamlProblem, AttributeError):  # not YAML, or not a mapping
             return None
         return value if isinstance(value, list) else None
@@ -298,7 +299,7 @@ def _parse_texts(texts: list[bytes]) -> list[list[Any] | None]:
         return []
     document = b"".join(b"i%d:\n%s" % (index, text) for index, text in enumerate(texts))
     try:
-        data = parse_yaml(document)
+        data = parse_data(document)
         values = [data.get(f"i{index}") for index in range(len(texts))]
         if all(isinstance(v, list) for v in values):
             return values

@@ -22,9 +22,10 @@ from pydantic import BaseModel
 
 from relancegit import gitlog
 from relancegit.gitlog import NULL_BLOB, BlobReader, Commit
+from relancegit.load import parse_data
 from relancegit.model import EVENT_TYPES, Case, Installment, Invoice
 from relancegit.record import find_case_file
-from relancegit.yamlsafe import BadDate, YamlProblem, parse_yaml
+from relancegit.yamlsafe import BadDate, YamlProblem
 
 # Invoice fields that fix what is owed: changing them rewrites the debt (README, "Git is the audit log").
 INVOICE_KEY_FIELDS = ("number", "amount", "due")
@@ -53,7 +54,7 @@ class Unreadable(ValueError):
 def parse_version(raw: bytes) -> dict[str, Any]:
     """The parsed mapping of one revision of a case file."""
     try:
-        data = parse_yaml(raw)
+        data = parse_data(raw)
     except YamlProblem as exc:
         line = getattr(exc, "line", None)
         raise Unreadable(f"{exc}" + (f" (line {line})" if line else "")) from None

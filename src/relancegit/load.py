@@ -230,10 +230,17 @@ def read_raw(path: str) -> tuple[FileStamp | None, bytes | None, Parsed]:
     return FileStamp.of(status), raw, ()
 
 
+def parse_data(raw: bytes) -> Any:
+    """A ledger file's data (raises `YamlProblem`): the lean constructor when the speed door is
+    open, the reference loader when it is closed (same data and errors). Everything that reads
+    ledger YAML (git blobs in history and audit, record's splice) parses through here."""
+    return parse_yaml(raw, FastLoader if speed.enabled() else LedgerLoader)
+
+
 def parse_raw(raw: bytes) -> Parsed:
-    """One file's outcome; the lean constructor when the speed door is open (same results)."""
+    """One file's outcome: ("data", value) or ("problem", line, column, message)."""
     try:
-        return ("data", parse_yaml(raw, FastLoader if speed.enabled() else LedgerLoader))
+        return ("data", parse_data(raw))
     except YamlProblem as exc:
         return ("problem", exc.line, exc.column, exc.message)
 

@@ -21,8 +21,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from relancegit.load import parse_data
 from relancegit.problems import RelancegitError
-from relancegit.yamlsafe import YamlProblem, parse_yaml
+from relancegit.yamlsafe import YamlProblem
 
 # --- rendering the new event --------------------------------------------------------------
 
@@ -97,7 +98,7 @@ class LayoutError(RelancegitError):
 def append_event(text: str, event: dict[str, Any]) -> tuple[str, int]:
     """`text` with `event` appended to its `events`, and the (0-based) line where it starts.
 
-    `text` must have been read by the ledger's loader (`yamlsafe.parse_yaml`) first: its
+    `text` must have been read by the ledger's loader (`load.parse_data`) first: its
     guard against deep nesting is what keeps libyaml's recursive composer safe."""
     try:
         root = yaml.compose(text, Loader=_Composer)
@@ -263,8 +264,8 @@ def append_to_tail(text: str, event: dict[str, Any], data: Any) -> tuple[str, in
 def _verify_tail(head: str, old_tail: str, new_tail: str, data: dict[str, Any], event: dict[str, Any]) -> Any:
     """The file cut down to its last event reads back as expected, before and after."""
     try:
-        before = parse_yaml((head + old_tail).encode("utf-8"))
-        after = parse_yaml((head + new_tail).encode("utf-8"))
+        before = parse_data((head + old_tail).encode("utf-8"))
+        after = parse_data((head + new_tail).encode("utf-8"))
     except YamlProblem as exc:
         raise LayoutError(f"the file would not read back after appending ({exc}); add the event by hand") from None
     last = data["events"][-1]
@@ -278,8 +279,8 @@ def verify_append(old: bytes | Any, new: bytes | Any, event: dict[str, Any]) -> 
 
     `old` and `new` are the files' bytes, or their data already read by `parse_yaml`."""
     try:
-        before = parse_yaml(old) if isinstance(old, bytes) else old
-        after = parse_yaml(new) if isinstance(new, bytes) else new
+        before = parse_data(old) if isinstance(old, bytes) else old
+        after = parse_data(new) if isinstance(new, bytes) else new
     except YamlProblem as exc:
         raise LayoutError(f"the file would not read back after appending ({exc}); add the event by hand") from None
     if not isinstance(before, dict) or not isinstance(after, dict):
