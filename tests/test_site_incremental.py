@@ -295,3 +295,72 @@ def test_writes_stay_in_the_output_folder(tmp_path: Path):
         writer.write("cases/x.html", "x")  # a folder that leads outside
     assert not list((tmp_path / "elsewhere").iterdir())
 
+
+def cli_build(root: Path, out: Path, no_cache: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`relancegit build` as a user runs it, with the speed door open or closed."""
+    from click.testing import CliRunner
+
+    from relancegit.cli import main
+
+    if no_cache:
+        monkeypatch.setenv("RELANCEGIT_NO_CACHE", "1")
+    else:
+        monkeypatch.delenv("RELANCEGIT_NO_CACHE", raising=False)
+    args = ["--ledger", str(root), "--today", DEMO_TODAY.isoformat(), "build", "-o", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("size", [0, 300])
+def test_site_is_the_same_with_the_speed_door_open_or_closed(
+    size: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rendered: list[str]
+):
+    """The demo site, and a generated ledger large enough for the render workers to run: every
+    file is the same byte for byte whether `build` runs incremental and across processes or,
+    with RELANCEGIT_NO_CACHE=1, renders everything in one process. The manifest of kept pages is
+    the speed side's own file: written with the door open, removed with it closed."""
+    import sys
+
+    if size:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+        from generate import generate
+
+        root = generate(size, tmp_path / "gen", DEMO_TODAY, seed=5)
+    else:
+        root = tmp_path / "repo" / "ledger"
+        shutil.copytree(DEMO, root)
+    age_files(root)
+    # Workers run even on one core; each chunk rendered records its process id.
+    pids = tmp_path / "pids"
+    render_chunk = speed_pages.render_chunk
+
+    def spy(*args):
+        with pids.open("a") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return render_chunk(*args)
+
+    monkeypatch.setattr(speed_pages, "worker_count", lambda: 2)
+    monkeypatch.setattr(speed_pages, "render_chunk", spy)
+
+    cli_build(root, tmp_path / "open", no_cache=False, monkeypatch=monkeypatch)
+    cli_build(root, tmp_path / "closed", no_cache=True, monkeypatch=monkeypatch)
+    opened, closed = site_files(tmp_path / "open"), site_files(tmp_path / "closed")
+    workers = {int(line) for line in pids.read_text().split()} if pids.exists() else set()
+    assert bool(workers) == (size >= speed_pages.RENDER_PARALLEL_MIN)
+    assert os.getpid() not in workers
+    assert sorted(opened.keys() - closed.keys()) == [speed_pages.MANIFEST]
+    assert not closed.keys() - opened.keys()
+    assert len(closed) > size
+    for name in closed:
+        assert opened[name] == closed[name], name
+
+    # Closed, the door keeps nothing: every case page rendered again, and the manifest of the
+    # open build removed, so that no later incremental build trusts pages it did not see.
+    # (the spy of the case pages counts this process's renders, not the workers')
+    assert len(rendered) == (size if workers else 2 * 41)
+    rendered.clear()
+    cli_build(root, tmp_path / "open", no_cache=False, monkeypatch=monkeypatch)
+    assert rendered == []
+    cli_build(root, tmp_path / "open", no_cache=True, monkeypatch=monkeypatch)
+    assert len(rendered) == (size or 41)
+    assert site_files(tmp_path / "open") == closed
