@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from relancegit.dashboard import build
+from relancegit.dashboard import write_site
 from relancegit.load import load_ledger
 from tests.conftest import DEMO, DEMO_TODAY
 
@@ -54,7 +54,7 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def site_url(tmp_path_factory) -> Iterator[str]:
     out = tmp_path_factory.mktemp("browser") / "site"
-    build(load_ledger(DEMO, DEMO_TODAY).ledger, DEMO_TODAY, out)
+    write_site(load_ledger(DEMO, DEMO_TODAY).ledger, DEMO_TODAY, out)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(out)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -237,3 +237,35 @@ def test_racy_results_are_checked_by_content(make_ledger):
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size and mtime, new content
     assert path.stat().st_size == stat.st_size
     assert show_paid(root) == "9.90"
+
+
+def test_replayed_command_does_not_import_pydantic(make_ledger):
+    """A replay prints the stored output without loading the model: the first run imports
+    pydantic (to validate), the second, nothing having changed, does not."""
+    import subprocess
+    import sys
+
+    root = make_ledger()
+    age_all(root)
+    probe = (
+        "import sys\n"
+        "from relancegit.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "finally:\n"
+        "    sys.stderr.write('pydantic imported: %s' % ('pydantic' in sys.modules))\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", probe, "--ledger", str(root), "--today", "2026-11-23", "check"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ},
+        )
+        for _ in range(2)
+    ]
+    assert [r.returncode for r in runs] == [0, 0]
+    assert runs[0].stdout == runs[1].stdout and runs[0].stdout.startswith("ok: ")
+    assert runs[0].stderr.endswith("pydantic imported: True")
+    assert runs[1].stderr.endswith("pydantic imported: False")

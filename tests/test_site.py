@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from relancegit import views
 from relancegit.cli import main
-from relancegit.dashboard import UnsafeOutput, build, svg
+from relancegit.dashboard import UnsafeOutput, svg, write_site
 from relancegit.dashboard import data as figures_of
 from relancegit.dashboard.redact import local_key, pseudonyms, redact_ledger
 from relancegit.dashboard.writer import safe_id
@@ -67,14 +67,14 @@ def demo_ledger():
 @pytest.fixture(scope="module")
 def demo_site(tmp_path_factory, demo_ledger) -> Path:
     out = tmp_path_factory.mktemp("site") / "site"
-    build(demo_ledger, DEMO_TODAY, out)
+    write_site(demo_ledger, DEMO_TODAY, out)
     return out
 
 
 @pytest.fixture(scope="module")
 def redacted_site(tmp_path_factory, demo_ledger) -> Path:
     out = tmp_path_factory.mktemp("public") / "public"
-    build(demo_ledger, DEMO_TODAY, out, redact=True, redact_key="test-key")
+    write_site(demo_ledger, DEMO_TODAY, out, redact=True, redact_key="test-key")
     return out
 
 
@@ -270,9 +270,9 @@ def test_case_page_shows_balance_next_action_reason_and_deadlines(demo_site, dem
 def test_case_list_is_paginated_and_its_script_holds_every_case(tmp_path, demo_ledger, monkeypatch):
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("relancegit.dashboard.build"), "PAGE_SIZE", 10)
+    monkeypatch.setattr(importlib.import_module("relancegit.dashboard.site"), "PAGE_SIZE", 10)
     out = tmp_path / "site"
-    build(demo_ledger, DEMO_TODAY, out)
+    write_site(demo_ledger, DEMO_TODAY, out)
     pages = sorted((out / "cases").glob("page-*.html"))
     assert [p.name for p in pages] == ["page-2.html", "page-3.html", "page-4.html", "page-5.html"]
     listed_on_pages = [
@@ -331,7 +331,7 @@ def test_ledger_values_are_escaped_and_never_run_as_templates(make_ledger, tmp_p
     ledger = load_ledger(root, DEMO_TODAY).ledger
     assert "acme" in ledger.clients
     out = tmp_path / "site"
-    build(ledger, DEMO_TODAY, out)
+    write_site(ledger, DEMO_TODAY, out)
     for path in output_files(out):
         if path.parent.name != "letters":  # letters: see the next test
             _assert_inert(path)
@@ -355,7 +355,7 @@ def _assert_inert(path: Path) -> None:
 def test_letters_rendered_into_the_site_escape_ledger_values(make_ledger, tmp_path):
     root = make_ledger({"clients/acme.yaml": HOSTILE_CLIENT, "cases/2026/2026-0042.yaml": HOSTILE_CASE})
     out = tmp_path / "site"
-    build(load_ledger(root, DEMO_TODAY).ledger, DEMO_TODAY, out)
+    write_site(load_ledger(root, DEMO_TODAY).ledger, DEMO_TODAY, out)
     letters = sorted((out / "letters").glob("*.html"))
     assert letters, "no letter rendered"
     for path in letters:
@@ -403,7 +403,7 @@ def test_redaction_leaves_no_name_contact_address_or_note_anywhere(redacted_site
 
 def test_redacted_site_uses_stable_pseudonyms(redacted_site, demo_ledger, tmp_path):
     again = tmp_path / "again"
-    build(demo_ledger, DEMO_TODAY, again, redact=True, redact_key="test-key")
+    write_site(demo_ledger, DEMO_TODAY, again, redact=True, redact_key="test-key")
     for path in output_files(redacted_site):
         assert (again / path.relative_to(redacted_site)).read_bytes() == path.read_bytes()
     page = (redacted_site / "clients" / "index.html").read_text(encoding="utf-8")
@@ -490,19 +490,19 @@ def test_redacted_ledger_keeps_amounts_and_dates(demo_ledger):
 
 def test_rebuild_with_nothing_changed_rewrites_nothing(tmp_path, demo_ledger):
     out = tmp_path / "site"
-    first = build(demo_ledger, DEMO_TODAY, out)
+    first = write_site(demo_ledger, DEMO_TODAY, out)
     assert first.written and not first.unchanged
-    second = build(demo_ledger, DEMO_TODAY, out)
+    second = write_site(demo_ledger, DEMO_TODAY, out)
     assert second.written == [] and second.unchanged == first.files
 
 
 def test_pages_of_removed_cases_are_deleted(tmp_path, make_ledger):
     root = make_ledger({"cases/2026-0043.yaml": CASE_OPEN.replace("2026-0002", "2026-0043").replace("F2", "F43")})
     out = tmp_path / "site"
-    build(load_ledger(root, DEMO_TODAY).ledger, DEMO_TODAY, out)
+    write_site(load_ledger(root, DEMO_TODAY).ledger, DEMO_TODAY, out)
     assert (out / "cases" / "2026-0043.html").is_file()
     (root / "cases" / "2026-0043.yaml").unlink()
-    result = build(load_ledger(root, DEMO_TODAY).ledger, DEMO_TODAY, out)
+    result = write_site(load_ledger(root, DEMO_TODAY).ledger, DEMO_TODAY, out)
     assert not (out / "cases" / "2026-0043.html").exists()
     assert "2026-0043.html" in [p.name for p in result.removed]
 
@@ -510,7 +510,7 @@ def test_pages_of_removed_cases_are_deleted(tmp_path, make_ledger):
 def test_refuses_a_folder_that_is_not_a_dashboard(tmp_path, demo_ledger):
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(UnsafeOutput):
-        build(demo_ledger, DEMO_TODAY, tmp_path)
+        write_site(demo_ledger, DEMO_TODAY, tmp_path)
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
 
 
@@ -525,7 +525,7 @@ def test_english_ledger_gets_english_pages(make_ledger, tmp_path):
 
     root = make_ledger({"relancegit.yaml": CONFIG + "language: en\n"})
     out = tmp_path / "site"
-    build(load_ledger(root, DEMO_TODAY).ledger, DEMO_TODAY, out)
+    write_site(load_ledger(root, DEMO_TODAY).ledger, DEMO_TODAY, out)
     home = (out / "index.html").read_text(encoding="utf-8")
     assert '<html lang="en">' in home and "Outstanding" in home and "Encours" not in home
 
@@ -559,11 +559,11 @@ def test_case_timeline_merges_events_and_commits(make_ledger, tmp_path):
     git("commit", "-q", "-m", "2026-0042: payment 750.00 EUR")
     ledger = load_ledger(root, DEMO_TODAY).ledger
     out = tmp_path / "site"
-    build(ledger, DEMO_TODAY, out)
+    write_site(ledger, DEMO_TODAY, out)
     page = (out / "cases" / "2026-0042.html").read_text(encoding="utf-8")
     assert "2026-0042: payment 750.00 EUR" in page and "Claire" in page and "VIR SEPA 8812" in page
     public = tmp_path / "public"
-    build(ledger, DEMO_TODAY, public, redact=True)
+    write_site(ledger, DEMO_TODAY, public, redact=True)
     page = (public / "cases" / "2026-0042.html").read_text(encoding="utf-8")
     assert "payment 750.00 EUR" not in page and "Claire" not in page and "modification enregistrée" in page
 
@@ -572,7 +572,7 @@ def test_without_git_the_timeline_shows_events_only(make_ledger, tmp_path, monke
     monkeypatch.setenv("PATH", str(tmp_path / "no-git"))  # git cannot be found
     root = make_ledger()
     out = tmp_path / "site"
-    build(load_ledger(root, DEMO_TODAY).ledger, DEMO_TODAY, out)
+    write_site(load_ledger(root, DEMO_TODAY).ledger, DEMO_TODAY, out)
     page = (out / "cases" / "2026-0042.html").read_text(encoding="utf-8")
     assert "VIR SEPA 8812" in page and "tl-commit" not in page
 
@@ -613,7 +613,7 @@ def test_english_ledger_gets_english_reasons_and_timelines(tmp_path):
     assert "\nlanguage: fr\n" in text
     config.write_text(text.replace("\nlanguage: fr\n", "\nlanguage: en\n"), encoding="utf-8")
     out = tmp_path / "site"
-    build(load_ledger(root, DEMO_TODAY).ledger, DEMO_TODAY, out)
+    write_site(load_ledger(root, DEMO_TODAY).ledger, DEMO_TODAY, out)
     agenda = html.unescape((out / "agenda.html").read_text(encoding="utf-8"))
     # The same cases as in ledger/COVERAGE.md (worked by hand): plan of 25/09 broken, promise of 19/10
     # (5,856.00 due 10/11) broken, hand-over of 13/10 to the agency, second reminder at D+8.
@@ -637,7 +637,7 @@ def test_english_ledger_gets_english_reasons_and_timelines(tmp_path):
 
     for page in pages(out):
         assert not [phrase for phrase in french if phrase in page]
-    build(load_ledger(DEMO, DEMO_TODAY).ledger, DEMO_TODAY, tmp_path / "site-fr")
+    write_site(load_ledger(DEMO, DEMO_TODAY).ledger, DEMO_TODAY, tmp_path / "site-fr")
     in_french = {phrase for page in pages(tmp_path / "site-fr") for phrase in french if phrase in page}
     assert len(in_french) >= 9  # the French site says them: the check above can fail
     payments = html.unescape((out / "cases/2026-0195.html").read_text(encoding="utf-8"))

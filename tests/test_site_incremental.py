@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import DEMO, DEMO_TODAY
 
-from relancegit.dashboard import workers
 from relancegit.dashboard import writer as writer_module
 from relancegit.load import load_ledger
+from relancegit.speed import pages as speed_pages
 
-# The package exports the `build` function under the submodule's name: fetch the module itself.
-build_module = importlib.import_module("relancegit.dashboard.build")
+site_module = importlib.import_module("relancegit.dashboard.site")
 
 
 def settle(path: Path) -> None:
@@ -53,18 +52,23 @@ def demo_copy(tmp_path: Path) -> Path:
 def rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The case ids whose page is rendered during the test."""
     calls: list[str] = []
-    original = build_module.case_page
+    original = site_module.case_page
 
     def spy(site, state):
         calls.append(state.id)
         return original(site, state)
 
-    monkeypatch.setattr(build_module, "case_page", spy)
+    monkeypatch.setattr(site_module, "case_page", spy)
     return calls
 
 
+def build(ledger, today, out: Path, **options):
+    """The site built as `relancegit build` builds it with the speed door open."""
+    return site_module.write_site(ledger, today, out, pages=speed_pages.Incremental(), **options)
+
+
 def run(root: Path, out: Path):
-    return build_module.build(load_ledger(root, DEMO_TODAY).ledger, DEMO_TODAY, out)
+    return build(load_ledger(root, DEMO_TODAY).ledger, DEMO_TODAY, out)
 
 
 def test_rebuild_with_nothing_changed_renders_no_case_page(demo_copy: Path, tmp_path: Path, rendered: list[str]):
@@ -113,7 +117,7 @@ def test_deleted_page_or_damaged_manifest_is_rebuilt(demo_copy: Path, tmp_path: 
     run(demo_copy, out)
     assert rendered == ["2026-0220"]
     assert (out / "cases/2026-0220.html").is_file()
-    (out / build_module.MANIFEST).write_text("{not json")
+    (out / speed_pages.MANIFEST).write_text("{not json")
     rendered.clear()
     run(demo_copy, out)
     assert len(rendered) == 41
@@ -123,12 +127,12 @@ def test_today_and_templates_are_inputs(demo_copy: Path, tmp_path: Path, rendere
     out = tmp_path / "site"
     run(demo_copy, out)
     rendered.clear()
-    build_module.build(load_ledger(demo_copy, DEMO_TODAY).ledger, DEMO_TODAY.replace(day=24), out)
+    build(load_ledger(demo_copy, DEMO_TODAY).ledger, DEMO_TODAY.replace(day=24), out)
     assert len(rendered) == 41
     rendered.clear()
     override = demo_copy.parent / "templates" / "site"
     override.mkdir(parents=True)
-    source = Path(build_module.templating.packaged_dir("templates")) / "site" / "case.html.j2"
+    source = Path(site_module.templating.packaged_dir("templates")) / "site" / "case.html.j2"
     custom = source.read_text().replace("{% block main %}\n", "{% block main %}\n<!-- custom -->\n", 1)
     assert "<!-- custom -->" in custom
     (override / "case.html.j2").write_text(custom)
@@ -179,8 +183,8 @@ def test_edit_within_the_racy_window_is_seen_and_pages_match(demo_copy: Path, tm
     run(demo_copy, fresh)
     racy, settled = site_files(out), site_files(fresh)
     assert racy.keys() == settled.keys()
-    assert [name for name in racy if racy[name] != settled[name]] == [build_module.MANIFEST]
-    manifests = [json.loads(site[build_module.MANIFEST]) for site in (racy, settled)]
+    assert [name for name in racy if racy[name] != settled[name]] == [speed_pages.MANIFEST]
+    manifests = [json.loads(site[speed_pages.MANIFEST]) for site in (racy, settled)]
     assert manifests[0]["letters"] == manifests[1]["letters"]
     assert manifests[0]["pages"].keys() == manifests[1]["pages"].keys()
 
@@ -199,14 +203,12 @@ def test_pages_rendered_in_worker_processes_are_the_same(tmp_path: Path, monkeyp
     root = generate(120, tmp_path / "gen", DEMO_TODAY, seed=11)
     age_files(root)  # the two manifests compared must not depend on the racy window
     ledger = load_ledger(root, DEMO_TODAY).ledger
-    monkeypatch.setattr(workers, "worker_count", lambda: 1)
-    serial = build_module.build(ledger, DEMO_TODAY, tmp_path / "serial")
-    monkeypatch.setattr(workers, "worker_count", lambda: 2)
-    monkeypatch.setattr(workers, "RENDER_PARALLEL_MIN", 1)
+    monkeypatch.setattr(speed_pages, "worker_count", lambda: 1)
+    serial = build(ledger, DEMO_TODAY, tmp_path / "serial")
+    monkeypatch.setattr(speed_pages, "worker_count", lambda: 2)
+    monkeypatch.setattr(speed_pages, "RENDER_PARALLEL_MIN", 1)
     steps: list[tuple[int, int]] = []
-    parallel = build_module.build(
-        ledger, DEMO_TODAY, tmp_path / "parallel", progress=lambda n, total: steps.append((n, total))
-    )
+    parallel = build(ledger, DEMO_TODAY, tmp_path / "parallel", progress=lambda n, total: steps.append((n, total)))
     assert site_files(tmp_path / "serial") == site_files(tmp_path / "parallel")
     assert len(parallel.written) == len(serial.written) > 120
     assert any(name.startswith("letters/") for name in site_files(tmp_path / "parallel"))
@@ -226,13 +228,13 @@ def test_case_list_pages_follow_their_cases(tmp_path: Path, monkeypatch: pytest.
     root = generate(450, tmp_path / "gen", DEMO_TODAY, seed=4)  # 3 list pages of 200
     age_files(root)
     listed: list[int] = []
-    original = build_module.cases_page
+    original = site_module.cases_page
 
     def spy(site, chunk, number, pages):
         listed.append(number)
         return original(site, chunk, number, pages)
 
-    monkeypatch.setattr(build_module, "cases_page", spy)
+    monkeypatch.setattr(site_module, "cases_page", spy)
     out = tmp_path / "site"
     run(root, out)
     assert listed == [1, 2, 3]
@@ -250,15 +252,15 @@ def test_case_list_pages_follow_their_cases(tmp_path: Path, monkeypatch: pytest.
     assert listed == []  # nothing changed
 
     ledger = load_ledger(root, DEMO_TODAY).ledger
-    states = build_module.compute_all(ledger, DEMO_TODAY)
-    last_page = build_module.case_list_pages(states)[2]
+    states = site_module.compute_all(ledger, DEMO_TODAY)
+    last_page = site_module.case_list_pages(states)[2]
     case = ledger.case_files[last_page[0].id]
     case.write_text(case.read_text() + "  - {date: 2026-11-20, type: note, note: list page test}\n")
     settle(case)  # the manifests compared must not depend on the racy window
     rebuilt_equals_fresh()
     assert listed == [3]  # a note changes the case's row inputs, not its place or the counts
 
-    open_case = next(s for s in build_module.case_order(states) if s.is_open)
+    open_case = next(s for s in site_module.case_order(states) if s.is_open)
     path = ledger.case_files[open_case.id]
     path.write_text(path.read_text() + f"  - {{date: 2026-11-20, type: payment, amount: {open_case.balance}}}\n")
     settle(path)
@@ -292,3 +294,73 @@ def test_writes_stay_in_the_output_folder(tmp_path: Path):
     with pytest.raises(writer_module.UnsafeOutput):
         writer.write("cases/x.html", "x")  # a folder that leads outside
     assert not list((tmp_path / "elsewhere").iterdir())
+
+
+def cli_build(root: Path, out: Path, no_cache: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`relancegit build` as a user runs it, with the speed door open or closed."""
+    from click.testing import CliRunner
+
+    from relancegit.cli import main
+
+    if no_cache:
+        monkeypatch.setenv("RELANCEGIT_NO_CACHE", "1")
+    else:
+        monkeypatch.delenv("RELANCEGIT_NO_CACHE", raising=False)
+    args = ["--ledger", str(root), "--today", DEMO_TODAY.isoformat(), "build", "-o", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("size", [0, 300])
+def test_site_is_the_same_with_the_speed_door_open_or_closed(
+    size: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rendered: list[str]
+):
+    """The demo site, and a generated ledger large enough for the render workers to run: every
+    file is the same byte for byte whether `build` runs incremental and across processes or,
+    with RELANCEGIT_NO_CACHE=1, renders everything in one process. The manifest of kept pages is
+    the speed side's own file: written with the door open, removed with it closed."""
+    import sys
+
+    if size:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+        from generate import generate
+
+        root = generate(size, tmp_path / "gen", DEMO_TODAY, seed=5)
+    else:
+        root = tmp_path / "repo" / "ledger"
+        shutil.copytree(DEMO, root)
+    age_files(root)
+    # Workers run even on one core; each chunk rendered records its process id.
+    pids = tmp_path / "pids"
+    render_chunk = speed_pages.render_chunk
+
+    def spy(*args):
+        with pids.open("a") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return render_chunk(*args)
+
+    monkeypatch.setattr(speed_pages, "worker_count", lambda: 2)
+    monkeypatch.setattr(speed_pages, "render_chunk", spy)
+
+    cli_build(root, tmp_path / "open", no_cache=False, monkeypatch=monkeypatch)
+    cli_build(root, tmp_path / "closed", no_cache=True, monkeypatch=monkeypatch)
+    opened, closed = site_files(tmp_path / "open"), site_files(tmp_path / "closed")
+    workers = {int(line) for line in pids.read_text().split()} if pids.exists() else set()
+    assert bool(workers) == (size >= speed_pages.RENDER_PARALLEL_MIN)
+    assert os.getpid() not in workers
+    assert sorted(opened.keys() - closed.keys()) == [speed_pages.MANIFEST]
+    assert not closed.keys() - opened.keys()
+    assert len(closed) > size
+    for name in closed:
+        assert opened[name] == closed[name], name
+
+    # Closed, the door keeps nothing: every case page rendered again, and the manifest of the
+    # open build removed, so that no later incremental build trusts pages it did not see.
+    # (the spy of the case pages counts this process's renders, not the workers')
+    assert len(rendered) == (size if workers else 2 * 41)
+    rendered.clear()
+    cli_build(root, tmp_path / "open", no_cache=False, monkeypatch=monkeypatch)
+    assert rendered == []
+    cli_build(root, tmp_path / "open", no_cache=True, monkeypatch=monkeypatch)
+    assert len(rendered) == (size or 41)
+    assert site_files(tmp_path / "open") == closed

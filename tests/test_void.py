@@ -151,11 +151,11 @@ def test_record_void_and_show_strike_it_through(make_ledger):
 
 
 def test_site_shows_the_voided_event_struck_through(make_ledger, tmp_path: Path):
-    from relancegit.dashboard import build
+    from relancegit.dashboard import write_site
 
     root = make_ledger(case_with("{date: 2026-10-17, type: void, event: 1, reason: chèque impayé}"))
     ledger = load_ledger(root, date(2026, 11, 23)).ledger
-    build(ledger, date(2026, 11, 23), tmp_path / "site")
+    write_site(ledger, date(2026, 11, 23), tmp_path / "site")
     page = (tmp_path / "site/cases/2026-0042.html").read_text(encoding="utf-8")
     assert '<tr class="tl-payment is-voided">' in page
     assert "<del>paiement 5 000,00 €</del>" in page.replace("\u202f", " ").replace("\xa0", " ")

@@ -32,7 +32,6 @@ from relancegit.load import Parsed, Setting, load_cases, parse_raw, read_setting
 from relancegit.lock import WriteState, ledger_write_lock
 from relancegit.model import CENT, EVENT_TYPES, EventBase
 from relancegit.problems import Problem, RelancegitError, Severity, UsageError
-from relancegit.speed.gc import gc_paused
 from relancegit.splice import LayoutError, append_event, append_to_tail, verify_append
 
 # Fields whose text is parsed into a typed value; every other field is text for the model.
@@ -265,8 +264,7 @@ def record(
             event = _with_document(event, kept.relative_to(root.resolve()).as_posix())
             _keep_document(kept, document.content, state.scratch)
         try:
-            with gc_paused():  # a large case makes millions of objects and no cycles
-                old, new, line, after, before = _appended_and_checked(ctx, case_path, event)
+            old, new, line, after, before = _appended_and_checked(ctx, case_path, event)
             errors = [p for p in after if p.severity == Severity.ERROR]
             if any(p.message not in before for p in errors):
                 raise RecordRefused(f"{case_path.name} not changed: the event would make it invalid", errors)

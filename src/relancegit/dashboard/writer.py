@@ -1,7 +1,7 @@
 """The dashboard's output folder: files written atomically, only when their bytes change, and
 never outside the folder.
 
-Layer: file writing for `dashboard.build`. Knows nothing of pages or the ledger beyond the id
+Layer: file writing for `dashboard.site`. Knows nothing of pages or the ledger beyond the id
 pattern that names them.
 """
 

@@ -1,24 +1,27 @@
-"""`relancegit build`: the static dashboard, written into one folder.
+"""The static dashboard (`relancegit build`), written into one folder by `write_site`.
 
 Layer: engine results -> HTML, CSS, JS and JSON files. Computes every case once
 (`engine.state.compute_all`) and the portfolio once, renders the pages with the shared Jinja
 environment (`templating.py`: the ledger's `templates/site/…` override the packaged ones),
-and writes each file atomically, only when its bytes changed (a rebuild with nothing new
-rewrites nothing). Paths derived from ids are checked to stay inside the output folder.
-Nothing here reads the clock or the environment: `today` and the redaction key are passed in.
+and writes each file atomically, only when its bytes changed. Paths derived from ids are
+checked to stay inside the output folder. Nothing here reads the clock or the environment:
+`today` and the redaction key are passed in.
+
+Which pages of the previous build can stay, and where the changed cases are rendered, is not
+decided here: the site says what each page depends on (`Depends`) and asks a `Pages` object.
+The default, `RenderAll`, keeps nothing and renders in this process; the command layer hands
+in the incremental one (`speed.pages`), and nothing here imports `relancegit.speed`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 from babel.dates import format_date
@@ -27,15 +30,14 @@ from markupsafe import Markup
 
 from relancegit import formatting, templating, views
 from relancegit.dashboard import data, svg
+from relancegit.dashboard.casepages import CasePage, render_serially
 from relancegit.dashboard.labels import Words
 from relancegit.dashboard.redact import redact_ledger, redaction_key
 from relancegit.dashboard.timeline import FileCommit, case_commits, timeline
-from relancegit.dashboard.workers import render_cases
 from relancegit.dashboard.writer import MARKER, BuildResult, SiteWriter, prepare_output, safe_id
 from relancegit.engine.portfolio import BUCKETS, Portfolio, StepEffect, portfolio
 from relancegit.engine.state import CaseState, compute_all, prescription_alerts
 from relancegit.model import Ledger
-from relancegit.speed import cache
 
 Progress = Callable[[int, int], None]
 
@@ -121,63 +123,80 @@ class Site:
         )
 
 
-# --- incremental builds ----------------------------------------------------------------------
-# A case page (and its letter) depends only on its case file, its client's file, the config,
-# today, the options, the templates, relancegit itself and the commits of its file; a client
-# page on the client's file and its cases' files. The previous build's keys are kept in
-# MANIFEST: a page whose key did not change is neither rendered nor rewritten.
-
-MANIFEST = ".relancegit-build.json"
-_MANIFEST_VERSION = 1
+# --- what each page depends on, and who decides what to keep --------------------------------
+# A case page (and its letters) depends only on its case file, its client's file, the commits
+# of its file and what every page depends on (the config, today, the options, the templates);
+# a page of the case list on its cases, the status counts and the clients; a client page on
+# the client's file and its cases' files.
 
 
-def _stamp(path: Path | None, now_ns: int) -> str:
-    """A file's stamp; its content digest too when it changed within the racy window."""
-    if path is None:
-        return "-"
-    try:
-        stat = path.stat()
-    except OSError:
-        return "missing"
-    text = f"{path}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
-    if now_ns - stat.st_mtime_ns < cache.RACY_SECONDS * 1e9:
-        text += ":" + cache.digest(path.read_bytes()).hex()
-    return text
+@dataclass(frozen=True)
+class Depends:
+    """What a page depends on besides what every page does: files (their contents) and values;
+    `pages` names pages whose inputs are this page's too (a list page shows its cases' rows)."""
+
+    files: tuple[Path | None, ...] = ()
+    values: tuple[object, ...] = ()
+    pages: tuple[str, ...] = ()
 
 
-def _key(*parts: object) -> str:
-    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
+Letters = list[tuple[str, str]]  # a case's letters in the site: (step, relative path)
 
 
-@dataclass
-class Manifest:
-    pages: dict[str, str] = field(default_factory=dict)  # relative path -> input key
-    letters: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # case -> [(step, path)]
+class Pages(Protocol):
+    """Which pages of the previous build stay, and where the changed cases are rendered."""
 
-    @classmethod
-    def read(cls, out_dir: Path) -> Manifest:
-        try:
-            raw = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-            if raw.get("version") != _MANIFEST_VERSION:
-                return cls()
-            letters = {case: [(str(a), str(b)) for a, b in items] for case, items in raw["letters"].items()}
-            return cls({str(k): str(v) for k, v in raw["pages"].items()}, letters)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return cls()  # no manifest or a damaged one: everything is rendered
+    def begin(self, writer: SiteWriter, common: Depends) -> None:
+        """A build starts writing with `writer`; `common` is what every page depends on."""
 
-    def text(self) -> str:
-        return json.dumps({"version": _MANIFEST_VERSION, "pages": self.pages, "letters": self.letters}, sort_keys=True)
+    def keep_case(self, case_id: str, relative: str, depends: Depends) -> Letters | None:
+        """The case's letters when its page and letters stay as they are, else None (render)."""
+
+    def keep(self, relative: str, depends: Depends) -> bool:
+        """Whether the page stays as it is (else it is rendered and written)."""
+
+    def render_cases(
+        self, site: Site, changed: list[CaseState], writer: SiteWriter, horizon: date, page: CasePage
+    ) -> Iterator[int]:
+        """Write the letters and pages of `changed`; yield how many cases each step finished."""
+
+    def end(self, letters: dict[str, Letters]) -> None:
+        """The build wrote every file (`letters`: each case's letters in the site)."""
 
 
-def build(
+class RenderAll:
+    """Keeps nothing: every page rendered, in this process."""
+
+    def begin(self, writer: SiteWriter, common: Depends) -> None:
+        pass
+
+    def keep_case(self, case_id: str, relative: str, depends: Depends) -> Letters | None:
+        return None
+
+    def keep(self, relative: str, depends: Depends) -> bool:
+        return False
+
+    def render_cases(
+        self, site: Site, changed: list[CaseState], writer: SiteWriter, horizon: date, page: CasePage
+    ) -> Iterator[int]:
+        return render_serially(site, changed, writer, horizon, page)
+
+    def end(self, letters: dict[str, Letters]) -> None:
+        pass
+
+
+def write_site(
     ledger: Ledger,
     today: date,
     out_dir: Path,
     redact: bool = False,
     progress: Progress | None = None,
     redact_key: str | None = None,
+    pages: Pages | None = None,
 ) -> BuildResult:
-    """Write the dashboard of `ledger` as of `today` into `out_dir` (see the module docstring)."""
+    """Write the dashboard of `ledger` as of `today` into `out_dir` (see the module docstring);
+    `pages` decides which pages of the previous build stay (default: none)."""
+    keeper: Pages = pages if pages is not None else RenderAll()
     prepare_output(out_dir)
     commits = case_commits(ledger)
     if redact:
@@ -211,8 +230,8 @@ def build(
     writer = SiteWriter(out_dir)
     writer.write(MARKER, "relancegit dashboard: this folder is rewritten by `relancegit build`\n")
 
-    pages = case_list_pages(states)
-    total = 4 + len(pages) + len(states) + len(ledger.clients)
+    list_pages = case_list_pages(states)
+    total = 4 + len(list_pages) + len(states) + len(ledger.clients)
     done = 0
 
     def step() -> None:
@@ -221,40 +240,28 @@ def build(
         if progress is not None:
             progress(done, total)
 
-    previous = Manifest.read(out_dir)
-    current = Manifest()
-    now_ns = time.time_ns()
-    base = _key(
-        cache.code_fingerprint(),
-        templating.templates_fingerprint(ledger.root),
-        today,
-        redact,
-        redact_key,
-        _stamp(ledger.root / "relancegit.yaml", now_ns),
+    common = Depends(
+        files=(ledger.root / "relancegit.yaml",),
+        values=(templating.templates_fingerprint(ledger.root), today, redact, redact_key),
     )
-    client_stamps = {cid: _stamp(ledger.client_files.get(cid), now_ns) for cid in ledger.clients}
-    case_stamps = {s.id: _stamp(ledger.case_files.get(s.id), now_ns) for s in states}
-    case_keys = {
-        s.id: _key(base, case_stamps[s.id], client_stamps.get(s.case.client), [c.sha for c in commits.get(s.id, [])])
-        for s in states
-    }
+    keeper.begin(writer, common)
     changed = []
     for state in states:
-        relative = f"cases/{safe_id(state.id)}.html"
-        kept_letters = previous.letters.get(state.id, [])
-        if previous.pages.get(relative) == case_keys[state.id] and all(
-            writer.keep(path) for path in [relative, *(p for _, p in kept_letters)]
-        ):
-            site.letters[state.id] = kept_letters
-        else:
+        depends = Depends(
+            files=(ledger.case_files.get(state.id), ledger.client_files.get(state.case.client)),
+            values=(tuple(c.sha for c in commits.get(state.id, [])),),
+        )
+        kept_letters = keeper.keep_case(state.id, case_page_name(state.id), depends)
+        if kept_letters is None:
             changed.append(state)
+        else:
+            site.letters[state.id] = kept_letters
     horizon = today + timedelta(days=data.AGENDA_DAYS)
-    # The changed cases' letters and pages first, across the cores: the bulk of a cold build.
-    for done_now in render_cases(site, changed, writer, horizon, case_page):
+    # The changed cases' letters and pages first (across the cores, if the keeper says so).
+    for done_now in keeper.render_cases(site, changed, writer, horizon, case_page):
         done += done_now
         if progress is not None:
             progress(done, total)
-    current.letters = {case: items for case, items in site.letters.items() if items}
     for name in ("style.css", "app.js"):
         writer.write(f"assets/{name}", asset_source(env, name))
     writer.write("data.json", data_json(states, figures, today, redact))
@@ -266,34 +273,39 @@ def build(
     writer.write("analytics.html", analytics_page(site))
     step()
     # A page of the case list shows its cases' rows, the status counts and the client filter:
-    # its key is theirs, so a change to one case renders one or two pages of 200 again.
-    list_base = _key(base, len(states), _status_counts(site), sorted(client_stamps.items()))
-    for number, chunk in enumerate(pages, start=1):
+    # a change to one case renders one or two pages of 200 again.
+    client_files = tuple(ledger.client_files.get(cid) for cid in sorted(ledger.clients))
+    counts = tuple(_status_counts(site))
+    for number, chunk in enumerate(list_pages, start=1):
         relative = page_name(number)
-        page_key = _key(list_base, number, len(pages), [case_keys[s.id] for s in chunk])
-        current.pages[relative] = page_key
-        if previous.pages.get(relative) != page_key or not writer.keep(relative):
-            writer.write(relative, cases_page(site, chunk, number, len(pages)))
+        depends = Depends(
+            files=client_files,
+            values=(len(states), counts, number, len(list_pages)),
+            pages=tuple(case_page_name(s.id) for s in chunk),
+        )
+        if not keeper.keep(relative, depends):
+            writer.write(relative, cases_page(site, chunk, number, len(list_pages)))
         step()
     writer.write("clients/index.html", clients_page(site))
     step()
-    for state in states:
-        current.pages[f"cases/{safe_id(state.id)}.html"] = case_keys[state.id]
     for _ in range(len(states) - len(changed)):  # the unchanged case pages, kept
         step()
-    cases_of: dict[str, list[str]] = {}
+    case_files_of: dict[str, list[Path | None]] = {}
     for state in states:
-        cases_of.setdefault(state.case.client, []).append(case_stamps[state.id])
+        case_files_of.setdefault(state.case.client, []).append(ledger.case_files.get(state.id))
     for client_id in sorted(ledger.clients):
         relative = f"clients/{safe_id(client_id)}.html"
-        page_key = _key(base, client_stamps[client_id], sorted(cases_of.get(client_id, [])))
-        current.pages[relative] = page_key
-        if previous.pages.get(relative) != page_key or not writer.keep(relative):
+        depends = Depends(files=(ledger.client_files.get(client_id), *case_files_of.get(client_id, [])))
+        if not keeper.keep(relative, depends):
             writer.write(relative, client_page(site, site.clients[client_id]))
         step()
     writer.remove_stale(["cases", "clients", "letters"])
-    writer.write(MANIFEST, current.text())
+    keeper.end(site.letters)
     return writer.result
+
+
+def case_page_name(case_id: str) -> str:
+    return f"cases/{safe_id(case_id)}.html"
 
 
 def asset_source(env: jinja2.Environment, name: str) -> str:
