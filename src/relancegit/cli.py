@@ -1000,6 +1000,57 @@ def send(obj: Options, case_ids: tuple[str, ...], due: bool, dry_run: bool, outb
     _finish(result)
 
 
+@main.command(name="import")
+@click.argument("files", metavar="FILE...", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--from",
+    "source_format",
+    type=click.Choice(["csv", "fec", "facturx", "ubl", "cii"]),
+    help="Input format (default: from the content).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be created; write nothing.")
+@click.option(
+    "--commit", is_flag=True, help="One commit of the new files, its trailer naming each source and its SHA-256."
+)
+@click.option(
+    "--skip-errors", is_flag=True, help="Write the good invoices, list the bad ones (default: nothing on any error)."
+)
+@click.option("--guess", is_flag=True, help="Print a proposed import.csv.columns mapping from a CSV's header.")
+@_format_option
+@click.pass_obj
+def import_invoices(
+    obj: Options,
+    files: tuple[Path, ...],
+    source_format: str | None,
+    dry_run: bool,
+    commit: bool,
+    skip_errors: bool,
+    guess: bool,
+) -> None:
+    """Open invoices from a CSV export, the FEC, or e-invoices (Factur-X, UBL, CII) into
+    clients and cases (docs/import.md).
+
+    Invoices already in the ledger are skipped (another amount is a conflict, never
+    overwritten); every bad row is reported at file:line:col and, unless --skip-errors,
+    nothing is written.
+    """
+    from relancegit import importing
+
+    root = find_ledger(obj.ledger)
+    outcome = importing.run(
+        root, files, obj.today, source_format, dry_run=dry_run, commit=commit, skip_errors=skip_errors, guess=guess
+    )
+    for problem in outcome.problems:
+        click.echo(problem.format(), err=True)
+    if obj.format == "json":
+        _print_json(outcome.to_json(root))
+    else:
+        for line in outcome.text(root):
+            click.echo(line)
+    if not outcome.ok:
+        sys.exit(1)
+
+
 def run() -> None:  # pragma: no cover - console entry point alias
     main(prog_name="relancegit")
 

@@ -1,0 +1,135 @@
+"""Check the files an import creates with the rules of `check`, then write them under the
+ledger's write lock, all or none, and optionally commit them in one commit.
+
+Layer: the one place where `import` touches the ledger (`write_checked`). Validation happens
+in memory, before anything is written: a generated file's problem is reported at the source
+line that produced it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from relancegit import checks, gitlog
+from relancegit.importing.plan import NewCase, NewClient, Plan
+from relancegit.importing.source import SourceInvoice
+from relancegit.load import CONFIG_NAME, demo_shift, parse_raw, shift_dates, validate_file
+from relancegit.lock import ledger_write_lock
+from relancegit.model import Case, Client
+from relancegit.problems import Problem, RelancegitError, Severity
+from relancegit.record import _context, atomic_write, remove_dead_scratch_files
+from relancegit.yamlsafe import locate
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An input file as named in the commit trailer."""
+
+    path: Path
+    sha256: str
+    kind: str
+
+
+def new_file_problems(root: Path, plan: Plan, today: date) -> list[Problem]:
+    """The problems of the files the plan creates, as `check` would report them, each located
+    at the source line of the invoice that produced the file."""
+    ctx = _context(root)
+    shift = demo_shift(ctx.config, today)
+    found: list[Problem] = []
+    owners: dict[Path, tuple[SourceInvoice, str]] = {}
+    for client in plan.clients:
+        owners[client.path] = (client.first, client.text)
+        result = validate_file(client.path, parse_raw(client.text.encode()), Client)
+        if isinstance(result.value, Client) and not result.problems:
+            ctx.clients.append((client.path, shift_dates(result.value, shift) if shift else result.value))
+        found += result.problems
+    models: list[tuple[Path, Case]] = []
+    for case in plan.cases:
+        owners[case.path] = (case.invoices[0], case.text)
+        result = validate_file(case.path, parse_raw(case.text.encode()), Case)
+        found += result.problems
+        if isinstance(result.value, Case) and not result.problems:
+            models.append((case.path, shift_dates(result.value, shift) if shift else result.value))
+    candidates = checks.Candidates(
+        root=ctx.root,
+        config=ctx.config,
+        config_path=ctx.root / CONFIG_NAME,
+        clients=ctx.clients,
+        broken_clients=ctx.broken_clients,
+        cases=models,
+    )
+    found += [p for p in checks.run_checks(candidates, today, config_ok=ctx.config_ok) if p.file in owners]
+    return [_at_source(p, owners) for p in found]
+
+
+def _at_source(problem: Problem, owners: dict[Path, tuple[SourceInvoice, str]]) -> Problem:
+    invoice, text = owners[problem.file]
+    if not problem.located:
+        problem = locate(text, [problem])[0]
+    what = "client" if problem.file.parent.name == "clients" else "case"
+    message = f"invoice {invoice.number}: the {what} file {problem.file.name} it makes: {problem.message}"
+    if problem.line:
+        message += f" (its line {problem.line})"
+    return Problem(invoice.file, message, problem.severity, line=invoice.line, column=invoice.column)
+
+
+def write_checked(
+    root: Path, plan: Plan, today: date, commit: bool, sources: Sequence[SourceFile], message: str
+) -> tuple[list[Problem], str | None]:
+    """Under the write lock: check the new files again (the ledger may have changed since the
+    plan), write them all or none, commit them with `message` when asked.
+
+    Returns the errors that stopped the write (nothing written) and the commit's short hash."""
+    files: list[NewClient | NewCase] = [*plan.clients, *plan.cases]
+    with ledger_write_lock(root) as state:
+        taken = [f.path for f in files if f.path.exists()]
+        if taken:
+            raise RelancegitError(f"{taken[0]} appeared while importing; nothing was written, run the import again")
+        errors = [p for p in new_file_problems(root, plan, today) if p.severity == Severity.ERROR]
+        if errors:
+            return errors, None
+        if commit:
+            gitlog.repository_root(root)
+        written: list[Path] = []
+        try:
+            for item in files:
+                item.path.parent.mkdir(parents=True, exist_ok=True)
+                remove_dead_scratch_files(item.path.parent)
+                atomic_write(item.path, item.text.encode(), scratch=state.scratch, mode=0o644 & ~_umask())
+                written.append(item.path)
+            return [], _commit(root, written, message, state.scratch) if commit else None
+        except BaseException:
+            for path in written:  # all or none
+                path.unlink(missing_ok=True)
+            raise
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def _commit(root: Path, paths: list[Path], message: str, scratch: Path) -> str:
+    """One commit of exactly the new files (other staged changes stay staged)."""
+    top = gitlog.repository_root(root)
+    names = "".join(f"{os.path.relpath(p.resolve(), top.resolve())}\0" for p in paths).encode()
+    scratch.mkdir(parents=True, exist_ok=True)
+    message_file = scratch / "import-message.txt"
+    message_file.write_text(message, encoding="utf-8")
+    try:
+        gitlog.run_git_waiting_for_index(["add", "--pathspec-from-file=-", "--pathspec-file-nul"], top, stdin=names)
+        args = ["commit", "--quiet", "--only", "-F", str(message_file), "--pathspec-from-file=-", "--pathspec-file-nul"]
+        gitlog.run_git_waiting_for_index(args, top, stdin=names)
+    except gitlog.GitError:
+        with contextlib.suppress(gitlog.GitError):
+            gitlog.run_git(["rm", "-q", "--cached", "--pathspec-from-file=-", "--pathspec-file-nul"], top, stdin=names)
+        raise
+    finally:
+        message_file.unlink(missing_ok=True)
+    return gitlog.run_git(["rev-parse", "--short", "HEAD"], top).strip()
