@@ -9,6 +9,7 @@ The clock is never read here: `today` is given.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Sequence
 from datetime import date
@@ -20,6 +21,7 @@ from relancegit.importing.plan import index_ledger, make_plan, render
 from relancegit.importing.source import Source
 from relancegit.importing.write import SourceFile, new_file_problems, write_checked
 from relancegit.load import CONFIG_NAME, load_file
+from relancegit.lock import ledger_write_lock
 from relancegit.model import Config, ImportSettings
 from relancegit.problems import Problem, RelancegitError, Severity, UsageError
 
@@ -88,11 +90,28 @@ def run(
         outcome.notes += source.notes
         outcome.paid += source.paid
     outcome.add_problems(p for s in sources for p in s.problems)
+    # Planned, checked and written under one hold of the write lock: what was checked is
+    # what is written (the lock is re-entrant: `write_checked` takes it again at no cost).
+    with contextlib.nullcontext() if dry_run else ledger_write_lock(root):
+        _plan_and_write(root, sources, settings, today, outcome, commit, skip_errors)
+    return outcome
+
+
+def _plan_and_write(
+    root: Path,
+    sources: list[Source],
+    settings: ImportSettings,
+    today: date,
+    outcome: Outcome,
+    commit: bool,
+    skip_errors: bool,
+) -> None:
     plan = make_plan(root, sources, index_ledger(root), settings)
     outcome.add_problems(plan.problems)
     origin = {f.path: f.path.name for f in outcome.files}
     render(root, plan, origin)
-    outcome.add_problems(new_file_problems(root, plan, today))
+    checked: list[Problem] | None = new_file_problems(root, plan, today)
+    outcome.add_problems(checked or [])
     if outcome.errors and skip_errors:
         bad = {(p.file, p.line) for p in outcome.errors}
         for source in sources:
@@ -100,16 +119,16 @@ def run(
         plan = make_plan(root, sources, index_ledger(root), settings)
         render(root, plan, origin)
         outcome.skipped_errors = True
+        checked = None  # another plan: checked again before it is written
     outcome.plan = plan
-    if dry_run or (outcome.errors and not skip_errors) or not (plan.clients or plan.cases):
-        return outcome
-    errors, done = write_checked(root, plan, today, commit, outcome.files, outcome.commit_message())
+    if outcome.dry_run or (outcome.errors and not skip_errors) or not (plan.clients or plan.cases):
+        return
+    errors, done = write_checked(root, plan, today, commit, outcome.commit_message(), checked)
     if errors:
         outcome.add_problems(errors)
-        return outcome
+        return
     outcome.written = True
     outcome.commit = done
-    return outcome
 
 
 def _guess(files: Sequence[Path]) -> Outcome:

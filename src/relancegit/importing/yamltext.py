@@ -7,6 +7,7 @@ Layer: values -> text; no files.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -22,15 +23,25 @@ _PLAIN = re.compile(r"^[\w\u00c0-\u024f(][\w\u00c0-\u024f .,'()/&°+@-]*$")
 _PLAIN_IN_FLOW = re.compile(r"^[\w\u00c0-\u024f(][\w\u00c0-\u024f .'()/&°+@-]*$")
 
 
+_IMPLICIT: dict[str | None, list[tuple[str, re.Pattern[str]]]] = yaml.resolver.Resolver.yaml_implicit_resolvers
+
+
+def _read_as_text(value: str) -> bool:
+    """YAML (as the ledger's loader resolves plain scalars) reads `value` back as a string."""
+    return not any(regexp.match(value) for _, regexp in _IMPLICIT.get(value[:1], []) + _IMPLICIT.get(None, []))
+
+
 def scalar(value: str, flow: bool = False) -> str:
     """`value` plain when YAML reads it back as the same string, else double-quoted."""
     pattern = _PLAIN_IN_FLOW if flow else _PLAIN
-    if pattern.match(value) and value == value.strip() and ": " not in value and " #" not in value:
-        try:
-            if yaml.safe_load(value) == value:
-                return value
-        except yaml.YAMLError:
-            pass
+    if (
+        pattern.match(value)
+        and value == value.strip()
+        and ": " not in value
+        and " #" not in value
+        and _read_as_text(value)
+    ):
+        return value
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -40,10 +51,14 @@ def money(value: Decimal) -> str:
 
 def schema_comment(root: Path, file: Path, kind: str) -> str:
     """The editor's schema line of the demo files, when the ledger has its schemas folder."""
-    schemas = root.parent / "schemas" / f"{kind}.schema.json"
-    if not schemas.is_file():
-        return ""
     depth = len(file.relative_to(root).parts) - 1
+    return _schema_comment(root, kind, depth)
+
+
+@functools.cache
+def _schema_comment(root: Path, kind: str, depth: int) -> str:
+    if not (root.parent / "schemas" / f"{kind}.schema.json").is_file():
+        return ""
     return f"# yaml-language-server: $schema={'../' * (depth + 1)}schemas/{kind}.schema.json\n"
 
 
