@@ -4,7 +4,6 @@ written from the official descriptions (tests/data/import/), and of malicious XM
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -249,17 +248,36 @@ def test_a_plain_pdf_is_refused(make_ledger, tmp_path):
     assert f"{path}:1:1: error: no Factur-X / ZUGFeRD XML in this PDF" in done.stderr
 
 
-def test_every_fixture_into_an_empty_init_ledger(tmp_path):
-    """The "done when" of the import issue: each fixture into a fresh `init` ledger."""
+FIXTURES = [
+    "factures-windows-1252.csv",
+    "factures-utf8-bom.csv",
+    FEC.name,
+    "facturx-minimum",
+    "facturx-basic",
+    "facturx-en16931",
+    "cii-en16931.xml cii-credit-note.xml",
+    "ubl-invoice.xml ubl-credit-note.xml",
+]
+
+
+@pytest.mark.parametrize("fixture", FIXTURES)
+def test_each_fixture_into_an_empty_init_ledger(tmp_path, fixture):
+    """The "done when" of the import issue: a fresh `init` ledger, the import, a clean check,
+    a sensible agenda (never a formal notice first), and a second import that changes nothing."""
     assert CliRunner().invoke(main, ["init", str(tmp_path / "repo")]).exit_code == 0
     ledger = tmp_path / "repo" / "ledger"
-    shutil.copy(FEC, tmp_path / FEC.name)
-    for name in [FEC.name, "cii-minimum.xml", "ubl-invoice.xml"]:
-        source = tmp_path / name if name == FEC.name else DATA / name
-        assert run(ledger, "import", str(source)).exit_code == 0
-    check = run(ledger, "check")
-    assert check.exit_code == 0
-    assert "ok: 5 cases, 5 clients" in check.stdout
-    agenda = json.loads(run(ledger, "--format", "json", "next").stdout)
-    assert {a["kind"] for a in agenda} == {"step"}
+    pdf = fixture.removeprefix("facturx-")
+    sources = [_pdf(tmp_path, DATA / f"cii-{pdf}.xml")] if pdf != fixture else [DATA / n for n in fixture.split()]
+    done = run(ledger, "import", *map(str, sources))
+    assert done.exit_code == 0, done.output
+    check = run(ledger, "--format", "json", "check")
+    assert json.loads(check.stdout)["errors"] == []
+    assert json.loads(check.stdout)["counts"]["cases"] >= 1
+    agenda = json.loads(run(ledger, "--format", "json", "next", "--within", "60").stdout)
+    assert agenda and {a["kind"] for a in agenda} == {"step"}
     assert "formal-notice" not in {a["step"] for a in agenda}
+    after = files_of(ledger)
+    again = run(ledger, "import", *map(str, sources))
+    assert again.exit_code == 0
+    assert "0 cases and 0 clients to create" in again.stdout
+    assert files_of(ledger) == after
