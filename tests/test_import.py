@@ -328,3 +328,12 @@ def test_commit_makes_one_commit_naming_the_source_and_its_digest(ledger, tmp_pa
     ]
     assert git("diff", "--cached", "--name-only").split() == ["unrelated.txt"]
     assert run(ledger, "audit").exit_code == 0
+
+
+def test_a_missing_file_or_no_file_is_a_usage_error(ledger, tmp_path):
+    missing = run(ledger, "import", str(tmp_path / "nope.csv"))
+    assert missing.exit_code == 2
+    assert missing.stderr == f"relancegit: error: cannot read {tmp_path / 'nope.csv'}: No such file or directory\n"
+    nothing = run(ledger, "import")
+    assert nothing.exit_code == 2
+    assert "name at least one file to import" in nothing.stderr

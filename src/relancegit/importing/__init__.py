@@ -23,12 +23,13 @@ from relancegit.importing.write import SourceFile, new_file_problems, write_chec
 from relancegit.load import CONFIG_NAME, load_file
 from relancegit.lock import ledger_write_lock
 from relancegit.model import Config, ImportSettings
-from relancegit.problems import Problem, RelancegitError, Severity, UsageError
+from relancegit.problems import Problem, RelancegitError, UsageError
 
 MAX_INPUT = 512 * 1024 * 1024  # an input file larger than this is surely not an export
 
 
-def read_source(path: Path, raw: bytes, kind: str, settings: ImportSettings, today: date) -> Source:
+def read_source(path: Path, raw: bytes, kind: str, settings: ImportSettings) -> Source:
+    """One input file as open invoices, credit notes and located problems."""
     if kind == "csv":
         from relancegit.importing.csvfile import read_csv
 
@@ -85,7 +86,7 @@ def run(
         kind = source_format or detect_format(path, raw)
         digest = hashlib.sha256(raw).hexdigest()
         outcome.files.append(SourceFile(path, digest, kind))
-        source = read_source(path, raw, kind, settings, today)
+        source = read_source(path, raw, kind, settings)
         sources.append(source)
         outcome.notes += source.notes
         outcome.paid += source.paid
@@ -146,4 +147,4 @@ def _guess(files: Sequence[Path]) -> Outcome:
     return outcome
 
 
-__all__ = ["Outcome", "Problem", "Severity", "run"]
+__all__ = ["Outcome", "read_source", "run"]
