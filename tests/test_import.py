@@ -337,3 +337,16 @@ def test_a_missing_file_or_no_file_is_a_usage_error(ledger, tmp_path):
     nothing = run(ledger, "import")
     assert nothing.exit_code == 2
     assert "name at least one file to import" in nothing.stderr
+
+
+def test_commit_needs_a_committed_ledger_and_writes_nothing_without_it(ledger, tmp_path, monkeypatch):
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
+    before = files_of(ledger)
+    done = run(ledger, "import", "--commit", str(write(tmp_path, "f.csv", CSV_FR)))
+    assert done.exit_code == 1
+    assert done.stderr == (
+        "relancegit: error: ledger/relancegit.yaml is not committed yet; commit the ledger first, "
+        "or import without --commit\n"
+    )
+    assert files_of(ledger) == before

@@ -94,7 +94,7 @@ def write_checked(
         if errors:
             return errors, None
         if commit:
-            gitlog.repository_root(root)
+            _ensure_ledger_committed(root)
         _write_all([(f.path, f.text.encode()) for f in files])
         try:
             return [], _commit(root, [f.path for f in files], message, state.scratch) if commit else None
@@ -151,6 +151,18 @@ def _sync(paths: list[Path]) -> None:
     for path in paths:  # pragma: no cover - platforms without sync()
         with path.open("rb+") as handle:
             os.fsync(handle.fileno())
+
+
+def _ensure_ledger_committed(root: Path) -> None:
+    """`--commit` adds files to a committed ledger: the hooks check the commit against it."""
+    top = gitlog.repository_root(root)
+    config = os.path.relpath((root / CONFIG_NAME).resolve(), top.resolve())
+    try:
+        gitlog.run_git(["cat-file", "-e", f"HEAD:{config}"], top)
+    except gitlog.GitError:
+        raise RelancegitError(
+            f"{config} is not committed yet; commit the ledger first, or import without --commit"
+        ) from None
 
 
 def _umask() -> int:
