@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,56 +19,16 @@ from relancegit import __version__
 from relancegit.commands import audit as audit_commands
 from relancegit.commands import build as build_commands
 from relancegit.commands import calendar, letters, reading
+from relancegit.commands import importing as importing_commands
 from relancegit.commands import init as init_commands
 from relancegit.commands import record as record_commands
 from relancegit.commands.build import ENV_REDACT_KEY
 from relancegit.commands.common import ENV_TODAY, Options, parse_today, replayed
-from relancegit.problems import RelancegitError
+from relancegit.commands.options import EventTypesHelp, Group, format_option, output_option
 
 F = TypeVar("F", bound=Callable[..., Any])
 LETTER_FORMATS = ("md", "html", "pdf", "eml")
 _WIDE_HELP = "Never drop nor fold columns, whatever the terminal's width (wide terminals, screenshots)."
-
-
-def _format_option(func: F) -> F:
-    """`--format` on each reading command too, overriding the global one when given."""
-
-    @wraps(func)
-    def wrapper(*args: Any, fmt: str | None, **kwargs: Any) -> Any:
-        ctx = click.get_current_context()
-        if fmt:
-            ctx.obj.format = fmt
-        return ctx.invoke(func, *args, **kwargs)
-
-    option = click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["text", "json"]),
-        default=None,
-        help="Output for people (text) or programs (json).",
-    )
-    return option(wrapper)  # type: ignore[return-value]
-
-
-def _output_option(help_text: str, file_okay: bool = False, dir_okay: bool = True) -> Callable[[F], F]:
-    return click.option(
-        "-o",
-        "--output",
-        "output",
-        type=click.Path(file_okay=file_okay, dir_okay=dir_okay, path_type=Path),
-        help=help_text,
-    )
-
-
-class Group(click.Group):
-    """Turns fatal conditions into messages and exit codes, never a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except RelancegitError as exc:
-            click.echo(f"relancegit: error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -102,7 +61,7 @@ def main(ctx: click.Context, ledger: str | None, today: str | None, fmt: str) ->
 
 @main.command()
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@_format_option
+@format_option
 @click.pass_obj
 @replayed
 def check(obj: Options, strict: bool) -> None:
@@ -111,7 +70,7 @@ def check(obj: Options, strict: bool) -> None:
 
 
 @main.command()
-@_output_option("Write one .schema.json file per kind into this folder.")
+@output_option("Write one .schema.json file per kind into this folder.")
 def schema(output: Path | None) -> None:
     """JSON Schemas of the three file kinds (for editors with a YAML language server)."""
     init_commands.schema(output)
@@ -128,15 +87,7 @@ def init(directory: Path, demo: bool) -> None:
 # --- record, history, audit (git as the audit log) -----------------------------------------
 
 
-class _EventTypesHelp(click.Command):
-    """Builds the event-type list only when help is shown (it needs the model)."""
-
-    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        self.epilog = record_commands.event_types_help()
-        super().format_epilog(ctx, formatter)
-
-
-@main.command(cls=_EventTypesHelp)
+@main.command(cls=EventTypesHelp)
 @click.argument("case_id", metavar="CASE")
 @click.argument("event_type", metavar="TYPE")
 @click.argument("assignments", metavar="[KEY=VALUE]...", nargs=-1)
@@ -163,7 +114,7 @@ def record(
 
 @main.command()
 @click.argument("case_id", metavar="CASE")
-@_format_option
+@format_option
 @click.pass_obj
 def history(obj: Options, case_id: str) -> None:
     """What each commit changed in CASE (following renames): events, invoices, fields."""
@@ -191,7 +142,7 @@ def history(obj: Options, case_id: str) -> None:
 )
 @click.option("--reason", metavar="TEXT", help="Why the violation of --accept is accepted (kept in the file).")
 @click.option("--staged", is_flag=True, help="Audit what is staged for the next commit (the pre-commit hook).")
-@_format_option
+@format_option
 @click.pass_obj
 def audit(
     obj: Options,
@@ -221,7 +172,7 @@ def audit(
 @main.command()
 @click.argument("case_id", metavar="CASE")
 @click.option("--wide", is_flag=True, help=_WIDE_HELP)
-@_format_option
+@format_option
 @click.pass_obj
 @replayed
 def show(obj: Options, case_id: str, wide: bool) -> None:
@@ -237,7 +188,7 @@ def show(obj: Options, case_id: str, wide: bool) -> None:
 )
 @click.option("--client", metavar="CLIENT", help="Only this client's cases (client id or exact name).")
 @click.option("--wide", is_flag=True, help=_WIDE_HELP)
-@_format_option
+@format_option
 @click.pass_obj
 @replayed
 def list_cases(obj: Options, status: str | None, client: str | None, wide: bool) -> None:
@@ -256,7 +207,7 @@ def list_cases(obj: Options, status: str | None, client: str | None, wide: bool)
     help="Also the actions due in the next DAYS days.",
 )
 @click.option("--wide", is_flag=True, help=_WIDE_HELP)
-@_format_option
+@format_option
 @click.pass_obj
 @replayed
 def next_actions(obj: Options, within: int, wide: bool) -> None:
@@ -266,7 +217,7 @@ def next_actions(obj: Options, within: int, wide: bool) -> None:
 
 @main.command()
 @click.option("--wide", is_flag=True, help=_WIDE_HELP)
-@_format_option
+@format_option
 @click.pass_obj
 @replayed
 def report(obj: Options, wide: bool) -> None:
@@ -275,7 +226,7 @@ def report(obj: Options, wide: bool) -> None:
 
 
 @main.command()
-@_format_option
+@format_option
 @click.pass_obj
 @replayed
 def rates(obj: Options) -> None:
@@ -285,7 +236,7 @@ def rates(obj: Options) -> None:
 
 
 @main.command(name="calendar")
-@_output_option("Write the .ics file here instead of standard output.", file_okay=True, dir_okay=False)
+@output_option("Write the .ics file here instead of standard output.", file_okay=True, dir_okay=False)
 @click.pass_obj
 def calendar_command(obj: Options, output: Path | None) -> None:
     """iCalendar file of upcoming actions and deadlines (subscribe to it in a calendar app)."""
@@ -296,7 +247,7 @@ def calendar_command(obj: Options, output: Path | None) -> None:
 
 
 @main.command()
-@_output_option("Output folder (default: site/ beside the ledger folder).")
+@output_option("Output folder (default: site/ beside the ledger folder).")
 @click.option(
     "--redact",
     is_flag=True,
@@ -333,7 +284,7 @@ def build(obj: Options, output: Path | None, redact: bool) -> None:
     show_default=True,
     help="Markdown, standalone HTML, PDF (A4) or e-mail (.eml).",
 )
-@_output_option("Write DIR/{case}-{step}.{format} instead of standard output.")
+@output_option("Write DIR/{case}-{step}.{format} instead of standard output.")
 @click.option(
     "--record",
     "record_it",
@@ -390,3 +341,32 @@ def send(obj: Options, case_ids: tuple[str, ...], due: bool, dry_run: bool, outb
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+@main.command(name="import")
+@click.argument("files", metavar="FILE...", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--from",
+    "source_format",
+    type=click.Choice(["csv", "fec", "facturx", "ubl", "cii"]),
+    help="Input format (default: from the content).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be created; write nothing.")
+@click.option(
+    "--commit", is_flag=True, help="One commit of the new files, its trailer naming each source and its SHA-256."
+)
+@click.option(
+    "--skip-errors", is_flag=True, help="Write the good invoices, list the bad ones (default: nothing on any error)."
+)
+@click.option("--guess", is_flag=True, help="Print a proposed import.csv.columns mapping from a CSV's header.")
+@format_option
+@click.pass_obj
+def import_invoices(obj: Options, /, files: tuple[Path, ...], source_format: str | None, **flags: bool) -> None:
+    """Open invoices from a CSV export, the FEC, or e-invoices (Factur-X, UBL, CII) into
+    clients and cases (docs/import.md).
+
+    Invoices already in the ledger are skipped (another amount is a conflict, never
+    overwritten); every bad row is reported at file:line:col and, unless --skip-errors,
+    nothing is written.
+    """
+    importing_commands.import_invoices(obj, files, source_format, **flags)

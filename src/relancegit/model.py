@@ -353,6 +353,28 @@ class Smtp(Strict):
     data_timeout: Annotated[float, Field(gt=0, le=600)] = 30
 
 
+# The fields an import reads from a CSV export (`relancegit import`, docs/import.md).
+ImportField = Literal["number", "date", "due", "amount", "net", "client", "siren", "vat", "email", "address", "type"]
+
+
+class ImportCsv(Strict):
+    """How `relancegit import` reads a CSV export: field -> column header, and its conventions
+    (detected when absent)."""
+
+    columns: dict[ImportField, Text] = Field(default_factory=dict)
+    delimiter: Literal[";", ",", "\t", "|"] | None = None
+    decimal: Literal[",", "."] | None = None
+    date_format: Text | None = None  # a strptime format, e.g. "%d/%m/%Y"
+    encoding: Text | None = None
+
+
+class ImportSettings(Strict):
+    csv: ImportCsv = ImportCsv()
+    # Due date of an invoice whose source has none (the FEC): its date + these days.
+    default_terms_days: Days = 30
+    group_by_client: bool = False
+
+
 class Config(Strict):
     creditor: Creditor
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
@@ -367,6 +389,7 @@ class Config(Strict):
     payment_qr: bool = True
     # Demo data only: the day the dates were written as of (see README, "The demo ledger").
     demo_anchor: IsoDate | None = None
+    imports: ImportSettings = Field(default=ImportSettings(), alias="import")
 
     @model_validator(mode="after")
     def _builtin_default_policy(self) -> Config:
