@@ -8,6 +8,7 @@ calendar, the published head, the accepted violations). The ledger's case files 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 from relancegit.problems import RelancegitError
@@ -43,3 +44,15 @@ def _sync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(descriptor)
+
+
+def packaged_dir(name: str) -> Path:
+    """A folder shipped in the wheel (`templates`, `demo`), or its source in a checkout."""
+    inside = resources.files("relancegit").joinpath(name)
+    if inside.is_dir():
+        return Path(str(inside))
+    source = {"demo": "ledger"}.get(name, name)
+    checkout = Path(__file__).resolve().parents[2] / source
+    if checkout.is_dir():
+        return checkout
+    raise RelancegitError(f"packaged folder '{name}' is missing from this installation")

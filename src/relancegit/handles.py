@@ -46,3 +46,30 @@ def resolve_case_handle(root: Path, handle: str, today: date) -> str:
     if found is None:
         raise unknown_case(ledger, handle)
     return found
+
+
+def find_case_file(root: Path, case_id: str) -> Path:
+    listing = ledger_file_names(root)
+    found = [Path(p) for p in listing.cases if Path(p).stem == case_id]
+    if not found:
+        # Found but not read (a link leading outside the ledger, a FIFO, an unreadable file):
+        # say why rather than "no case".
+        for problem in listing.problems:
+            if Path(problem.file).stem == case_id:
+                refuse_symlink(Path(problem.file))
+                raise RelancegitError(problem.format())
+        raise RelancegitError(f"no case '{case_id}' in {root / 'cases'}")
+    if len(found) > 1:
+        raise RelancegitError(f"case id '{case_id}' is used by several files: {', '.join(map(str, found))}")
+    return found[0]
+
+
+def refuse_symlink(case_path: Path) -> None:
+    """`record` replaces the file by renaming a new one over it: over a link, that would
+    replace the link and leave its target unchanged."""
+    if case_path.is_symlink():
+        target = case_path.readlink()
+        raise RelancegitError(
+            f"{case_path} is a symbolic link (to {target}); record does not write through links: "
+            "make the case a regular file in ledger/cases/ (move the target there), then record again"
+        )

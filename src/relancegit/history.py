@@ -22,10 +22,11 @@ from pydantic import BaseModel
 
 from relancegit import gitlog
 from relancegit.gitlog import NULL_BLOB, BlobReader, Commit
+from relancegit.handles import find_case_file
 from relancegit.load import parse_data
 from relancegit.model import EVENT_TYPES, Case, Installment, Invoice
-from relancegit.record import find_case_file
-from relancegit.yamlsafe import BadDate, YamlProblem
+from relancegit.problems import BadDate
+from relancegit.yamlsafe import YamlProblem
 
 # Invoice fields that fix what is owed: changing them rewrites the debt (README, "Git is the audit log").
 INVOICE_KEY_FIELDS = ("number", "amount", "due")

@@ -68,6 +68,7 @@ from typing import Any
 from relancegit import record as recording
 from relancegit.engine.schedule import ActionKind
 from relancegit.engine.state import CaseState, compute_all
+from relancegit.handles import find_case_file
 from relancegit.letters import letter_for_case, safe_child, write_file
 from relancegit.letters.render import to_email
 from relancegit.load import demo_shift
@@ -589,7 +590,7 @@ def _write_outbox(ledger: Ledger, state: CaseState, today: date, folder: Path, s
 def check_recordable(root: Path, entry: dict[str, Any], today: date) -> None:
     """Refuse, before anything is sent, a reminder `record_sent` could not write: the case
     file as it would be with the event appended must have no new error (the rules of `record`)."""
-    case_path = recording.find_case_file(root, entry["case"])
+    case_path = find_case_file(root, entry["case"])
     event = recording.build_event("reminder", [f"step={entry['step']}", "channel=email"], today)
     recording.validate_event(event, case_path)
     ctx = recording._context(root, today)
@@ -643,7 +644,7 @@ def _send_one(
         message = to_email(letter, sent_at)
         mail = envelope(message)
         if commit:
-            case_path = ledger.case_files.get(state.id) or recording.find_case_file(ledger.root, state.id)
+            case_path = ledger.case_files.get(state.id) or find_case_file(ledger.root, state.id)
             recording.ensure_committable(case_path)
         entry = {
             "case": state.id,

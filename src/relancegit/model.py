@@ -33,7 +33,7 @@ from stdnum.fr import tva as stdnum_tva
 from relancegit.enums import Channel as Channel
 from relancegit.enums import Status as Status
 from relancegit.limits import MAX_AMOUNT, MAX_DAYS, MAX_PERCENT, date_out_of_range
-from relancegit.yamlsafe import BadDate
+from relancegit.problems import BadDate
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")

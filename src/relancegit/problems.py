@@ -85,3 +85,9 @@ class UsageError(RelancegitError):
 
 class LedgerNotFound(UsageError):
     pass
+
+
+class BadDate(str):
+    """A scalar that looked like a date in YAML but is not one (e.g. 2026-02-30)."""
+
+    reason: str = ""

@@ -27,7 +27,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from relancegit import gitlog
-from relancegit.discover import CONFIG_NAME, ledger_file_names
+from relancegit.discover import CONFIG_NAME
+from relancegit.handles import find_case_file, refuse_symlink
 from relancegit.load import Parsed, Setting, load_cases, parse_raw, read_setting, validation_problems
 from relancegit.lock import WriteState, ledger_write_lock
 from relancegit.model import CENT, EVENT_TYPES, EventBase
@@ -191,22 +192,6 @@ def case_problems(ctx: Setting, case_path: Path, content: bytes, parsed: Parsed 
 # --- the whole command -----------------------------------------------------------------
 
 
-def find_case_file(root: Path, case_id: str) -> Path:
-    listing = ledger_file_names(root)
-    found = [Path(p) for p in listing.cases if Path(p).stem == case_id]
-    if not found:
-        # Found but not read (a link leading outside the ledger, a FIFO, an unreadable file):
-        # say why rather than "no case".
-        for problem in listing.problems:
-            if Path(problem.file).stem == case_id:
-                refuse_symlink(Path(problem.file))
-                raise RelancegitError(problem.format())
-        raise RelancegitError(f"no case '{case_id}' in {root / 'cases'}")
-    if len(found) > 1:
-        raise RelancegitError(f"case id '{case_id}' is used by several files: {', '.join(map(str, found))}")
-    return found[0]
-
-
 def git_user(folder: Path) -> str | None:
     """Who records by default: `git config user.name`, if git knows."""
     try:
@@ -361,17 +346,6 @@ def _appended_and_checked(
     after = case_problems(ctx, case_path, new, new_parsed)
     before = {p.message for p in case_problems(ctx, case_path, old, old_parsed)} if after else set()
     return old, new, line, after, before
-
-
-def refuse_symlink(case_path: Path) -> None:
-    """`record` replaces the file by renaming a new one over it: over a link, that would
-    replace the link and leave its target unchanged."""
-    if case_path.is_symlink():
-        target = case_path.readlink()
-        raise RelancegitError(
-            f"{case_path} is a symbolic link (to {target}); record does not write through links: "
-            "make the case a regular file in ledger/cases/ (move the target there), then record again"
-        )
 
 
 def _read_case(case_path: Path) -> bytes:

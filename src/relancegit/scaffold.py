@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from relancegit import __version__
+from relancegit.files import packaged_dir
 from relancegit.model import DEFAULT_POLICY, Case, Client, Config
 from relancegit.problems import RelancegitError
 
@@ -27,18 +28,6 @@ SCHEMA_TITLES = {
     "client.schema.json": "relancegit client (ledger/clients/<id>.yaml)",
     "case.schema.json": "relancegit case (ledger/cases/**/<id>.yaml)",
 }
-
-
-def packaged_dir(name: str) -> Path:
-    """A folder shipped in the wheel (`templates`, `demo`), or its source in a checkout."""
-    inside = resources.files("relancegit").joinpath(name)
-    if inside.is_dir():
-        return Path(str(inside))
-    source = {"demo": "ledger"}.get(name, name)
-    checkout = Path(__file__).resolve().parents[2] / source
-    if checkout.is_dir():
-        return checkout
-    raise RelancegitError(f"packaged folder '{name}' is missing from this installation")
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:

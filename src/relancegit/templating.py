@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 
 from relancegit import formatting
-from relancegit.scaffold import packaged_dir
+from relancegit.files import packaged_dir
 from relancegit.words import VOCABULARIES
 
 

@@ -18,15 +18,9 @@ from typing import Any
 
 import yaml
 
-from relancegit.problems import AT_KEY, Problem
+from relancegit.problems import AT_KEY, BadDate, Problem
 
 # --- safe YAML with Decimal amounts and strict dates ---------------------------------------
-
-
-class BadDate(str):
-    """A scalar that looked like a date in YAML but is not one (e.g. 2026-02-30)."""
-
-    reason: str = ""
 
 
 _DATE_RE = re.compile(r"^(\d{4})-(\d\d?)-(\d\d?)$")
