@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from relancegit.load import LoadResult, load_ledger
+from relancegit.read.load import LoadResult, load_ledger
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "ledger"

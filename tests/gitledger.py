@@ -123,7 +123,7 @@ def make_ledger(root: Path, monkeypatch: pytest.MonkeyPatch, case: str = CASE, c
 
 
 def last_event(repo: GitLedger, relative: str = CASE_PATH) -> dict[str, Any]:
-    from relancegit.yamlsafe import parse_yaml
+    from relancegit.read.yamlsafe import parse_yaml
 
     data = parse_yaml(repo.read(relative))
     return dict(data["events"][-1])

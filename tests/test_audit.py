@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from gitledger import CASE, CASE_PATH, GitLedger, make_ledger
 
-from relancegit.audit import appended_text, events_shape
-from relancegit.yamlsafe import parse_yaml
+from relancegit.git.audit import appended_text, events_shape
+from relancegit.read.yamlsafe import parse_yaml
 
 STEPS = [
     ("2026-10-09", ["reminder", "step=reminder-2", "channel=email"]),
@@ -239,7 +239,7 @@ def test_fast_path_needs_events_last_and_in_block_style() -> None:
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from relancegit.audit import quick_items  # noqa: E402
+from relancegit.git.audit import quick_items  # noqa: E402
 
 _scalar_text = st.one_of(
     st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12),
@@ -294,7 +294,7 @@ def test_quick_items_agree_with_the_parser(pairs: list[tuple[str, str]]) -> None
 def test_appends_by_record_are_audited_without_parsing_whole_files(
     repo: GitLedger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import relancegit.audit as audit_module
+    import relancegit.git.audit as audit_module
 
     _record_whole_case(repo)
     parsed: list[bytes] = []

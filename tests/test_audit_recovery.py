@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from gitledger import CASE_PATH, make_ledger
 
-from relancegit.accepted import ACCEPTED_NAME
+from relancegit.git.accepted import ACCEPTED_NAME
 
 ACCEPTED = f"ledger/{ACCEPTED_NAME}"
 

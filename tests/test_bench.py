@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import DEMO_TODAY, REPO
 
-from relancegit.load import load_ledger
+from relancegit.read.load import load_ledger
 
 sys.path.insert(0, str(REPO / "bench"))
 from generate import generate

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from relancegit.dashboard import write_site
-from relancegit.load import load_ledger
+from relancegit.read.load import load_ledger
+from relancegit.site import write_site
 from tests.conftest import DEMO, DEMO_TODAY
 
 CHROMIUM = Path("/usr/bin/chromium")

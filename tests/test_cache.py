@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from relancegit import speed
 from relancegit.cli import main
-from relancegit.load import load_ledger
+from relancegit.read.load import load_ledger
 from relancegit.speed import cache
 
 OTHER_CASE = CASE.replace("2026-0042", "2026-0043").replace("F2026-0043", "F2026-0043")

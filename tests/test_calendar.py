@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from relancegit.calendar import UnknownHolidays, holiday_dates, is_business_day, next_business_day
+from relancegit.engine.business_days import UnknownHolidays, holiday_dates, is_business_day, next_business_day
 
 
 def test_armistice_day_moves_to_the_next_day() -> None:

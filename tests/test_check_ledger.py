@@ -16,9 +16,10 @@ from conftest import DEMO, DEMO_TODAY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relancegit import checking, speed
-from relancegit.checking import check_ledger
-from relancegit.load import load_ledger
+from relancegit import speed
+from relancegit.read import mapreduce as checking
+from relancegit.read.load import load_ledger
+from relancegit.read.mapreduce import check_ledger
 from relancegit.speed import cache, pool
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -247,7 +248,7 @@ def test_missing_rate_shortcut_changes_nothing(monkeypatch: pytest.MonkeyPatch, 
     """The missing-rate lint skips a case when every half-year from its oldest due date on is in
     the table. With 2026-H2 unknown and 2027-H1 known, cases first due in 2027 are skipped and the
     others computed; with the shortcut disabled (every case in full) the problems are the same."""
-    from relancegit import checks
+    from relancegit.rules import checks
 
     root = generate(300, tmp_path, DEMO_TODAY, seed=8)
     config = root / "relancegit.yaml"

@@ -8,8 +8,8 @@ from conftest import DEMO, DEMO_TODAY
 from stdnum import iban
 from stdnum.fr import siren
 
-from relancegit.load import demo_shift, load_ledger
 from relancegit.model import EVENT_TYPES
+from relancegit.read.load import demo_shift, load_ledger
 
 
 def test_demo_checks_with_only_the_intended_warnings():
@@ -89,7 +89,7 @@ def test_recording_into_a_living_demo_keeps_its_calendar(tmp_path):
     """Two weeks after the anchor, an event recorded "today" reads as today once loaded."""
     import shutil
 
-    from relancegit.record import record
+    from relancegit.write.record import record
 
     root = tmp_path / "ledger"
     shutil.copytree(DEMO, root)

@@ -139,7 +139,7 @@ def test_dso_on_many_days_equals_the_dso_computed_day_by_day():
 
     from relancegit.engine.portfolio import days_sales_outstanding, dso_on
     from relancegit.engine.state import compute_all
-    from relancegit.load import load_ledger
+    from relancegit.read.load import load_ledger
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     from generate import generate

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from relancegit import views
 from relancegit.cli import main
 from relancegit.model import Status
+from relancegit.render import views
 
 BELLECOUR = """\
 id: hotel-bellecour

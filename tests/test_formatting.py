@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relancegit.formatting import _layout, _money_babel, money
+from relancegit.render.formatting import _layout, _money_babel, money
 
 LOCALES = [("EUR", "fr"), ("EUR", "en"), ("USD", "fr"), ("GBP", "en"), ("CHF", "fr"), ("JPY", "fr")]
 

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relancegit.cli import main
-from relancegit.load import load_ledger
 from relancegit.model import EVENT_TYPES
+from relancegit.read.load import load_ledger
 
 # YAML 1.1 line breaks, which libyaml counts (\r\n counts twice here: an upper bound).
 YAML_LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from gitledger import CASE_PATH, GitLedger, make_ledger
 
-from relancegit.history import diff_versions, event_changes
+from relancegit.git.history import diff_versions, event_changes
 
 
 @pytest.fixture

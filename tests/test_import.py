@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from relancegit.cli import main
 from relancegit.importing.csvfile import guess_columns
 from relancegit.importing.source import parse_amount, parse_date
-from relancegit.yamlsafe import parse_yaml
+from relancegit.read.yamlsafe import parse_yaml
 
 TODAY = "2026-12-01"
 

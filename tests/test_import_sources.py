@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from relancegit.cli import main
-from relancegit.yamlsafe import parse_yaml
+from relancegit.read.yamlsafe import parse_yaml
 
 DATA = Path(__file__).parent / "data" / "import"
 FEC = DATA / "123456789FEC20261130.txt"

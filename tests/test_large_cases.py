@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from gitledger import CASE, CASE_PATH, GitLedger, make_ledger
 
-from relancegit.yamlsafe import parse_yaml
+from relancegit.read.yamlsafe import parse_yaml
 
 SMALL, LARGE = 5_000, 20_000
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from conftest import CASE
 from permissions import without_permission_override
 
-from relancegit.discover import ledger_file_names
+from relancegit.read.discover import ledger_file_names
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # relancegit.limits.MAX_FILE_BYTES, written out: the message says 10 MiB
 

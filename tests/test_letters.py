@@ -14,12 +14,12 @@ from conftest import DEMO, DEMO_TODAY
 
 from relancegit import letters
 from relancegit.cli import main
-from relancegit.letters.build import place_of
+from relancegit.letters.compose import place_of
 from relancegit.letters.context import EXTRA_DOCUMENTS, Keyword
 from relancegit.letters.render import TemplateProblem, render_text, template_names
-from relancegit.load import load_ledger
 from relancegit.model import Ledger
 from relancegit.problems import RelancegitError, UsageError
+from relancegit.read.load import load_ledger
 
 GOLDEN = Path(__file__).parent / "golden" / "letters"
 UPDATE_GOLDEN = os.environ.get("RELANCEGIT_UPDATE_GOLDEN") == "1"

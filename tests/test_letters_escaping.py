@@ -15,8 +15,8 @@ from markdown_it import MarkdownIt
 
 from relancegit import letters
 from relancegit.letters.render import html_to_text, markdown_text, render_text
-from relancegit.load import load_ledger
 from relancegit.model import Ledger
+from relancegit.read.load import load_ledger
 
 CONFIG = """\
 creditor:

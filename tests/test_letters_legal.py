@@ -16,11 +16,11 @@ from pypdf import PdfReader
 
 from relancegit import letters
 from relancegit.cli import main
+from relancegit.engine.rates import RateTable
 from relancegit.engine.state import compute_case
-from relancegit.load import load_ledger
 from relancegit.model import Ledger
 from relancegit.problems import RelancegitError
-from relancegit.rates import RateTable
+from relancegit.read.load import load_ledger
 
 NNBSP, NBSP = "\u202f", "\u00a0"
 MM = 72 / 25.4
@@ -402,7 +402,7 @@ def test_a_french_letter_to_an_address_abroad_gives_the_phone_in_international_f
     from click.testing import CliRunner
 
     from relancegit.cli import main
-    from relancegit.letters.build import abroad
+    from relancegit.letters.compose import abroad
     from relancegit.model import Client
 
     config = (

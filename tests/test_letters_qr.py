@@ -22,9 +22,9 @@ from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
 from relancegit import letters
-from relancegit.letters.build import epc_payload
-from relancegit.load import load_ledger
+from relancegit.letters.compose import epc_payload
 from relancegit.model import Ledger
+from relancegit.read.load import load_ledger
 
 IBAN = "FR76 1027 8073 4000 0204 1980 137"
 BIC = "CMCIFR2A"
@@ -308,7 +308,7 @@ def test_dashboard_previews_carry_no_qr_code():
     from relancegit.engine.state import compute_case
     from relancegit.letters import letter_for_case, render_case_letter_html
     from relancegit.letters.render import to_html
-    from relancegit.load import load_ledger
+    from relancegit.read.load import load_ledger
 
     ledger = load_ledger(DEMO, DEMO_TODAY).ledger
     state = compute_case(ledger, ledger.cases["2026-0220"], DEMO_TODAY)

@@ -16,8 +16,8 @@ from pypdf import PdfReader
 
 from relancegit import letters
 from relancegit.letters.render import markdown_literal, markdown_to_html
-from relancegit.load import load_ledger
 from relancegit.model import Ledger
+from relancegit.read.load import load_ledger
 
 NNBSP, NBSP = "\u202f", "\u00a0"
 EVIL = "<script>alert(1)</script> {{ 7*7 }}"

@@ -9,12 +9,12 @@ import pytest
 from conftest import DEMO, DEMO_TODAY
 
 from relancegit import letters
-from relancegit.letters.build import known_steps
+from relancegit.letters.compose import known_steps
 from relancegit.letters.context import EXTRA_DOCUMENTS
 from relancegit.letters.typography import NBSP, NNBSP, french, typeset
-from relancegit.load import load_ledger
 from relancegit.model import Ledger
 from relancegit.problems import RelancegitError
+from relancegit.read.load import load_ledger
 
 # --- the function ------------------------------------------------------------------------------
 

@@ -194,7 +194,7 @@ def test_latest_unknown_half_year_walks_back_to_the_gap(load) -> None:
     the shipped table runs from 2023-H1 to 2026-H1 (data/rates.yaml)."""
     from datetime import date
 
-    from relancegit import checks
+    from relancegit.rules import checks
 
     def latest(config: str, debtor: str, today: date) -> tuple[int, int]:
         result = load({"relancegit.yaml": config}, today=today)

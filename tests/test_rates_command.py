@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from conftest import DEMO, DEMO_TODAY
 
 from relancegit.cli import main
-from relancegit.load import load_ledger
+from relancegit.read.load import load_ledger
 
 CONFIG = """\
 creditor:

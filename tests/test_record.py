@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from gitledger import CASE, CASE_PATH, GitLedger, last_event, make_ledger
 
-from relancegit import record as record_module
-from relancegit.load import load_ledger
 from relancegit.problems import RelancegitError
-from relancegit.record import build_event
-from relancegit.splice import LayoutError, append_event, append_to_tail
-from relancegit.yamlsafe import parse_yaml
+from relancegit.read.load import load_ledger
+from relancegit.read.yamlsafe import parse_yaml
+from relancegit.write import record as record_module
+from relancegit.write.record import build_event
+from relancegit.write.splice import LayoutError, append_event, append_to_tail
 
 
 @pytest.fixture

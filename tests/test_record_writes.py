@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from gitledger import CASE, CASE_PATH, GitLedger, make_ledger
 
-from relancegit import gitlog
-from relancegit.lock import ledger_write_lock, state_folder
-from relancegit.record import record
-from relancegit.yamlsafe import parse_yaml
+from relancegit.git import gitlog
+from relancegit.read.yamlsafe import parse_yaml
+from relancegit.write.lock import ledger_write_lock, state_folder
+from relancegit.write.record import record
 
 RUNS = 20
 
@@ -221,7 +221,7 @@ def test_leftovers_of_killed_writers_are_removed_by_the_next_run(repo: GitLedger
         [
             sys.executable,
             "-c",
-            "import sys, time\nfrom pathlib import Path\nfrom relancegit.lock import ledger_write_lock\n"
+            "import sys, time\nfrom pathlib import Path\nfrom relancegit.write.lock import ledger_write_lock\n"
             "with ledger_write_lock(Path(sys.argv[1])) as state:\n"
             "    state.scratch.mkdir(parents=True, exist_ok=True)\n"
             "    (state.scratch / '2026-0042.yaml.1.tmp').write_text('half')\n"

@@ -21,9 +21,9 @@ from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from conftest import DEMO, DEMO_TODAY
 
-from relancegit import mail
 from relancegit.cli import main
-from relancegit.load import load_ledger
+from relancegit.read.load import load_ledger
+from relancegit.write import mail
 
 # ledger/COVERAGE.md: the due automatic e-mail steps on 2026-11-23.
 DUE = {("2026-0248", "reminder-2"), ("2026-0249", "pre-due"), ("2026-0256", "reminder-1"), ("2026-0262", "pre-due")}

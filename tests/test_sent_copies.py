@@ -17,7 +17,7 @@ from gitledger import CASE_PATH, make_ledger
 from test_send import Inbox, cli, inbox, repo  # noqa: F401  (fixtures)
 
 from relancegit.cli import main
-from relancegit.load import load_ledger
+from relancegit.read.load import load_ledger
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 GIT_ENV = {
@@ -84,7 +84,7 @@ def test_a_run_interrupted_after_sending_keeps_the_copy_when_it_records(
     repo: Path,  # noqa: F811
     inbox: tuple[Inbox, int],  # noqa: F811
 ) -> None:
-    from relancegit import mail
+    from relancegit.write import mail
 
     server, _ = inbox
 
@@ -197,7 +197,7 @@ def test_the_dossier_holds_the_copies_sent_and_the_receipt_date(demo_git: Path, 
 
 
 def test_audit_flags_a_kept_copy_changed_after_its_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from relancegit.record import Document, record
+    from relancegit.write.record import Document, record
 
     git_ledger = make_ledger(tmp_path, monkeypatch)
     git_ledger.at("2026-10-20")
@@ -234,7 +234,7 @@ def test_audit_flags_a_kept_copy_changed_after_its_commit(tmp_path: Path, monkey
 
 
 def test_a_staged_edit_of_a_kept_copy_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from relancegit.record import Document, record
+    from relancegit.write.record import Document, record
 
     git_ledger = make_ledger(tmp_path, monkeypatch)
     done = record(
@@ -261,8 +261,8 @@ def test_a_staged_edit_of_a_kept_copy_is_refused(tmp_path: Path, monkeypatch: py
 
 
 def test_no_copy_is_left_without_its_event(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from relancegit.gitlog import GitError
-    from relancegit.record import Document, RecordRefused, record
+    from relancegit.git.gitlog import GitError
+    from relancegit.write.record import Document, RecordRefused, record
 
     git_ledger = make_ledger(tmp_path, monkeypatch)
     before = git_ledger.read()

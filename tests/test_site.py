@@ -19,15 +19,15 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from relancegit import views
 from relancegit.cli import main
-from relancegit.dashboard import UnsafeOutput, svg, write_site
-from relancegit.dashboard import data as figures_of
-from relancegit.dashboard.redact import local_key, pseudonyms, redact_ledger
-from relancegit.dashboard.writer import safe_id
 from relancegit.engine.portfolio import portfolio
 from relancegit.engine.state import agenda, compute_all
-from relancegit.load import load_ledger
+from relancegit.read.load import load_ledger
+from relancegit.render import views
+from relancegit.site import UnsafeOutput, svg, write_site
+from relancegit.site import data as figures_of
+from relancegit.site.redact import local_key, pseudonyms, redact_ledger
+from relancegit.site.writer import safe_id
 from tests.conftest import DEMO, DEMO_TODAY
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -270,7 +270,7 @@ def test_case_page_shows_balance_next_action_reason_and_deadlines(demo_site, dem
 def test_case_list_is_paginated_and_its_script_holds_every_case(tmp_path, demo_ledger, monkeypatch):
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("relancegit.dashboard.site"), "PAGE_SIZE", 10)
+    monkeypatch.setattr(importlib.import_module("relancegit.site.site"), "PAGE_SIZE", 10)
     out = tmp_path / "site"
     write_site(demo_ledger, DEMO_TODAY, out)
     pages = sorted((out / "cases").glob("page-*.html"))

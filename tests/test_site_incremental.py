@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import DEMO, DEMO_TODAY
 
-from relancegit.dashboard import writer as writer_module
-from relancegit.load import load_ledger
+from relancegit.read.load import load_ledger
+from relancegit.site import writer as writer_module
 from relancegit.speed import pages as speed_pages
 
-site_module = importlib.import_module("relancegit.dashboard.site")
+site_module = importlib.import_module("relancegit.site.site")
 
 
 def settle(path: Path) -> None:

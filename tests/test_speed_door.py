@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from conftest import DEMO, DEMO_TODAY
 
-from relancegit import load, speed
-from relancegit.checking import check_ledger
-from relancegit.load import LoadResult, load_ledger, load_texts
+from relancegit import speed
+from relancegit.read import load
+from relancegit.read.load import LoadResult, load_ledger, load_texts
+from relancegit.read.mapreduce import check_ledger
 from relancegit.speed import cache, pool
 from relancegit.speed.fastyaml import FastLoader
 
@@ -149,9 +150,9 @@ def test_parse_raw_follows_the_door(monkeypatch: pytest.MonkeyPatch):
     assert load.parse_raw(b"a: 1\n") == ("data", {"a": 1})
 
 
-@pytest.mark.parametrize("module", ["discover", "yamlsafe", "checks", "model", "problems"])
+@pytest.mark.parametrize("module", ["read/discover", "read/yamlsafe", "rules/checks", "model", "problems"])
 def test_reading_and_domain_modules_import_nothing_from_speed(module: str):
-    source = Path(load.__file__).with_name(f"{module}.py")
+    source = Path(load.__file__).parents[1] / f"{module}.py"
     imported = set()
     for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module:
@@ -160,4 +161,4 @@ def test_reading_and_domain_modules_import_nothing_from_speed(module: str):
         elif isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
     assert "relancegit.speed" not in {name[: len("relancegit.speed")] for name in imported}
-    assert "relancegit.model" not in imported or module not in ("yamlsafe", "discover")
+    assert "relancegit.model" not in imported or module not in ("read/yamlsafe", "read/discover")

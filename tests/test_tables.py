@@ -29,9 +29,9 @@ from click.testing import CliRunner, Result
 from conftest import CASE, DEMO, DEMO_TODAY, LedgerFactory
 from rich.cells import cell_len
 
-from relancegit import tables
 from relancegit.cli import main
-from relancegit.formatting import date_short, money
+from relancegit.render import tables
+from relancegit.render.formatting import date_short, money
 
 GOLDEN = Path(__file__).parent / "golden" / "terminal"
 UPDATE_GOLDEN = os.environ.get("RELANCEGIT_UPDATE_GOLDEN") == "1"
@@ -246,7 +246,7 @@ def test_report_names_clients_with_the_id_when_names_clash() -> None:
 
 def test_a_very_narrow_terminal_drops_columns_but_never_cuts() -> None:
     from relancegit.engine.state import agenda, compute_all
-    from relancegit.load import load_ledger
+    from relancegit.read.load import load_ledger
 
     states = compute_all(load_ledger(DEMO, DEMO_TODAY).ledger, DEMO_TODAY)
     due = agenda(states, DEMO_TODAY, 0)

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from engine_helpers import d, ledger_of, make_case, state_of
 
-from relancegit import tables, views
 from relancegit.engine.portfolio import portfolio
 from relancegit.engine.state import compute_all
-from relancegit.formatting import amount_json, date_long, date_short, money
+from relancegit.render import tables, views
+from relancegit.render.formatting import amount_json, date_long, date_short, money
 
 SHOW_KEYS = {
     "id",

@@ -16,7 +16,7 @@ from relancegit.cli import main
 from relancegit.engine.schedule import ActionKind
 from relancegit.engine.state import compute_case
 from relancegit.enums import Status
-from relancegit.load import load_ledger
+from relancegit.read.load import load_ledger
 
 DAY = date(2026, 11, 23)
 RATES = {"rates": [{"period": "2026-H2", "ecb": "2.15", "legal_other": "2.62", "legal_private": "6.67"}]}
@@ -151,7 +151,7 @@ def test_record_void_and_show_strike_it_through(make_ledger):
 
 
 def test_site_shows_the_voided_event_struck_through(make_ledger, tmp_path: Path):
-    from relancegit.dashboard import write_site
+    from relancegit.site import write_site
 
     root = make_ledger(case_with("{date: 2026-10-17, type: void, event: 1, reason: chèque impayé}"))
     ledger = load_ledger(root, date(2026, 11, 23)).ledger

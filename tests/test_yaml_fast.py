@@ -12,9 +12,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relancegit import yamlsafe
+from relancegit.read import yamlsafe
+from relancegit.read.yamlsafe import YamlProblem, parse_yaml
 from relancegit.speed.fastyaml import FastLoader
-from relancegit.yamlsafe import YamlProblem, parse_yaml
 
 
 def reference(text: str):

@@ -348,7 +348,7 @@ if __name__ == "__main__":  # pragma: no cover
 @click.option(
     "--from",
     "source_format",
-    type=click.Choice(["csv", "fec", "facturx", "ubl", "cii"]),
+    type=click.Choice(importing_commands.FORMATS),
     help="Input format (default: from the content).",
 )
 @click.option("--dry-run", is_flag=True, help="Say what would be created; write nothing.")

@@ -1,6 +1,6 @@
 """The typed model of a ledger: configuration, policies, clients, cases and events.
 
-Layer: data definitions only. Built by `load.py` from safely loaded YAML; read by every
+Layer: data definitions only. Built by the load seam (`read/load.py`) from safely loaded YAML; read by every
 other layer. Nothing here reads files, knows about positions or looks at the clock.
 Money is `Decimal`, dates are `datetime.date`, unknown keys are errors.
 """

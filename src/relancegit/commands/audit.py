@@ -11,13 +11,13 @@ from pathlib import Path
 import click
 
 from relancegit.commands.common import Options, print_json
-from relancegit.discover import find_ledger
 from relancegit.problems import UsageError
+from relancegit.read.discover import find_ledger
 
 
 def history(obj: Options, case_id: str) -> None:
-    from relancegit.handles import resolve_case_handle
-    from relancegit.history import case_history, format_history
+    from relancegit.git.history import case_history, format_history
+    from relancegit.read.handles import resolve_case_handle
 
     root = find_ledger(obj.ledger)
     entries = case_history(root, resolve_case_handle(root, case_id, obj.today))
@@ -35,8 +35,8 @@ def audit(
     reason: str | None,
     staged: bool,
 ) -> None:
-    from relancegit.audit import BadPublishedFile, count_commits, default_published, format_report, record_published
-    from relancegit.audit import audit as audit_history
+    from relancegit.git.audit import BadPublishedFile, count_commits, default_published, format_report, record_published
+    from relancegit.git.audit import audit as audit_history
 
     root = find_ledger(obj.ledger)
     if accept_commit is not None or reason is not None:
@@ -66,11 +66,11 @@ def audit(
 
 def accept_reviewed(obj: Options, root: Path, commit: str | None, reason: str | None) -> None:
     """`audit --accept COMMIT --reason TEXT`."""
-    from relancegit import gitlog
-    from relancegit.accepted import accept
-    from relancegit.audit import audit as audit_history
-    from relancegit.lock import ledger_write_lock
-    from relancegit.record import git_user
+    from relancegit.git import gitlog
+    from relancegit.git.accepted import accept
+    from relancegit.git.audit import audit as audit_history
+    from relancegit.write.lock import ledger_write_lock
+    from relancegit.write.record import git_user
 
     if not commit or reason is None:
         raise UsageError("--accept COMMIT and --reason TEXT go together")
@@ -88,8 +88,8 @@ def accept_reviewed(obj: Options, root: Path, commit: str | None, reason: str | 
 
 def check_staged(obj: Options, root: Path) -> None:
     """`audit --staged` (the pre-commit hook)."""
-    from relancegit.audit import RECOVERY, audit_staged
-    from relancegit.record import git_user
+    from relancegit.git.audit import RECOVERY, audit_staged
+    from relancegit.write.record import git_user
 
     report = audit_staged(root, obj.today, git_user(root) or "")
     for finding in report.violations:

@@ -1,7 +1,7 @@
 """`build`: the static dashboard, incremental and across the cores when the speed door is open.
 
 Layer: the command layer (see `commands/__init__.py`): hands `speed.pages` and a progress bar
-to `dashboard.site.write_site`.
+to `site.write_site`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ PROGRESS_MIN_PAGES = 200  # smaller sites build in a blink: no bar
 
 
 def build(obj: Options, output: Path | None, redact: bool) -> None:
-    from relancegit.dashboard import write_site
+    from relancegit.site import write_site
     from relancegit.speed import pages
     from relancegit.speed.progress import Progress, progress_bar
 
@@ -54,7 +54,7 @@ def build(obj: Options, output: Path | None, redact: bool) -> None:
 
 def local_redact_key(ledger_root: Path) -> str:
     """The key of `build --redact` without $RELANCEGIT_REDACT_KEY, with a warning saying so."""
-    from relancegit.dashboard.redact import local_key
+    from relancegit.site.redact import local_key
 
     key, stored = local_key(ledger_root)
     where = f"the random key in {stored}" if stored else "a random key for this build only"

@@ -14,7 +14,7 @@ from relancegit.commands.common import Options, finish, loaded
 
 def calendar(obj: Options, output: Path | None) -> None:
     from relancegit.engine.state import compute_all
-    from relancegit.ical import calendar_ics, write_calendar
+    from relancegit.render.ical import calendar_ics, write_calendar
 
     result = loaded(obj)
     data = calendar_ics(compute_all(result.ledger, obj.today), obj.today)

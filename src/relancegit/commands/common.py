@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from relancegit.discover import find_ledger
 from relancegit.limits import date_out_of_range
 from relancegit.problems import RelancegitError
+from relancegit.read.discover import find_ledger
 
 if TYPE_CHECKING:  # the model and its loader are imported only by the commands that need them
-    from relancegit.discover import Listing
-    from relancegit.load import LoadResult
+    from relancegit.read.discover import Listing
+    from relancegit.read.load import LoadResult
 
 ENV_TODAY = "RELANCEGIT_TODAY"
 PARIS = ZoneInfo("Europe/Paris")
@@ -44,7 +44,7 @@ class Options:
     listing: Listing | None = None
 
     def load(self) -> LoadResult:
-        from relancegit.load import load_ledger
+        from relancegit.read.load import load_ledger
 
         if self._loaded is None:
             self._loaded = load_ledger(find_ledger(self.ledger), self.today)
@@ -106,7 +106,7 @@ def print_json(value: Any) -> None:
 
 
 def print_text(renderable: Any) -> None:
-    from relancegit.tables import console
+    from relancegit.render.tables import console
 
     console().print(renderable, crop=False)  # a row wider than the terminal wraps, never cut
 

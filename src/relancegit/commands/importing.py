@@ -8,7 +8,10 @@ from pathlib import Path
 import click
 
 from relancegit.commands.common import Options, print_json
-from relancegit.discover import find_ledger
+from relancegit.importing.detect import FORMATS
+from relancegit.read.discover import find_ledger
+
+__all__ = ["FORMATS", "import_invoices"]  # FORMATS: the choices of --from
 
 
 def import_invoices(

@@ -41,7 +41,7 @@ def letter(
     result = loaded(obj)
     ledger = result.ledger
     if case_id:
-        from relancegit.handles import case_id_for, unknown_case
+        from relancegit.read.handles import case_id_for, unknown_case
 
         found = case_id_for(ledger, case_id)
         if found is None:
@@ -81,8 +81,8 @@ def record_letter(obj: Options, ledger: Ledger, built: Letter, fmt: str, output:
     the event recorded is the rendered step's, refused when it is not a policy step or is
     already recorded."""
     from relancegit import letters
-    from relancegit.record import Document, RecordRefused
-    from relancegit.record import record as record_event
+    from relancegit.write.record import Document, RecordRefused
+    from relancegit.write.record import record as record_event
 
     case_id = str(built.context.cases[0])
     step = str(built.context.step)
@@ -126,8 +126,8 @@ def record_letter(obj: Options, ledger: Ledger, built: Letter, fmt: str, output:
 
 
 def send(obj: Options, case_ids: tuple[str, ...], due: bool, dry_run: bool, outbox: Path | None, commit: bool) -> None:
-    from relancegit.mail import ENV_PASSWORD, Result
-    from relancegit.mail import send as send_mail
+    from relancegit.write.mail import ENV_PASSWORD, Result
+    from relancegit.write.mail import send as send_mail
 
     result = loaded(obj)
     sent_at = now()

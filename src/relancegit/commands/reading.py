@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from relancegit.commands.common import Options, finish, loaded, print_json, show, shown_path
-from relancegit.discover import find_ledger
 from relancegit.problems import RelancegitError, Severity
+from relancegit.read.discover import find_ledger
 
 if TYPE_CHECKING:
-    from relancegit.load import LoadResult
+    from relancegit.read.load import LoadResult
 
 
 def check(obj: Options, strict: bool) -> None:
-    from relancegit.checking import check_ledger
+    from relancegit.read.mapreduce import check_ledger
 
     result = check_ledger(find_ledger(obj.ledger), obj.today, listing=obj.listing)
     problems = [p.as_error() if strict else p for p in result.problems]
@@ -51,7 +51,7 @@ def check(obj: Options, strict: bool) -> None:
 
 def case_state(result: LoadResult, today: date, case_id: str) -> Any:
     from relancegit.engine.state import compute_case
-    from relancegit.handles import case_id_for, unknown_case
+    from relancegit.read.handles import case_id_for, unknown_case
 
     ledger = result.ledger
     found = case_id_for(ledger, case_id)
@@ -63,7 +63,7 @@ def case_state(result: LoadResult, today: date, case_id: str) -> Any:
 
 
 def show_case(obj: Options, case_id: str, wide: bool) -> None:
-    from relancegit import tables, views
+    from relancegit.render import tables, views
 
     result = loaded(obj)
     state = case_state(result, obj.today, case_id)
@@ -71,8 +71,8 @@ def show_case(obj: Options, case_id: str, wide: bool) -> None:
 
 
 def list_cases(obj: Options, status: str | None, client: str | None, wide: bool) -> None:
-    from relancegit import tables, views
     from relancegit.engine.state import compute_all, select
+    from relancegit.render import tables, views
 
     wanted = None
     if status is not None:
@@ -93,8 +93,8 @@ def list_cases(obj: Options, status: str | None, client: str | None, wide: bool)
 
 
 def next_actions(obj: Options, within: int, wide: bool) -> None:
-    from relancegit import tables, views
     from relancegit.engine.state import agenda, compute_all
+    from relancegit.render import tables, views
 
     result = loaded(obj)
     states = compute_all(result.ledger, obj.today)
@@ -103,9 +103,9 @@ def next_actions(obj: Options, within: int, wide: bool) -> None:
 
 
 def report(obj: Options, wide: bool) -> None:
-    from relancegit import tables, views
     from relancegit.engine.portfolio import portfolio
     from relancegit.engine.state import compute_all
+    from relancegit.render import tables, views
 
     result = loaded(obj)
     figures = portfolio(compute_all(result.ledger, obj.today), obj.today)
@@ -115,7 +115,7 @@ def report(obj: Options, wide: bool) -> None:
 
 def rates(obj: Options) -> None:
     from relancegit.engine.state import compute_all
-    from relancegit.rates_report import rates_report, report_json, report_text
+    from relancegit.render.rates_report import rates_report, report_json, report_text
 
     result = loaded(obj)
     ledger = result.ledger

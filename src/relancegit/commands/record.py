@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from relancegit.commands.common import Options, parse_date_option, shown_path
-from relancegit.discover import find_ledger
+from relancegit.read.discover import find_ledger
 
 
 def event_types_help() -> str:
@@ -26,10 +26,10 @@ def event_types_help() -> str:
 def record(
     obj: Options, case_id: str, event_type: str, assignments: tuple[str, ...], event_date: str | None, commit: bool
 ) -> None:
-    from relancegit.handles import resolve_case_handle
-    from relancegit.record import RecordRefused
-    from relancegit.record import record as record_event
+    from relancegit.read.handles import resolve_case_handle
     from relancegit.speed.gc import gc_paused
+    from relancegit.write.record import RecordRefused
+    from relancegit.write.record import record as record_event
 
     when = parse_date_option(event_date, "--date")
     root = find_ledger(obj.ledger)

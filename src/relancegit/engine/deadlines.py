@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from relancegit.calendar import next_business_day
+from relancegit.engine.business_days import next_business_day
 from relancegit.engine.facts import DEFAULT_NOTICE_DAYS, CaseEvents
 from relancegit.model import DebtorType, Policy, Title
 

@@ -27,8 +27,8 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from relancegit.engine.allocation import Allocation, InvoiceState
+from relancegit.engine.rates import RateTable, period_of
 from relancegit.model import CENT, ZERO, DebtorType, Penalties
-from relancegit.rates import RateTable, period_of
 
 ONE_DAY = timedelta(days=1)
 DAYS_PER_YEAR = 365  # docs/engine.md: annual rate / 365, leap years included

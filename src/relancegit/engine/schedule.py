@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from relancegit.calendar import next_business_day
+from relancegit.engine.business_days import next_business_day
 from relancegit.engine.facts import CaseEvents, is_formal_notice
 from relancegit.engine.status import PlanState, PromiseOutcome, PromiseState, active_pause_until
 from relancegit.model import Channel, Policy, Status

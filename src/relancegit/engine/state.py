@@ -15,6 +15,7 @@ from relancegit.engine.allocation import Allocation, allocate
 from relancegit.engine.deadlines import Deadlines, case_deadlines
 from relancegit.engine.facts import CaseEvents, gather
 from relancegit.engine.penalties import CasePenalties, case_penalties
+from relancegit.engine.rates import RateTable
 from relancegit.engine.schedule import NextAction, ScheduleInput, next_action
 from relancegit.engine.status import (
     PlanState,
@@ -28,7 +29,6 @@ from relancegit.engine.status import (
     reference_due_date,
 )
 from relancegit.model import Case, Client, Ledger, Policy, Status
-from relancegit.rates import RateTable
 
 CLOSED = frozenset({Status.PAID, Status.WRITTEN_OFF})
 

@@ -15,16 +15,16 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from relancegit.discover import CONFIG_NAME
 from relancegit.importing.detect import FORMATS, detect_format
 from relancegit.importing.outcome import Outcome
 from relancegit.importing.plan import index_ledger, make_plan, render
 from relancegit.importing.source import Source
 from relancegit.importing.write import SourceFile, new_file_problems, write_checked
-from relancegit.load import read_parsed, validate_file
-from relancegit.lock import ledger_write_lock
 from relancegit.model import Config, ImportSettings
 from relancegit.problems import Problem, RelancegitError, UsageError
+from relancegit.read.discover import CONFIG_NAME
+from relancegit.read.load import read_parsed, validate_file
+from relancegit.write.lock import ledger_write_lock
 
 MAX_INPUT = 512 * 1024 * 1024  # an input file larger than this is surely not an export
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from relancegit.importing import yamltext
 from relancegit.importing.source import Buyer, CreditNote, Source, SourceInvoice
-from relancegit.load import read_ledger
 from relancegit.model import ImportSettings
 from relancegit.problems import Problem
+from relancegit.read.load import read_ledger
 
 
 @dataclass(frozen=True)

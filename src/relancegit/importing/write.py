@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from relancegit import gitlog
-from relancegit.discover import CONFIG_NAME, UnreadableFile, ledger_file_names, read_ledger_file
+from relancegit.git import gitlog
 from relancegit.importing.plan import NewCase, NewClient, Plan
 from relancegit.importing.source import SourceInvoice
-from relancegit.load import load_texts
-from relancegit.lock import ledger_write_lock
 from relancegit.problems import Problem, RelancegitError, Severity
-from relancegit.record import fsync_folder, remove_dead_scratch_files
-from relancegit.yamlsafe import locate
+from relancegit.read.discover import CONFIG_NAME, UnreadableFile, ledger_file_names, read_ledger_file
+from relancegit.read.load import load_texts
+from relancegit.read.yamlsafe import locate
+from relancegit.write.lock import ledger_write_lock
+from relancegit.write.record import fsync_folder, remove_dead_scratch_files
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,15 @@ from datetime import date
 from email.headerregistry import Address
 from pathlib import Path
 
+from relancegit.engine.rates import RateTable
 from relancegit.engine.schedule import ActionKind
 from relancegit.engine.state import CaseState, compute_case
 from relancegit.files import write_atomically
-from relancegit.letters.build import build_context, check_step, step_for_next_action, step_rank
+from relancegit.letters.compose import build_context, check_step, step_for_next_action, step_rank
 from relancegit.letters.context import HANDOVER_STEPS, PLAN_AGREEMENT, PROMISE_CONFIRMATION, LetterContext
 from relancegit.letters.render import FORMATS, Letter, TemplateProblem, render, template_names
 from relancegit.model import ZERO, Channel, Ledger
 from relancegit.problems import RelancegitError, UsageError
-from relancegit.rates import RateTable
 
 __all__ = [
     "FORMATS",

@@ -2,7 +2,7 @@
 
 Layer: render (data shapes). One `LetterContext` holds every block a letter may print:
 creditor and debtor, invoices with what remains, penalties (when the step claims them), the
-deadline, how to pay, the history, the agreements. `build.py` fills it from the engine's
+deadline, how to pay, the history, the agreements. `compose.py` fills it from the engine's
 results; templates read it; nothing here computes, formats or reads anything.
 """
 

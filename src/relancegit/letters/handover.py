@@ -21,12 +21,12 @@ import jinja2
 
 from relancegit.engine.state import compute_case
 from relancegit.letters import output_path, render, safe_child
-from relancegit.letters.build import build_context
+from relancegit.letters.compose import build_context
 from relancegit.letters.context import HANDOVER_STEPS
 from relancegit.letters.render import Letter, invoice_file, template_names
 from relancegit.model import Channel, Ledger, Reminder
 from relancegit.problems import RelancegitError
-from relancegit.templating import environment
+from relancegit.render.templating import environment
 
 # Steps whose reminder was a written message to the debtor (a call leaves no letter).
 WRITTEN = frozenset({Channel.EMAIL, Channel.LETTER, Channel.REGISTERED_LETTER})

@@ -26,7 +26,7 @@ nor `|---|` reaches the reader, and ledger values come out as they were written.
 The PDF is that HTML through WeasyPrint (A4; the debtor's address where a French window
 envelope shows it), with every external fetch refused.
 
-The SEPA payment QR code (EPC069-12; its payload is built in `build.py`) is drawn here, beside
+The SEPA payment QR code (EPC069-12; its payload is built in `compose.py`) is drawn here, beside
 the bank details: the payment template marks the place with an HTML comment, only in the
 rendering for HTML, and the page replaces it with an inline SVG (HTML, PDF: no request to any
 host) or, in an e-mail, with an image of a `multipart/related` part (`cid:`), which mail
@@ -55,11 +55,11 @@ import markdown
 import segno
 from markupsafe import Markup
 
-from relancegit import templating
-from relancegit.checks import email_address_problem
 from relancegit.letters.context import Keyword, LetterContext, one_line
 from relancegit.letters.typography import typeset
 from relancegit.problems import RelancegitError
+from relancegit.render import templating
+from relancegit.rules.checks import email_address_problem
 
 FORMATS = ("md", "html", "pdf", "eml")
 PARIS = ZoneInfo("Europe/Paris")

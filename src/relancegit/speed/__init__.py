@@ -1,7 +1,7 @@
 """Speed machinery behind one door: caches, worker pools, output replay and GC control.
 
 Domain modules (model, rules, engine, letters, site) import nothing from here; only the load
-seam (`load.py`, `checking.py`) and the command layer do. `RELANCEGIT_NO_CACHE=1` closes the
+seam (`read/load.py`, `read/mapreduce.py`) and the command layer do. `RELANCEGIT_NO_CACHE=1` closes the
 door: no cache, no worker processes, no lean YAML constructor, no GC pause; the results are
 the same (tests/test_speed_door.py).
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from relancegit import __version__
-from relancegit.discover import CONFIG_NAME, Listing, UnreadableFile, ledger_file_names, read_ledger_file
+from relancegit.read.discover import CONFIG_NAME, Listing, UnreadableFile, ledger_file_names, read_ledger_file
 
 CACHE_DIR = ".relancegit-cache"
 RACY_SECONDS = 2.0

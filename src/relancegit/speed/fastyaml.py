@@ -1,6 +1,6 @@
 """The lean YAML constructor: the same data and errors as `yamlsafe.LedgerLoader`, faster.
 
-Layer: speed (behind the door of `speed/__init__.py`). `load.py` passes `FastLoader` to
+Layer: speed (behind the door of `speed/__init__.py`). `read/load.py` passes `FastLoader` to
 `yamlsafe.parse_yaml` when the door is open; tests/test_yaml_fast.py compares both loaders.
 """
 
@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import yaml
 
-from relancegit.yamlsafe import LedgerLoader, construct_int, scalar_date, scalar_decimal
+from relancegit.read.yamlsafe import LedgerLoader, construct_int, scalar_date, scalar_decimal
 
 
 class FastLoader(LedgerLoader):

@@ -2,7 +2,7 @@
 rendered across the cores.
 
 Layer: speed (behind the door of `speed/__init__.py`), used by the command layer, which hands
-`keeper(out_dir)` to `dashboard.site.write_site`. The site says what each page depends on
+`keeper(out_dir)` to `site.write_site`. The site says what each page depends on
 (`Depends`: files and values); here each page gets a key from them (the files' stamps, their
 contents digest when racy, and relancegit's code). The previous build's keys are kept in
 MANIFEST, in the output folder: a page whose key did not change is neither rendered nor
@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from relancegit import speed
-from relancegit.dashboard.casepages import CasePage, Rendered, merge, render_chunk, render_serially
-from relancegit.dashboard.writer import MARKER, OutputNotWritable, SiteWriter
+from relancegit.site.casepages import CasePage, Rendered, merge, render_chunk, render_serially
+from relancegit.site.writer import MARKER, OutputNotWritable, SiteWriter
 from relancegit.speed import cache
 from relancegit.speed.pool import worker_count
 
 if TYPE_CHECKING:
-    from relancegit.dashboard.site import Depends, Letters, Pages, Site
     from relancegit.engine.state import CaseState
+    from relancegit.site.site import Depends, Letters, Pages, Site
 
 MANIFEST = ".relancegit-build.json"
 _MANIFEST_VERSION = 1
@@ -75,7 +75,7 @@ class Manifest:
 
 
 class Incremental:
-    """The `dashboard.site.Pages` of an incremental build: pages whose key is the previous
+    """The `site.site.Pages` of an incremental build: pages whose key is the previous
     build's stay; the changed cases are rendered by forked workers when there are many."""
 
     def __init__(self) -> None:

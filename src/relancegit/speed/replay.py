@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 from relancegit.speed import cache
 
 if TYPE_CHECKING:
-    from relancegit.discover import Listing
+    from relancegit.read.discover import Listing
 
 # What else decides how a reading command prints: terminal, width, colours.
 OUTPUT_ENV = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TERM", "TTY_COMPATIBLE")
@@ -61,7 +61,7 @@ def run_or_replay(root: Path, command: str, options: Sequence[object], run: Call
     `options`, the terminal and the output environment. Files changed within the racy window
     also have their contents digest stored and checked on reuse.
     """
-    from relancegit.discover import ledger_file_names
+    from relancegit.read.discover import ledger_file_names
     from relancegit.speed.cache import contents_digest, input_signature
 
     terminal = (sys.stdout.isatty(), sys.stderr.isatty(), shutil.get_terminal_size((0, 0)))

@@ -1,7 +1,7 @@
 """Every word relancegit shows people, one vocabulary per language: `fr.py` and `en.py`.
 
-Layer: presentation data (no logic, imports nothing of relancegit). The terminal (`views.py`,
-`tables.py`), the site (`dashboard/`) and the letters (the `words` global of the Jinja
+Layer: presentation data (no logic, imports nothing of relancegit). The terminal (`render/views.py`,
+`render/tables.py`), the site (`site/`) and the letters (the `words` global of the Jinja
 environment) look words up here, so a key gives the same word everywhere in a language.
 Where two outputs say a thing differently (the terminal's "1re relance", a letter's "première
 relance"), they use two keys (`step`, `letter.step`). Python modules rather than YAML: importing

@@ -1,7 +1,7 @@
 """The load seam: file texts -> the typed ledger and its located problems.
 
 Layer: files -> `Ledger` + problems. One way in (`load_texts`, for texts in memory; `load_ledger`,
-for the files of a ledger folder) over the same steps, which `checking.check_ledger` and
+for the files of a ledger folder) over the same steps, which `mapreduce.check_ledger` and
 `record` use too: `settle` (the configuration and the clients, the demo shift, the checking
 context), `validate_case` (one case: its model, its own checks, its facts), `cross_checks`
 (what needs every case) and `assemble` (locate, sort, build the `Ledger`).
@@ -29,8 +29,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
-from relancegit import checks, model, speed
-from relancegit.discover import CONFIG_NAME, Listing, UnreadableFile, ledger_file_names, read_ledger_file
+from relancegit import model, speed
 from relancegit.model import Case, Client, Config, Ledger
 from relancegit.problems import (
     AT_KEY,
@@ -39,13 +38,15 @@ from relancegit.problems import (
     Severity,
     error,
 )
+from relancegit.read.discover import CONFIG_NAME, Listing, UnreadableFile, ledger_file_names, read_ledger_file
+from relancegit.read.yamlsafe import AT_COMMA, LedgerLoader, YamlProblem, locate, parse_yaml
+from relancegit.rules import checks
+from relancegit.rules.suggest import closest, did_you_mean, wrong_level
 from relancegit.speed import cache as ledger_cache
 from relancegit.speed.cache import FileStamp
 from relancegit.speed.fastyaml import FastLoader
 from relancegit.speed.gc import gc_paused
 from relancegit.speed.pool import in_chunks
-from relancegit.suggest import closest, did_you_mean, wrong_level
-from relancegit.yamlsafe import AT_COMMA, LedgerLoader, YamlProblem, locate, parse_yaml
 
 # --- building the model --------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """The changed cases' letters and pages, rendered a chunk at a time.
 
-Layer: the rendering step of `dashboard.site`. `render_chunk` renders a chunk of cases, writes
+Layer: the rendering step of `site.site`. `render_chunk` renders a chunk of cases, writes
 their files with its own writer and returns only names and counts, so that it can run in a
 worker process (`speed.pages` forks them); `merge` adds a chunk's outcome to the build's.
 Nothing here decides what a page shows (`write_site` passes the page function in) nor where a
@@ -15,12 +15,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from relancegit.dashboard import letters
-from relancegit.dashboard.writer import SiteWriter, safe_id
 from relancegit.engine.state import CaseState
+from relancegit.site import previews
+from relancegit.site.writer import SiteWriter, safe_id
 
 if TYPE_CHECKING:
-    from relancegit.dashboard.site import Site
+    from relancegit.site.site import Site
 
 CasePage = Callable[[Any, CaseState], str]
 CHUNK = 100  # cases rendered between two progress updates in one process
@@ -39,7 +39,7 @@ class Rendered:
 def render_chunk(site: Site, states: list[CaseState], out_dir: Path, horizon: date, page: CasePage) -> Rendered:
     """Write the letters and pages (`page(site, state)`) of `states` into `out_dir`."""
     writer = SiteWriter(out_dir)
-    rendered, skipped = letters.render_letters(site.ledger, states, site.today, writer, horizon)
+    rendered, skipped = previews.render_letters(site.ledger, states, site.today, writer, horizon)
     for state in states:
         site.letters[state.id] = rendered.get(state.id, [])
         writer.write(f"cases/{safe_id(state.id)}.html", page(site, state))

@@ -20,13 +20,13 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from relancegit import gitlog
-from relancegit.gitlog import NULL_BLOB, BlobReader, Commit
-from relancegit.handles import find_case_file
-from relancegit.load import parse_data
+from relancegit.git import gitlog
+from relancegit.git.gitlog import NULL_BLOB, BlobReader, Commit
 from relancegit.model import EVENT_TYPES, Case, Installment, Invoice
 from relancegit.problems import BadDate
-from relancegit.yamlsafe import YamlProblem
+from relancegit.read.handles import find_case_file
+from relancegit.read.load import parse_data
+from relancegit.read.yamlsafe import YamlProblem
 
 # Invoice fields that fix what is owed: changing them rewrites the debt (README, "Git is the audit log").
 INVOICE_KEY_FIELDS = ("number", "amount", "due")

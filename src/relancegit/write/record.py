@@ -26,14 +26,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from relancegit import gitlog
-from relancegit.discover import CONFIG_NAME
-from relancegit.handles import find_case_file, refuse_symlink
-from relancegit.load import Parsed, Setting, load_cases, parse_raw, read_setting, validation_problems
-from relancegit.lock import WriteState, ledger_write_lock
+from relancegit.git import gitlog
 from relancegit.model import CENT, EVENT_TYPES, EventBase
 from relancegit.problems import Problem, RelancegitError, Severity, UsageError
-from relancegit.splice import LayoutError, append_event, append_to_tail, verify_append
+from relancegit.read.discover import CONFIG_NAME
+from relancegit.read.handles import find_case_file, refuse_symlink
+from relancegit.read.load import Parsed, Setting, load_cases, parse_raw, read_setting, validation_problems
+from relancegit.write.lock import WriteState, ledger_write_lock
+from relancegit.write.splice import LayoutError, append_event, append_to_tail, verify_append
 
 # Fields whose text is parsed into a typed value; every other field is text for the model.
 _MONEY_FIELDS = {"amount"}

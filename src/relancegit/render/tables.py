@@ -41,9 +41,9 @@ from relancegit.engine.portfolio import Portfolio
 from relancegit.engine.schedule import ActionKind
 from relancegit.engine.state import CaseState, prescription_alerts
 from relancegit.engine.voids import cancelled
-from relancegit.formatting import date_short, money
 from relancegit.model import Status
-from relancegit.views import (
+from relancegit.render.formatting import date_short, money
+from relancegit.render.views import (
     action_label,
     channel_label,
     describe_event,

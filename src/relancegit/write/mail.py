@@ -65,15 +65,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from relancegit import record as recording
 from relancegit.engine.schedule import ActionKind
 from relancegit.engine.state import CaseState, compute_all
-from relancegit.handles import find_case_file
 from relancegit.letters import letter_for_case, safe_child, write_file
 from relancegit.letters.render import to_email
-from relancegit.load import demo_shift
 from relancegit.model import Channel, Ledger, Smtp
 from relancegit.problems import RelancegitError, Severity, UsageError
+from relancegit.read.handles import find_case_file
+from relancegit.read.load import demo_shift
+from relancegit.write import record as recording
 
 ENV_PASSWORD = "RELANCEGIT_SMTP_PASSWORD"
 STATE_DIR = ".relancegit"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from relancegit import formatting, views
 from relancegit.engine.schedule import ActionKind
+from relancegit.render import formatting, views
 from relancegit.words import vocabulary
 
 

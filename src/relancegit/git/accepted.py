@@ -17,11 +17,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from relancegit import gitlog
 from relancegit.files import write_atomically
-from relancegit.load import parse_data
+from relancegit.git import gitlog
 from relancegit.problems import RelancegitError, UsageError
-from relancegit.yamlsafe import YamlProblem
+from relancegit.read.load import parse_data
+from relancegit.read.yamlsafe import YamlProblem
 
 ACCEPTED_NAME = "audit-accepted.yaml"
 HEADER = (

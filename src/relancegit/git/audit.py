@@ -31,12 +31,11 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from relancegit import gitlog
-from relancegit.accepted import ACCEPTED_NAME, AcceptedHistory, accepted_history
-from relancegit.discover import YAML_SUFFIXES
 from relancegit.files import write_atomically
-from relancegit.gitlog import NULL_BLOB, BlobReader, Change, Commit, IncompleteHistory
-from relancegit.history import (
+from relancegit.git import gitlog
+from relancegit.git.accepted import ACCEPTED_NAME, AcceptedHistory, accepted_history
+from relancegit.git.gitlog import NULL_BLOB, BlobReader, Change, Commit, IncompleteHistory
+from relancegit.git.history import (
     INVOICE_KEY_FIELDS,
     LedgerChange,
     Unreadable,
@@ -49,9 +48,10 @@ from relancegit.history import (
     invoice_name,
     parse_version,
 )
-from relancegit.load import parse_data
 from relancegit.problems import Problem, RelancegitError, UsageError
-from relancegit.yamlsafe import YamlProblem
+from relancegit.read.discover import YAML_SUFFIXES
+from relancegit.read.load import parse_data
+from relancegit.read.yamlsafe import YamlProblem
 
 # Where `audit --published` keeps the head it audited, by default: in the dashboard's folder,
 # published with it and kept between CI runs (`relancegit build` leaves it in place).

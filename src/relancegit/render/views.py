@@ -4,7 +4,7 @@ line per event. The words themselves are in `relancegit.words` (French by defaul
 
 Layer: render. Takes `CaseState`s and a `Portfolio` and returns plain JSON-ready values
 (amounts as strings with two decimals, ISO dates, integer day counts, null where unknown).
-The text tables built from these words are in `tables.py`. Computes nothing the engine does
+The text tables built from these words are in `render/tables.py`. Computes nothing the engine does
 not already know.
 """
 
@@ -24,8 +24,8 @@ from relancegit.engine.penalties import CasePenalties
 from relancegit.engine.portfolio import Portfolio, StepEffect
 from relancegit.engine.schedule import ActionKind, Bound, NextAction
 from relancegit.engine.state import CaseState
-from relancegit.formatting import amount_json, date_short, day_month, money
 from relancegit.model import EventBase, Status, Void
+from relancegit.render.formatting import amount_json, date_short, day_month, money
 from relancegit.words import vocabulary
 
 Json = dict[str, Any]
@@ -127,7 +127,7 @@ class Lexicon:
     """The words of reasons and timeline lines in one language, with how it writes amounts.
 
     `FRENCH` serves the terminal; the dashboard builds one for the ledger's language and
-    currency (`dashboard.labels.Words.lexicon`). Phrases are `str.format` patterns."""
+    currency (`site.labels.Words.lexicon`). Phrases are `str.format` patterns."""
 
     words: Mapping[str, Any]  # one vocabulary of `relancegit.words`
     money: Callable[[Decimal], str]

@@ -19,6 +19,7 @@ from typing import NamedTuple
 from relancegit.engine.allocation import Allocation, allocate
 from relancegit.engine.facts import is_formal_notice
 from relancegit.engine.penalties import RateSource, needed_periods
+from relancegit.engine.rates import RateTable, period_of
 from relancegit.engine.voids import live_events
 from relancegit.model import (
     DEFAULT_POLICY,
@@ -41,8 +42,7 @@ from relancegit.model import (
     WriteOff,
 )
 from relancegit.problems import AT_KEY, Problem, error, warning
-from relancegit.rates import RateTable, period_of
-from relancegit.suggest import closest, did_you_mean
+from relancegit.rules.suggest import closest, did_you_mean
 
 # Code de commerce L441-10 I: at most 60 days from the invoice date between businesses.
 MAX_BUSINESS_TERM_DAYS = 60
@@ -239,7 +239,7 @@ def email_address_problem(address: str) -> str | None:
 
 # --- one case at a time --------------------------------------------------------------------
 # These read one case, its client and the configuration, nothing else: `check` runs them in
-# worker processes and caches what they find per case file (checking.check_ledger).
+# worker processes and caches what they find per case file (read.mapreduce.check_ledger).
 
 
 @dataclass

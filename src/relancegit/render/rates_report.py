@@ -15,9 +15,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from relancegit.engine.rates import RateTable, shipped_rows
 from relancegit.engine.state import CaseState
 from relancegit.model import Config
-from relancegit.rates import RateTable, shipped_rows
 
 RATE_FIELDS = ("ecb", "legal_other", "legal_private")
 PLACEHOLDER = "unknown"

@@ -1,7 +1,7 @@
 """`relancegit check` over the whole ledger, map-reduce: the same problems and counts as
 `load.load_ledger`, without building the ledger in one process.
 
-Layer: files -> problems, over the steps of the load seam (`load.py`). The configuration and
+Layer: files -> problems, over the steps of the load seam (`read/load.py`). The configuration and
 the clients are read and settled here (`load.settle`); each case file is then read, parsed and
 validated on its own (`load.validate_case`) in forked worker processes, which send back only
 its located problems and the few facts the cross-file checks need (`checks.CaseFacts`); the
@@ -18,9 +18,11 @@ from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
-from relancegit import checks, load, speed
-from relancegit.discover import CONFIG_NAME, Listing, UnreadableFile, ledger_file_names, read_ledger_file
+from relancegit import speed
 from relancegit.problems import Problem
+from relancegit.read import load
+from relancegit.read.discover import CONFIG_NAME, Listing, UnreadableFile, ledger_file_names, read_ledger_file
+from relancegit.rules import checks
 from relancegit.speed import cache as ledger_cache
 from relancegit.speed.cache import FileStamp
 from relancegit.speed.gc import gc_paused

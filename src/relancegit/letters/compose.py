@@ -22,12 +22,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
-from relancegit.calendar import next_business_day
+from relancegit.engine.business_days import next_business_day
 from relancegit.engine.facts import DEFAULT_NOTICE_DAYS, is_formal_notice
 from relancegit.engine.penalties import RateSource
+from relancegit.engine.rates import RateTable, period_of
 from relancegit.engine.schedule import ActionKind
 from relancegit.engine.state import CaseState
-from relancegit.formatting import LOCALES, phone_international
 from relancegit.letters.context import (
     ESCALATE,
     EXTRA_DOCUMENTS,
@@ -71,7 +71,7 @@ from relancegit.model import (
     Status,
 )
 from relancegit.problems import RelancegitError, UsageError
-from relancegit.rates import RateTable, period_of
+from relancegit.render.formatting import LOCALES, phone_international
 
 # A consumer's plan is not cancelled without notice (Code de la consommation L212-1): a formal
 # notice gives this many days to catch up before the whole balance falls due.

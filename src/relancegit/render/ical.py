@@ -16,8 +16,8 @@ from icalendar import Calendar, Event
 
 from relancegit.engine.state import CaseState
 from relancegit.files import write_atomically
-from relancegit.formatting import money
-from relancegit.views import action_label, channel_label, reason
+from relancegit.render.formatting import money
+from relancegit.render.views import action_label, channel_label, reason
 
 PRODID = "-//relancegit//relancegit//FR"
 DEADLINE_LABELS = {

@@ -1,7 +1,7 @@
 """The dashboard's output folder: files written atomically, only when their bytes change, and
 never outside the folder.
 
-Layer: file writing for `dashboard.site`. Knows nothing of pages or the ledger beyond the id
+Layer: file writing for `site.site`. Knows nothing of pages or the ledger beyond the id
 pattern that names them.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from relancegit.audit import PUBLISHED_NAME
+from relancegit.git.audit import PUBLISHED_NAME
 from relancegit.model import ID_PATTERN
 from relancegit.problems import RelancegitError
 

@@ -10,9 +10,9 @@ import difflib
 from datetime import date
 from pathlib import Path
 
-from relancegit.discover import ledger_file_names
 from relancegit.model import Ledger
 from relancegit.problems import RelancegitError
+from relancegit.read.discover import ledger_file_names
 
 
 def case_id_for(ledger: Ledger, handle: str) -> str | None:
@@ -39,7 +39,7 @@ def resolve_case_handle(root: Path, handle: str, today: date) -> str:
         Path(problem.file).stem == handle for problem in listing.problems
     ):
         return handle
-    from relancegit.load import load_ledger
+    from relancegit.read.load import load_ledger
 
     ledger = load_ledger(root, today).ledger
     found = case_id_for(ledger, handle)

@@ -19,8 +19,8 @@ from typing import Any
 
 import jinja2
 
-from relancegit import formatting
 from relancegit.files import packaged_dir
+from relancegit.render import formatting
 from relancegit.words import VOCABULARIES
 
 

@@ -28,16 +28,16 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from markupsafe import Markup
 
-from relancegit import formatting, templating, views
-from relancegit.dashboard import data, svg
-from relancegit.dashboard.casepages import CasePage, render_serially
-from relancegit.dashboard.labels import Words
-from relancegit.dashboard.redact import redact_ledger, redaction_key
-from relancegit.dashboard.timeline import FileCommit, case_commits, timeline
-from relancegit.dashboard.writer import MARKER, BuildResult, SiteWriter, prepare_output, safe_id
 from relancegit.engine.portfolio import BUCKETS, Portfolio, StepEffect, portfolio
 from relancegit.engine.state import CaseState, compute_all, prescription_alerts
 from relancegit.model import Ledger
+from relancegit.render import formatting, templating, views
+from relancegit.site import data, svg
+from relancegit.site.casepages import CasePage, render_serially
+from relancegit.site.labels import Words
+from relancegit.site.redact import redact_ledger, redaction_key
+from relancegit.site.timeline import FileCommit, case_commits, timeline
+from relancegit.site.writer import MARKER, BuildResult, SiteWriter, prepare_output, safe_id
 
 Progress = Callable[[int, int], None]
 

@@ -14,7 +14,7 @@ object handed to `write_site` (the incremental one is `speed.pages`): nothing he
 `relancegit.speed`.
 """
 
-from relancegit.dashboard.site import write_site
-from relancegit.dashboard.writer import BuildResult, UnsafeOutput
+from relancegit.site.site import write_site
+from relancegit.site.writer import BuildResult, UnsafeOutput
 
 __all__ = ["BuildResult", "UnsafeOutput", "write_site"]

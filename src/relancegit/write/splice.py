@@ -21,9 +21,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from relancegit.load import parse_data
 from relancegit.problems import RelancegitError
-from relancegit.yamlsafe import YamlProblem
+from relancegit.read.load import parse_data
+from relancegit.read.yamlsafe import YamlProblem
 
 # --- rendering the new event --------------------------------------------------------------
 

@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from relancegit import gitlog, views
 from relancegit.engine.voids import cancelled_events
+from relancegit.git import gitlog
 from relancegit.model import EventBase, Ledger
+from relancegit.render import views
 
 
 @dataclass(frozen=True)

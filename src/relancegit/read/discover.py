@@ -2,7 +2,7 @@
 file safely (never blocking, never more than 10 MiB), without parsing anything.
 
 Layer: file system only. Kept free of pydantic and YAML so that the fast paths (a command
-whose result is cached) import little: see `cli._memoized`. Imports nothing from `speed`
+whose result is cached) import little: see `speed.replay`. Imports nothing from `speed`
 (the stamps and signature of the input files live in `speed/cache.py`).
 """
 
