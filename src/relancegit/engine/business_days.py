@@ -50,8 +50,3 @@ def next_business_day(day: date, code: str = "FR") -> date:
     while not is_business_day(day, code):
         day += ONE_DAY
     return day
-
-
-def check_code(code: str) -> None:
-    """Raise `UnknownHolidays` early for a code the library does not know."""
-    holiday_dates(code, 2000)

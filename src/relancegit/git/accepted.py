@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from relancegit.files import write_atomically
 from relancegit.git import gitlog
@@ -133,7 +132,3 @@ def accept(root: Path, commit: str, reason: str, today: date, by: str, violating
     parse_accepted(new, str(path))  # what is written reads back
     write_atomically(path, new)
     return path
-
-
-def entries_json(entries: Sequence[Acceptance]) -> list[dict[str, Any]]:
-    return [{"commit": e.commit, "date": e.date, "by": e.by, "reason": e.reason} for e in entries]

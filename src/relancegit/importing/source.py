@@ -132,7 +132,3 @@ def parse_date(text: str, date_format: str | None = None) -> date | None:
         if 1900 <= day.year <= 2199:
             return day
     return None
-
-
-def money_text(value: Decimal) -> str:
-    return f"{value:.2f}"

@@ -59,15 +59,9 @@ class Listing(NamedTuple):
     problems: list[Problem]
 
 
-def ledger_files(root: Path) -> tuple[list[Path], list[Path]]:
-    """Client and case files, sorted, hidden files and folders left aside."""
-    listing = ledger_file_names(root)
-    return [Path(p) for p in listing.clients], [Path(p) for p in listing.cases]
-
-
 def ledger_file_names(root: Path) -> Listing:
-    """`ledger_files` as strings (a `Path` costs microseconds to build), with the problems of
-    what is not read. Costs no system call per file beyond the folder listings: the entries'
+    """The client and case files as strings (a `Path` costs microseconds to build), with the
+    problems of what is not read. Costs no system call per file beyond the folder listings: the entries'
     types come with them. Only links are looked at more closely."""
     problems: list[Problem] = []
     root_real = os.path.realpath(root)
