@@ -23,10 +23,10 @@ def import_invoices(
     skip_errors: bool,
     guess: bool,
 ) -> None:
-    from relancegit import importing
+    from relancegit.importing.run import run
 
     root = find_ledger(obj.ledger)
-    outcome = importing.run(
+    outcome = run(
         root, files, obj.today, source_format, dry_run=dry_run, commit=commit, skip_errors=skip_errors, guess=guess
     )
     for problem in outcome.problems:
