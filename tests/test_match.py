@@ -176,7 +176,7 @@ def test_amount_and_name_on_the_sum_of_a_case_and_amount_only_when_the_name_diff
         ("R2", "1234.56", "2026-0050", "F2026-0050", "amount"),
         ("R3", "99.99", None, None, "none"),
     ]
-    assert rows[0]["reason"] == "1250.00 = case of case 2026-0060, from Menuiserie Bertin"
+    assert rows[0]["reason"] == "1250.00 = the open invoices of case 2026-0060, from Menuiserie Bertin"
     assert rows[1]["reason"] == (
         "1234.56 = invoice F2026-0050 of Établissements Dupré & Fils SARL; the name does not confirm it"
     )

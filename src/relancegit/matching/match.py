@@ -153,6 +153,8 @@ def index_states(states: Sequence[CaseState]) -> Index:
     for state in states:
         case = state.case
         index.refs[compact(case.id)] = ("case", case.id)
+        for invoice in case.invoices:  # closed ones too: "paid already" is worth saying
+            index.refs[compact(invoice.number)] = ("invoice", invoice.number)
         voided = {e.event for e in case.events if isinstance(e, Void)}
         for position, event in enumerate(case.events, start=1):
             if isinstance(event, PaymentEvent) and event.ref:
@@ -165,7 +167,6 @@ def index_states(states: Sequence[CaseState]) -> Index:
             continue
         opened = []
         for order, item in enumerate(state.allocation.invoices):
-            index.refs[compact(item.invoice.number)] = ("invoice", item.invoice.number)
             if item.balance > 0:
                 found = _Open(case.id, client.id, item.invoice.number, (item.invoice.due, order), item.balance)
                 index.invoices[found.number] = found
@@ -286,13 +287,15 @@ def _allocate(amount: Decimal, targets: list[_Open]) -> tuple[Payment, ...]:
 
 
 def _by_amount(entry: Entry, index: Index) -> Proposal:
-    candidates = [c for c in index.amounts.get(entry.amount, []) if _still_open(index, c[1])]
+    # One candidate per set of cases paid: an invoice that is also its case's plan instalment
+    # or promised amount is one candidate, named by the first found (the invoice).
+    found = [c for c in index.amounts.get(entry.amount, []) if _still_open(index, c[1])]
+    candidates = list({tuple((p.case, p.amount) for p in c[1]): c for c in reversed(found)}.values())[::-1]
     name = normalized_name(entry.counterparty)
     named = [c for c in candidates if name and _close(name, index.names.get(c[0], ""))]
     amount = f"{entry.amount:.2f}"
     if named:
-        distinct = {c[1] for c in named}
-        if len(distinct) == 1:
+        if len(named) == 1:
             client, payments, what = named[0]
             return Proposal(
                 entry,
@@ -302,7 +305,7 @@ def _by_amount(entry: Entry, index: Index) -> Proposal:
                 client,
             )
         return Proposal(entry, AMBIGUOUS, f"{amount} fits {_several(named)} of {index.display[named[0][0]]}")
-    if len({c[1] for c in candidates}) == 1:
+    if len(candidates) == 1:
         client, payments, what = candidates[0]
         return Proposal(
             entry,
@@ -322,6 +325,8 @@ def _by_amount(entry: Entry, index: Index) -> Proposal:
 def _what(what: str, payments: tuple[Payment, ...]) -> str:
     if what == "invoice":
         return f"invoice {payments[0].invoice}"
+    if what == "case":
+        return f"the open invoices of case {payments[0].case}"
     if what == "all open cases":
         return "open cases " + ", ".join(p.case for p in payments)
     return f"{what} of case {payments[0].case}"
