@@ -3,7 +3,7 @@
 Layer: pure computation on the engine's case states (`engine.state.compute_all`) and the
 statement's entries; nothing is read or written here. Each entry gets one `Proposal`: a
 confidence class, a reason, and the payments it would record (one per case, with the
-invoice when it is known), allocated as SPEC §4.1 says.
+invoice when it is known), allocated oldest due first (docs/engine.md, allocation).
 
 Classes, best first:
 - `reference`: an invoice number or a case id (the payment reference printed on letters) in
@@ -269,7 +269,7 @@ def _by_reference(entry: Entry, index: Index) -> Proposal | None:
 
 
 def _allocate(amount: Decimal, targets: list[_Open]) -> tuple[Payment, ...]:
-    """The amount over the invoices, oldest due first (SPEC §4.1): one payment per case,
+    """The amount over the invoices, oldest due first (docs/engine.md): one payment per case,
     naming the invoice when it pays just one."""
     by_case: dict[str, list[tuple[_Open, Decimal]]] = {}
     left = amount

@@ -1,4 +1,4 @@
-"""What a `match` run found and did, as text or JSON (SPEC §10.3)."""
+"""What a `match` run found and did, as text or JSON (docs/match.md)."""
 
 from __future__ import annotations
 
