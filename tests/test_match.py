@@ -333,3 +333,27 @@ def test_usage_errors_exit_2(ledger):
     done = run(ledger, "match", "--commit", str(CAMT_02))
     assert done.exit_code == 2
     assert "--commit commits what --apply records: give both" in done.stderr
+
+
+def test_the_cached_index_follows_every_change_of_the_ledger(ledger, monkeypatch):
+    monkeypatch.delenv("RELANCEGIT_NO_CACHE", raising=False)
+    first = proposals(ledger, str(CAMT_02))
+    assert (first[1]["case"], first[1]["confidence"]) == ("2026-0050", "amount+name")
+    cached = [p.name for p in (ledger.parent / ".relancegit-cache").iterdir()]
+    assert any(name.startswith("result-match-index") for name in cached), cached
+    assert proposals(ledger, str(CAMT_02)) == first  # from the cache: the same
+    case = ledger / "cases" / "2026" / "2026-0050.yaml"
+    case.write_text(
+        case.read_text(encoding="utf-8") + "events:\n  - {date: 2026-11-20, type: payment, amount: 34.56}\n",
+        encoding="utf-8",
+    )
+
+    after = proposals(ledger, str(CAMT_02))
+
+    assert (after[1]["case"], after[1]["confidence"], after[1]["reason"]) == (
+        None,
+        "none",
+        "no open amount of 1234.56 for Établissements Dupré & Fils SARL",
+    )
+    monkeypatch.setenv("RELANCEGIT_NO_CACHE", "1")
+    assert proposals(ledger, str(CAMT_02)) == after

@@ -10,19 +10,17 @@ is given.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
 from relancegit.discover import CONFIG_NAME
-from relancegit.engine.state import compute_all
 from relancegit.load import load_ledger, read_setting
 from relancegit.lock import ledger_write_lock
 from relancegit.matching.apply import events_of, write_events
 from relancegit.matching.detect import FORMATS, detect_format
-from relancegit.matching.match import index_states, propose
+from relancegit.matching.match import Index, index_ledger, propose
 from relancegit.matching.outcome import Outcome, StatementFile
 from relancegit.matching.statement import Statement
 from relancegit.model import MatchSettings
@@ -56,6 +54,12 @@ def _read(path: Path) -> bytes:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
+def fresh_index(root: Path, today: date) -> tuple[Index, int]:
+    """The index of the ledger's valid files, and how many files were left out."""
+    loaded = load_ledger(root, today)
+    return index_ledger(loaded.ledger, today), len(loaded.left_out)
+
+
 def run(
     root: Path,
     files: Sequence[Path],
@@ -63,8 +67,13 @@ def run(
     source_format: str | None = None,
     apply: bool = False,
     commit: bool = False,
+    index_of: Callable[[Path, date], tuple[Index, int]] | None = None,
 ) -> Outcome:
-    """Match the credits of the statements `files` to the ledger at `root` (docs/match.md)."""
+    """Match the credits of the statements `files` to the ledger at `root` (docs/match.md).
+
+    `index_of(root, today)` gives the ledger's index and how many files were left out (the
+    command layer passes one that caches it); `--apply` always indexes the ledger afresh,
+    under the write lock."""
     if not files:
         raise UsageError("name at least one bank statement")
     if source_format is not None and source_format not in FORMATS:
@@ -85,12 +94,16 @@ def run(
         statements.append(statement)
     # Matched, checked and written under one hold of the write lock: what was matched is what
     # is recorded.
-    with ledger_write_lock(root) if apply else contextlib.nullcontext() as state:
+    if not apply:
+        index, outcome.left_out = (index_of or fresh_index)(root, today)
+        outcome.proposals = propose((e for s in statements for e in s.entries), index, setting.config.currency)
+        return outcome
+    with ledger_write_lock(root) as state:
         loaded = load_ledger(root, today)
         outcome.left_out = len(loaded.left_out)
-        index = index_states(compute_all(loaded.ledger, today))
+        index = index_ledger(loaded.ledger, today)
         outcome.proposals = propose((e for s in statements for e in s.entries), index, setting.config.currency)
-        if state is None or not outcome.ok:
+        if not outcome.ok:
             return outcome
         events = events_of(outcome.proposals, setting.shift, git_user(root))
         if not events:
@@ -105,4 +118,4 @@ def run(
     return outcome
 
 
-__all__ = ["Outcome", "read_statement", "run"]
+__all__ = ["Index", "Outcome", "fresh_index", "read_statement", "run"]

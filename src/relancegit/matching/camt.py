@@ -12,6 +12,7 @@ is the reversal or return of an earlier credit.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -30,17 +31,19 @@ def _local(node: Any) -> str:
 
 
 def _children(node: Any, name: str) -> list[Any]:
-    return [c for c in node if _local(c) == name]
+    return list(node.iterfind("{*}" + name))
 
 
 def _child(node: Any, *path: str) -> Any:
-    """The first element at `path` (local names) under `node`, or None."""
-    for name in path:
-        if node is None:
-            return None
-        found = _children(node, name)
-        node = found[0] if found else None
-    return node
+    """The first element at `path` (local names, any namespace) under `node`, or None."""
+    if node is None or not path:
+        return node
+    return node.find(_path(path))
+
+
+@functools.cache
+def _path(names: tuple[str, ...]) -> str:
+    return "/".join("{*}" + name for name in names)
 
 
 def _text(node: Any, *path: str) -> str:

@@ -21,16 +21,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
-from relancegit.engine.state import CaseState
+from relancegit.engine.allocation import allocate
+from relancegit.engine.facts import gather
+from relancegit.engine.status import PromiseOutcome, plan_state, promise_state
 from relancegit.matching.statement import Entry
+from relancegit.model import Case, Ledger, Plan, Promise, Void
 from relancegit.model import Payment as PaymentEvent
-from relancegit.model import Void
 
 REFERENCE = "reference"
 AMOUNT_NAME = "amount+name"
@@ -141,17 +144,21 @@ class Index:
     display: dict[str, str] = field(default_factory=dict)  # client id -> name as written
     recorded: dict[str, str] = field(default_factory=dict)  # payment ref -> case id
     payment_events: dict[str, tuple[str, int, bool]] = field(default_factory=dict)  # ref -> (case, event, voided)
+    choices: list[tuple[str, str]] = field(default_factory=list)  # (client id, normalised name)
+    choice_names: list[str] = field(default_factory=list)  # the names of `choices`, for rapidfuzz
 
     def add_amount(self, amount: Decimal, client: str, payments: tuple[Payment, ...], what: str) -> None:
         self.amounts.setdefault(amount, []).append((client, payments, what))
 
 
-def index_states(states: Sequence[CaseState]) -> Index:
-    """Index every case (references and payments recorded) and the open ones' amounts."""
+def index_ledger(ledger: Ledger, today: date) -> Index:
+    """Index every case (references and payments recorded) and the open ones' amounts.
+
+    Only what matching needs is computed, with the engine's own functions: the allocation
+    (balances), and the latest plan and promise; not the schedule, deadlines or penalties."""
     index = Index()
-    by_client: dict[str, list[CaseState]] = {}
-    for state in states:
-        case = state.case
+    by_client: dict[str, list[tuple[str, Decimal]]] = {}
+    for case in ledger.cases.values():
         index.refs[compact(case.id)] = ("case", case.id)
         for invoice in case.invoices:  # closed ones too: "paid already" is worth saying
             index.refs[compact(invoice.number)] = ("invoice", invoice.number)
@@ -160,13 +167,15 @@ def index_states(states: Sequence[CaseState]) -> Index:
             if isinstance(event, PaymentEvent) and event.ref:
                 index.recorded.setdefault(event.ref, case.id)
                 index.payment_events[event.ref] = (case.id, position, position in voided)
-        client = state.client
-        index.names.setdefault(client.id, normalized_name(client.name))
-        index.display.setdefault(client.id, client.name)
-        if not state.is_open or state.balance <= 0:
-            continue
+        client = ledger.client_of(case)
+        if client.id not in index.names:
+            index.names[client.id] = normalized_name(client.name)
+            index.display[client.id] = client.name
+        allocation = allocate(case, today)
+        if allocation.balance <= 0:
+            continue  # paid or written off
         opened = []
-        for order, item in enumerate(state.allocation.invoices):
+        for order, item in enumerate(allocation.invoices):
             if item.balance > 0:
                 found = _Open(case.id, client.id, item.invoice.number, (item.invoice.due, order), item.balance)
                 index.invoices[found.number] = found
@@ -174,23 +183,36 @@ def index_states(states: Sequence[CaseState]) -> Index:
                 index.add_amount(item.balance, client.id, (Payment(case.id, found.number, item.balance),), "invoice")
         opened.sort(key=lambda o: o.due_order)
         index.by_case[case.id] = opened
+        balance = allocation.balance
         if len(opened) > 1:
-            index.add_amount(state.balance, client.id, (Payment(case.id, None, state.balance),), "case")
-        if state.plan is not None and state.plan.active and state.plan.next_installment is not None:
-            due = state.plan.next_installment.amount
-            index.add_amount(due, client.id, (Payment(case.id, None, due),), "plan instalment")
-        promise = state.promise
-        if promise is not None and promise.outcome == "pending":
-            index.add_amount(
-                promise.promise.amount, client.id, (Payment(case.id, None, promise.promise.amount),), "promise"
-            )
-        by_client.setdefault(client.id, []).append(state)
+            index.add_amount(balance, client.id, (Payment(case.id, None, balance),), "case")
+        _plan_and_promise(index, ledger, case, client.id, today)
+        by_client.setdefault(client.id, []).append((case.id, balance))
     for client_id, cases in by_client.items():
         if len(cases) > 1:  # one transfer for all a client's open cases
-            total = sum((s.balance for s in cases), _ZERO)
-            payments = tuple(Payment(s.case.id, None, s.balance) for s in cases)
-            index.add_amount(total, client_id, payments, "all open cases")
+            total = sum((b for _, b in cases), _ZERO)
+            index.add_amount(total, client_id, tuple(Payment(c, None, b) for c, b in cases), "all open cases")
+    index.choices = list(index.names.items())
+    index.choice_names = [name for _, name in index.choices]
     return index
+
+
+def _plan_and_promise(index: Index, ledger: Ledger, case: Case, client: str, today: date) -> None:
+    """A plan's next instalment and a pending promise are amounts a client pays too."""
+    if not any(isinstance(e, (Plan, Promise)) for e in case.events):
+        return
+    policy = ledger.policy_for(case)
+    facts = gather(case, policy, today)
+    if facts.latest_plan is not None:
+        plan = plan_state(facts.latest_plan, facts.payments, policy.grace_days, today)
+        if plan.active and plan.next_installment is not None:
+            due = plan.next_installment.amount
+            index.add_amount(due, client, (Payment(case.id, None, due),), "plan instalment")
+    if facts.promises:
+        promise = promise_state(facts.promises[-1], facts.payments, policy.grace_days, today)
+        if promise.outcome == PromiseOutcome.PENDING:
+            amount = promise.promise.amount
+            index.add_amount(amount, client, (Payment(case.id, None, amount),), "promise")
 
 
 def propose(entries: Iterable[Entry], index: Index, currency: str) -> list[Proposal]:
@@ -316,9 +338,9 @@ def _by_amount(entry: Entry, index: Index) -> Proposal:
         )
     if candidates:
         return Proposal(entry, AMBIGUOUS, f"{amount} fits {_several(candidates)}")
-    clients = [c for c, n in index.names.items() if name and _close(name, n)] if name else []
-    if clients:
-        return Proposal(entry, NONE, f"no open amount of {amount} for {index.display[clients[0]]}", client=clients[0])
+    near = _closest_client(name, index) if name else None
+    if near is not None:
+        return Proposal(entry, NONE, f"no open amount of {amount} for {index.display[near]}", client=near)
     return Proposal(entry, NONE, "no open invoice, case or client fits")
 
 
@@ -335,6 +357,11 @@ def _what(what: str, payments: tuple[Payment, ...]) -> str:
 def _several(candidates: list[tuple[str, tuple[Payment, ...], str]]) -> str:
     names = [p.invoice or p.case for _, payments, _ in candidates for p in payments]
     return f"{len(candidates)} open items ({', '.join(dict.fromkeys(names))})"
+
+
+def _closest_client(name: str, index: Index) -> str | None:
+    best = process.extractOne(name, index.choice_names, scorer=fuzz.token_sort_ratio, score_cutoff=NAME_THRESHOLD)
+    return index.choices[best[2]][0] if best is not None else None
 
 
 def _close(a: str, b: str) -> bool:
