@@ -193,7 +193,7 @@ def test_apply_records_confident_payments_and_the_void_then_a_second_run_records
     done = run(ledger, "match", "--apply", str(CAMT_02))
 
     assert done.exit_code == 0, done.output
-    assert done.stdout.splitlines()[-1] == "recorded 4 payments and 1 voids in 4 case files"
+    assert done.stdout.splitlines()[-1] == "recorded 4 payments and 1 void in 4 case files"
     case = (ledger / "cases" / "2026" / "2026-0042.yaml").read_text(encoding="utf-8")
     assert case.endswith(
         '  - {date: 2026-10-16, type: payment, amount: 750, ref: "VIR SEPA 8812"}\n'
@@ -265,7 +265,7 @@ def test_apply_commit_makes_one_commit_naming_the_statement_and_its_sha256(ledge
 
     assert done.exit_code == 0, done.output
     head = git("rev-parse", "--short", "HEAD").strip()
-    assert done.stdout.splitlines()[-1] == f"recorded 4 payments and 1 voids in 4 case files, committed {head}"
+    assert done.stdout.splitlines()[-1] == f"recorded 4 payments and 1 void in 4 case files, committed {head}"
     digest = hashlib.sha256(CAMT_02.read_bytes()).hexdigest()
     assert git("log", "-1", "--format=%B") == (
         "match: 4 payments, 1 void from camt053-001-02.xml\n\n"

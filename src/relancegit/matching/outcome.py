@@ -116,9 +116,10 @@ class Outcome:
         if human:
             lines.append(f"{human} left for a human (amount, ambiguous): record them with 'relancegit record'")
         if self.written is not None:
-            done = f"recorded {self.written.payments} payments"
-            done += f" and {self.written.voids} voids" if self.written.voids else ""
-            done += f" in {len(self.written.files)} case files"
+            written = self.written
+            done = f"recorded {_count(written.payments, 'payment')}"
+            done += f" and {_count(written.voids, 'void')}" if written.voids else ""
+            done += f" in {_count(len(written.files), 'case file')}"
             done += f", committed {self.written.commit}" if self.written.commit else ""
             lines.append(done)
         elif self.apply:
@@ -132,3 +133,7 @@ class Outcome:
 
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' * (number != 1)}"
