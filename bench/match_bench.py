@@ -6,7 +6,9 @@ ledger, against a warm `check` of the same ledger (issue 17: at most 2x).
 The ledger is generated (bench/generate.py); the statement's entries are drawn from its open
 invoices: a third name the invoice in the remittance, a third pay an invoice's exact balance
 from the client's name, the rest are amounts nothing fits. `check` is run once to warm the
-cache, then `check` and `match` (no --apply) are timed, each as a fresh process.
+cache, then `check` and `match` (no --apply) are timed, each as a fresh process: with nothing
+changed (check replays its output, match reuses its cached index), then each after one case
+changed.
 """
 
 from __future__ import annotations
@@ -97,9 +99,22 @@ def main() -> None:
         checks = [timed([*common, "check"]) for _ in range(args.repeat)]
         matches = [timed([*common, "match", str(statement)]) for _ in range(args.repeat)]
         check, match = statistics.median(checks), statistics.median(matches)
+        case = next(iter(sorted((ledger / "cases").rglob("*.yaml"))))
+        changed_checks, changed_matches = [], []
+        for round_ in range(args.repeat):  # one case changed: check's output and match's index are rebuilt
+            with case.open("a", encoding="utf-8") as handle:
+                handle.write(f"# bench {round_}\n")
+            changed_checks.append(timed([*common, "check"]))
+            with case.open("a", encoding="utf-8") as handle:
+                handle.write(f"# bench {round_}b\n")
+            changed_matches.append(timed([*common, "match", str(statement)]))
+        changed_check, changed_match = statistics.median(changed_checks), statistics.median(changed_matches)
         print(  # noqa: T201
-            f"{args.entries} entries against {args.cases} cases, median of {args.repeat}: "
-            f"warm check {check:.2f} s, match {match:.2f} s, ratio {match / check:.2f}"
+            f"{args.entries} entries against {args.cases} cases, median of {args.repeat}:\n"
+            f"  nothing changed:  check {check:.2f} s (replayed), match {match:.2f} s (index cached), "
+            f"ratio {match / check:.2f}\n"
+            f"  one case changed: check {changed_check:.2f} s, match {changed_match:.2f} s (index rebuilt), "
+            f"ratio {changed_match / changed_check:.2f}"
         )
 
 
