@@ -21,6 +21,7 @@ from relancegit.commands import build as build_commands
 from relancegit.commands import calendar, letters, reading
 from relancegit.commands import importing as importing_commands
 from relancegit.commands import init as init_commands
+from relancegit.commands import matching as matching_commands
 from relancegit.commands import record as record_commands
 from relancegit.commands.build import ENV_REDACT_KEY
 from relancegit.commands.common import ENV_TODAY, Options, parse_today, replayed
@@ -370,3 +371,26 @@ def import_invoices(obj: Options, /, files: tuple[Path, ...], source_format: str
     nothing is written.
     """
     importing_commands.import_invoices(obj, files, source_format, **flags)
+
+
+@main.command()
+@click.argument("files", metavar="STATEMENT...", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--from",
+    "source_format",
+    type=click.Choice(["camt053", "ofx", "csv"]),
+    help="Input format (default: from the content).",
+)
+@click.option("--apply", is_flag=True, help="Record the payments of the confident matches (reference, amount+name).")
+@click.option(
+    "--commit", is_flag=True, help="With --apply: one commit, its trailer naming each statement and its SHA-256."
+)
+@format_option
+@click.pass_obj
+def match(obj: Options, /, files: tuple[Path, ...], source_format: str | None, apply: bool, commit: bool) -> None:
+    """Match bank credits (camt.053, OFX, CSV) to open invoices (docs/match.md).
+
+    Each entry gets a confidence class and a reason; entries already recorded (by their
+    bank reference) are skipped; a reversal voids the payment it reverses.
+    """
+    matching_commands.match(obj, files, source_format, apply, commit)

@@ -375,6 +375,25 @@ class ImportSettings(Strict):
     group_by_client: bool = False
 
 
+# The fields `relancegit match` reads from a bank's CSV statement (docs/match.md).
+MatchField = Literal["date", "amount", "credit", "debit", "counterparty", "iban", "remittance", "ref"]
+
+
+class MatchCsv(Strict):
+    """How `relancegit match` reads a bank's CSV statement: field -> column header, and its
+    conventions (detected when absent, as for `import`)."""
+
+    columns: dict[MatchField, Text] = Field(default_factory=dict)
+    delimiter: Literal[";", ",", "\t", "|"] | None = None
+    decimal: Literal[",", "."] | None = None
+    date_format: Text | None = None  # a strptime format, e.g. "%d/%m/%Y"
+    encoding: Text | None = None
+
+
+class MatchSettings(Strict):
+    csv: MatchCsv = MatchCsv()
+
+
 class Config(Strict):
     creditor: Creditor
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
@@ -390,6 +409,7 @@ class Config(Strict):
     # Demo data only: the day the dates were written as of (see README, "The demo ledger").
     demo_anchor: IsoDate | None = None
     imports: ImportSettings = Field(default=ImportSettings(), alias="import")
+    match: MatchSettings = MatchSettings()
 
     @model_validator(mode="after")
     def _builtin_default_policy(self) -> Config:

@@ -1,0 +1,181 @@
+"""Read an ISO 20022 bank-to-customer statement, camt.053 (versions 001.02 to 001.08).
+
+Layer: bytes -> `Statement`. The XML is parsed safely (`importing.einvoice.safe_parse`: a
+DOCTYPE is refused, lxml parses with entities and network off). Read, for each booked
+credit entry (`Ntry` with `CdtDbtInd` CRDT) and for each of its transactions (`TxDtls`,
+several in a batched entry): booking date, amount and currency, the debtor's name and
+IBAN, the remittance information (`Ustrd` text, `Strd` creditor reference and referred
+document numbers), the end-to-end id and the bank's reference (`AcctSvcrRef`, else
+`NtryRef`). A debit entry with `RvslInd` true, or carrying return information (`RtrInf`),
+is the reversal or return of an earlier credit.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from relancegit.importing.einvoice import XmlRefused, safe_parse
+from relancegit.matching.statement import Entry, Statement
+
+NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.0([2-8])$")
+
+
+def _local(node: Any) -> str:
+    tag = node.tag
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _children(node: Any, name: str) -> list[Any]:
+    return list(node.iterfind("{*}" + name))
+
+
+def _child(node: Any, *path: str) -> Any:
+    """The first element at `path` (local names, any namespace) under `node`, or None."""
+    if node is None or not path:
+        return node
+    return node.find(_path(path))
+
+
+@functools.cache
+def _path(names: tuple[str, ...]) -> str:
+    return "/".join("{*}" + name for name in names)
+
+
+def _text(node: Any, *path: str) -> str:
+    found = _child(node, *path)
+    return " ".join((found.text or "").split()) if found is not None else ""
+
+
+def _line(node: Any) -> int:
+    return int(node.sourceline or 1)
+
+
+def read_camt(path: Path, raw: bytes) -> Statement:
+    statement = Statement(path, "camt053")
+    try:
+        root = safe_parse(raw)
+    except XmlRefused as exc:
+        statement.error(
+            exc.line, exc.column, exc.message.replace("an e-invoice has no DOCTYPE", "a bank statement has none")
+        )
+        return statement
+    namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
+    if _local(root) != "Document" or not NAMESPACE.match(namespace):
+        statement.error(
+            _line(root), 1, f"not a camt.053 statement (001.02 to 001.08): root {_local(root)} in '{namespace}'"
+        )
+        return statement
+    message = _child(root, "BkToCstmrStmt")
+    for stmt in _children(message, "Stmt") if message is not None else []:
+        currency = _child(stmt, "Acct", "Ccy")
+        for entry in _children(stmt, "Ntry"):
+            _read_entry(statement, entry, currency.text.strip() if currency is not None and currency.text else "")
+    return statement
+
+
+def _read_entry(statement: Statement, entry: Any, account_currency: str) -> None:
+    status = _text(entry, "Sts", "Cd") or _text(entry, "Sts")  # 001.08: Sts/Cd; before: Sts
+    if status and status != "BOOK":
+        return  # pending or informational: not money on the account yet
+    credit = _text(entry, "CdtDbtInd") == "CRDT"
+    reversal = _text(entry, "RvslInd").lower() in ("true", "1")
+    details = [t for d in _children(entry, "NtryDtls") for t in _children(d, "TxDtls")]
+    returned = any(_child(t, "RtrInf") is not None for t in details)
+    if not credit and not (reversal or returned):
+        return  # an ordinary debit: not a payment received
+    if credit and reversal:
+        return  # the reversal of a debit: not a client's payment
+    amount, currency = _amount(statement, entry)
+    booked = _booking_date(statement, entry)
+    if amount is None or booked is None:
+        return
+    ref = _text(entry, "AcctSvcrRef") or _text(entry, "NtryRef")
+    if not ref:
+        statement.error(_line(entry), 1, "entry without a bank reference (AcctSvcrRef or NtryRef)")
+        return
+    currency = currency or account_currency
+    if not details:
+        statement.entries.append(
+            Entry(statement.file, _line(entry), booked, amount, currency, ref, reversal=not credit)
+        )
+        return
+    for position, tx in enumerate(details, start=1):
+        tx_amount: Decimal | None = amount
+        if len(details) > 1:
+            tx_amount, tx_currency = _amount(statement, tx, "AmtDtls", "TxAmt")
+            if tx_amount is None:
+                tx_amount, tx_currency = _amount(statement, tx)  # 001.08: TxDtls/Amt
+            if tx_amount is None:
+                statement.error(_line(tx), 1, "batched entry: a transaction without its amount (AmtDtls/TxAmt/Amt)")
+                continue
+            currency = tx_currency or currency
+        assert tx_amount is not None
+        tx_ref = _text(tx, "Refs", "AcctSvcrRef")
+        own_ref = tx_ref if len(details) > 1 and tx_ref else ref if len(details) == 1 else f"{ref}/{position}"
+        statement.entries.append(_transaction(statement, tx, booked, tx_amount, currency, own_ref, credit, tx_ref))
+
+
+def _transaction(
+    statement: Statement, tx: Any, booked: date, amount: Decimal, currency: str, ref: str, credit: bool, tx_ref: str
+) -> Entry:
+    parties = _child(tx, "RltdPties")
+    # A credit's counterparty is the debtor; a returned credit names it as debtor too.
+    name = _text(parties, "Dbtr", "Nm") or _text(parties, "Dbtr", "Pty", "Nm")  # 001.08: Dbtr/Pty/Nm
+    iban = _text(parties, "DbtrAcct", "Id", "IBAN")
+    remittance = _child(tx, "RmtInf")
+    parts = [_text(u) for u in _children(remittance, "Ustrd")] if remittance is not None else []
+    for structured in _children(remittance, "Strd") if remittance is not None else []:
+        parts += [_text(d, "Nb") for d in _children(structured, "RfrdDocInf")]
+        parts.append(_text(structured, "CdtrRefInf", "Ref"))
+        parts += [_text(a) for a in _children(structured, "AddtlRmtInf")]
+    end_to_end = _text(tx, "Refs", "EndToEndId")
+    if end_to_end == "NOTPROVIDED":
+        end_to_end = ""
+    reason = _text(tx, "RtrInf", "Rsn", "Cd") or _text(tx, "RtrInf", "Rsn", "Prtry")
+    return Entry(
+        statement.file,
+        _line(tx),
+        booked,
+        amount,
+        currency,
+        ref,
+        counterparty=name,
+        iban=iban.replace(" ", ""),
+        remittance=" ".join(p for p in parts if p),
+        end_to_end=end_to_end,
+        reversal=not credit,
+        return_reason=reason,
+        original_ref=tx_ref if not credit else "",
+    )
+
+
+def _amount(statement: Statement, node: Any, *path: str) -> tuple[Decimal | None, str]:
+    found = _child(node, *path, "Amt")
+    if found is None:
+        if not path:
+            statement.error(_line(node), 1, "entry without an amount (Amt)")
+        return None, ""
+    try:
+        value = Decimal((found.text or "").strip())
+    except InvalidOperation:
+        statement.error(_line(found), 1, f"amount '{found.text}' is not a number")
+        return None, ""
+    if value <= 0 or value != value.quantize(Decimal("0.01")):
+        statement.error(_line(found), 1, f"amount '{found.text}' must be positive with at most 2 decimals")
+        return None, ""
+    return value, str(found.get("Ccy") or "")
+
+
+def _booking_date(statement: Statement, entry: Any) -> date | None:
+    text = _text(entry, "BookgDt", "Dt") or _text(entry, "BookgDt", "DtTm")[:10]
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        found = _child(entry, "BookgDt")
+        statement.error(_line(found if found is not None else entry), 1, f"booking date '{text}' is not a date")
+        return None

@@ -1,0 +1,139 @@
+"""What a `match` run found and did, as text or JSON (docs/match.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from relancegit.matching.apply import Written
+from relancegit.matching.match import Proposal
+from relancegit.problems import Problem, Severity
+
+
+@dataclass(frozen=True)
+class StatementFile:
+    path: Path
+    sha256: str
+    kind: str
+
+
+@dataclass
+class Outcome:
+    apply: bool = False
+    files: list[StatementFile] = field(default_factory=list)
+    proposals: list[Proposal] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    left_out: int = 0  # ledger files with errors, left out of the matching
+    written: Written | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == Severity.ERROR]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.left_out
+
+    def commit_message(self, payments: int, voids: int) -> str:
+        names = ", ".join(f.path.name for f in self.files)
+        subject = f"match: {payments} payment{'s' * (payments != 1)}"
+        subject += f", {voids} void{'s' * (voids != 1)}" if voids else ""
+        trailers = "".join(f"Relancegit-Statement: {f.path.name} sha256:{f.sha256}\n" for f in self.files)
+        return f"{subject} from {names}\n\n{trailers}"
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per payment proposed (an entry paying two cases has two), else one per entry."""
+        rows = []
+        for proposal in self.proposals:
+            entry = proposal.entry
+            shown = {
+                "date": entry.date.isoformat(),
+                "amount": f"{entry.amount:.2f}" if not entry.reversal else f"-{entry.amount:.2f}",
+                "counterparty": entry.counterparty,
+                "iban": entry.iban,
+                "remittance": entry.remittance,
+                "ref": entry.ref,
+            }
+            targets: list[tuple[str | None, str | None]] = [(p.case, p.invoice) for p in proposal.payments]
+            if proposal.void is not None:
+                targets = [(proposal.void[0], None)]
+            elif not targets:
+                targets = [(proposal.recorded_in, None)]
+            for case, invoice in targets:
+                reason = proposal.reason
+                rows.append(
+                    {
+                        "entry": shown,
+                        "case": case,
+                        "invoice": invoice,
+                        "confidence": proposal.confidence,
+                        "reason": reason,
+                    }
+                )
+        return rows
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return self.rows()
+
+    def text(self) -> list[str]:
+        rows = self.rows()
+        table = [("date", "amount", "counterparty", "remittance", "→ case/invoice", "confidence", "reason")]
+        last_ref = None
+        for item in rows:
+            entry = item["entry"]
+            first = entry["ref"] != last_ref
+            last_ref = entry["ref"]
+            target = "/".join(x for x in (item["case"], item["invoice"]) if x) or "-"
+            table.append(
+                (
+                    entry["date"] if first else "",
+                    entry["amount"] if first else "",
+                    _cut(entry["counterparty"], 24) if first else "",
+                    _cut(entry["remittance"], 30) if first else "",
+                    target,
+                    item["confidence"],
+                    item["reason"],
+                )
+            )
+        widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+        lines = []
+        for row in table:
+            cells = [c.rjust(w) if i == 1 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+            lines.append("  ".join(cells).rstrip())
+        lines += self._summary()
+        return lines
+
+    def _summary(self) -> list[str]:
+        counts: dict[str, int] = {}
+        for proposal in self.proposals:
+            key = "recorded already" if proposal.recorded_in else proposal.confidence
+            counts[key] = counts.get(key, 0) + 1
+        order = ["reference", "amount+name", "amount", "ambiguous", "none", "recorded already"]
+        parts = [f"{counts[k]} {k}" for k in order if k in counts]
+        lines = [f"{len(self.proposals)} entries: " + ", ".join(parts)]
+        human = sum(1 for p in self.proposals if p.confidence in ("amount", "ambiguous") and not p.recorded_in)
+        if human:
+            lines.append(f"{human} left for a human (amount, ambiguous): record them with 'relancegit record'")
+        if self.written is not None:
+            written = self.written
+            done = f"recorded {_count(written.payments, 'payment')}"
+            done += f" and {_count(written.voids, 'void')}" if written.voids else ""
+            done += f" in {_count(len(written.files), 'case file')}"
+            done += f", committed {self.written.commit}" if self.written.commit else ""
+            lines.append(done)
+        elif self.apply:
+            lines.append("nothing recorded")
+        else:
+            confident = sum(1 for p in self.proposals if p.confident)
+            if confident:
+                lines.append(f"--apply would record {confident} of them (reference, amount+name)")
+        return lines
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' * (number != 1)}"
