@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate
 
 from relancegit.engine.state import compute_all
-from relancegit.load import load_ledger
+from relancegit.read.load import load_ledger
 
 TODAY = "2026-11-23"
 

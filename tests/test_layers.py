@@ -30,8 +30,22 @@ ALLOWED: dict[str, set[str]] = {
     "speed": CORE | {"read", "engine", "site"},
     "scaffold": CORE | {"render"},
     "importing": CORE | {"read", "rules", "engine", "write", "git"},
+    "matching": CORE | {"read", "rules", "engine", "write", "git", "importing"},
     "commands": CORE
-    | {"read", "rules", "engine", "render", "letters", "site", "git", "write", "speed", "scaffold", "importing"},
+    | {
+        "read",
+        "rules",
+        "engine",
+        "render",
+        "letters",
+        "site",
+        "git",
+        "write",
+        "speed",
+        "scaffold",
+        "importing",
+        "matching",
+    },
     "cli": CORE | {"commands"},
 }
 # Inside `read`, only the load seam opens the speed door.

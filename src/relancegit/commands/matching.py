@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from relancegit.commands.common import Options, print_json
-from relancegit.discover import find_ledger
+from relancegit.read.discover import find_ledger
 
 if TYPE_CHECKING:
     from relancegit.matching import Index

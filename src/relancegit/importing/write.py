@@ -84,7 +84,7 @@ def write_checked(
             _ensure_ledger_committed(root)
         _write_all([(f.path, f.text.encode()) for f in files])
         try:
-            return [], _commit(root, [f.path for f in files], message, state.scratch) if commit else None
+            return [], commit_files(root, [f.path for f in files], message, state.scratch) if commit else None
         except BaseException:
             for item in files:  # all or none: no file left that the commit does not hold
                 item.path.unlink(missing_ok=True)
@@ -158,7 +158,7 @@ def _umask() -> int:
     return current
 
 
-def _commit(root: Path, paths: list[Path], message: str, scratch: Path) -> str:
+def commit_files(root: Path, paths: list[Path], message: str, scratch: Path) -> str:
     """One commit of exactly the new files (other staged changes stay staged)."""
     top = gitlog.repository_root(root)
     names = "".join(f"{os.path.relpath(p.resolve(), top.resolve())}\0" for p in paths).encode()

@@ -15,9 +15,6 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
-from relancegit.discover import CONFIG_NAME
-from relancegit.load import load_ledger, read_setting
-from relancegit.lock import ledger_write_lock
 from relancegit.matching.apply import events_of, write_events
 from relancegit.matching.detect import FORMATS, detect_format
 from relancegit.matching.match import Index, index_ledger, propose
@@ -25,7 +22,10 @@ from relancegit.matching.outcome import Outcome, StatementFile
 from relancegit.matching.statement import Statement
 from relancegit.model import MatchSettings
 from relancegit.problems import RelancegitError, UsageError
-from relancegit.record import git_user
+from relancegit.read.discover import CONFIG_NAME
+from relancegit.read.load import load_ledger, read_setting
+from relancegit.write.lock import ledger_write_lock
+from relancegit.write.record import git_user
 
 MAX_INPUT = 256 * 1024 * 1024  # a statement larger than this is surely not one
 

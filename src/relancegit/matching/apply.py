@@ -2,9 +2,9 @@
 appended to their case files, checked, all or none, optionally in one commit.
 
 Layer: the one place where `match` writes. Built from `record`'s pieces: the splice that
-keeps every other byte of a case file (`record._appended`), the checks of `check` on the
+keeps every other byte of a case file (`record.appended`), the checks of `check` on the
 new bytes in memory (`record.case_problems`), atomic writes, and the import's one commit of
-several files (`importing.write._commit`). Runs under the ledger's write lock, held by the
+several files (`importing.write.commit_files`). Runs under the ledger's write lock, held by the
 caller.
 """
 
@@ -16,25 +16,21 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from relancegit.importing.write import _commit as commit_files
-from relancegit.load import Setting
-from relancegit.lock import WriteState
+from relancegit.importing.write import commit_files
 from relancegit.matching.match import Proposal
 from relancegit.problems import Problem, RelancegitError, Severity
-from relancegit.record import (
-    _appended as appended,
-)
-from relancegit.record import (
-    _read_case as read_case,
-)
-from relancegit.record import (
+from relancegit.read.handles import refuse_symlink
+from relancegit.read.load import Setting
+from relancegit.write.lock import WriteState
+from relancegit.write.record import (
+    appended,
     atomic_write,
     case_problems,
     ensure_committable,
     event_fields,
-    refuse_symlink,
+    read_case,
 )
-from relancegit.splice import LayoutError
+from relancegit.write.splice import LayoutError
 
 
 @dataclass(frozen=True)

@@ -334,21 +334,21 @@ def _appended_and_checked(
     """The file as it is and with the event appended, the line where the event starts, the new
     file's problems and the messages of the old one's. Each version is parsed once; the old one is checked only
     when the new one has problems (to tell those the event brings from those already there)."""
-    old = _read_case(case_path)
+    old = read_case(case_path)
     old_parsed = parse_raw(old)
     if old_parsed[0] == "problem":
         problems = case_problems(ctx, case_path, old, old_parsed)
         raise RecordRefused(f"{case_path.name} not changed: it has errors; fix them first", problems)
     try:  # the usual layout is appended to without composing the file; verified either way
-        new, line, new_parsed = _appended(old, event, old_parsed[1])
+        new, line, new_parsed = appended(old, event, old_parsed[1])
     except LayoutError:
-        new, line, new_parsed = _appended(old, event, None)
+        new, line, new_parsed = appended(old, event, None)
     after = case_problems(ctx, case_path, new, new_parsed)
     before = {p.message for p in case_problems(ctx, case_path, old, old_parsed)} if after else set()
     return old, new, line, after, before
 
 
-def _read_case(case_path: Path) -> bytes:
+def read_case(case_path: Path) -> bytes:
     try:
         return case_path.read_bytes()
     except OSError as exc:
@@ -370,7 +370,7 @@ def _unshift(event: dict[str, Any], days: int) -> dict[str, Any]:
     return {key: back(value) for key, value in event.items()}
 
 
-def _appended(old: bytes, event: dict[str, Any], data: Any) -> tuple[bytes, int, Parsed]:
+def appended(old: bytes, event: dict[str, Any], data: Any) -> tuple[bytes, int, Parsed]:
     """The file with the event appended, the line where it starts, and the new file as the
     loader reads it, verified. With `data` (the old file read), the usual layout is found from
     the end of the file and verified on its last events (`append_to_tail`), so a large case
