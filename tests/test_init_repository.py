@@ -155,3 +155,18 @@ def test_hook_refuses_an_edit_of_a_committed_event_and_says_what_to_do(repo: Pat
     assert "commit refused: committed events are never edited" in proc.stderr
     assert "a `void` of the wrong event" in proc.stderr
     assert commits(repo) == 2
+
+
+def test_every_link_of_the_docs_init_copies_leads_to_a_file_it_copied(repo: Path):
+    """The reference travels with the ledger: a link from one copied page to another (e.g.
+    format.md → import.md) must not be broken in the new repository."""
+    import re
+
+    pages = sorted((repo / "docs").glob("*.md"))
+    assert {p.name for p in pages} >= {"format.md", "commands.md", "import.md", "match.md"}
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+\.md)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if "://" not in target and not (page.parent / target).is_file():
+                broken.append(f"{page.name} → {target}")
+    assert not broken, broken

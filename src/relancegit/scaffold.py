@@ -209,7 +209,7 @@ venv/
 
 # Documents of the installed package copied into a new ledger repository, so that what its
 # files and messages point to is at hand.
-USER_DOCS = ("format.md", "engine.md", "legal-fr.md", "commands.md")
+USER_DOCS = ("format.md", "engine.md", "legal-fr.md", "commands.md", "import.md", "match.md")
 HOOKS_DIR = ".githooks"
 
 
