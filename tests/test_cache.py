@@ -8,6 +8,7 @@ import os
 import pickle
 import shutil
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -55,14 +56,58 @@ def test_cache_is_written_and_used(make_ledger):
     root = make_ledger()
     age_all(root)
     first = load_ledger(root, DEMO_TODAY, use_cache=True)
-    folder = root.parent / cache.CACHE_DIR
-    assert (folder / f"files.v{cache._FORMAT}.pickle").is_file()
     store = cache.LedgerCache(root)
     path = str(root / "cases/2026/2026-0042.yaml")
-    hit, parsed = store.get_file(path, cache.FileStamp.of(os.stat(path)))
-    assert hit and parsed[0] == "data" and parsed[1]["id"] == "2026-0042"
+    assert store.cases.file_of(path).is_file()
+    hit, found = store.cases.lookup(path)
+    assert hit and found.case.id == "2026-0042" and found.problems == [] and found.client == "acme"
+    config = str(root / "relancegit.yaml")
+    hit, parsed = store.files.lookup(config)
+    assert hit and parsed[0] == "data" and "creditor" in parsed[1]
     second = load_ledger(root, DEMO_TODAY, use_cache=True)
     assert second.ledger.cases == first.ledger.cases
+
+
+def test_a_new_day_reuses_the_validated_models(make_ledger, monkeypatch: pytest.MonkeyPatch):
+    """What depends on a file's bytes only is not computed again on another day; what depends
+    on today is."""
+    from relancegit.read import load
+
+    root = make_ledger()
+    age_all(root)
+    load_ledger(root, DEMO_TODAY, use_cache=True)
+    built: list[Path] = []
+    real = load.read_case
+    monkeypatch.setattr(load, "read_case", lambda path, parsed: built.append(path) or real(path, parsed))
+    later = DEMO_TODAY + timedelta(days=1)
+    again = load_ledger(root, later, use_cache=True)
+    assert built == []
+    fresh = load_ledger(root, later, use_cache=False)
+    assert again.ledger.cases == fresh.ledger.cases and again.problems == fresh.problems
+    assert built == [root / "cases/2026/2026-0042.yaml"]  # only the uncached run built it
+
+
+def test_same_contents_under_new_stamps_are_served(make_ledger, monkeypatch: pytest.MonkeyPatch):
+    """A fresh checkout (or a CI cache restored into one) gives every file a new mtime and
+    inode: the content digest decides, the cached models serve, and the new stamps are kept."""
+    from relancegit.read import load
+
+    root = make_ledger()
+    age_all(root)
+    expected = load_ledger(root, DEMO_TODAY, use_cache=True)
+    for path in sorted(root.rglob("*.yaml")):  # rewritten, as a checkout does: same bytes
+        data = path.read_bytes()
+        path.unlink()
+        path.write_bytes(data)
+    age_all(root)
+    built: list[Path] = []
+    real = load.read_case
+    monkeypatch.setattr(load, "read_case", lambda path, parsed: built.append(path) or real(path, parsed))
+    again = load_ledger(root, DEMO_TODAY, use_cache=True)
+    assert built == [] and again.ledger.cases == expected.ledger.cases
+    path = str(root / "cases/2026/2026-0042.yaml")
+    entry = cache.LedgerCache(root).cases._tables()[cache._shard(path)][path]
+    assert entry.stamp == cache.FileStamp.of(os.stat(path)) and entry.trusted  # served by stamp next time
 
 
 def test_changed_file_is_seen_even_with_same_size_and_mtime(make_ledger):
@@ -139,7 +184,8 @@ def test_damaged_cache_is_ignored_and_rebuilt(make_ledger, damage: bytes):
         path.write_bytes(damage)
     assert check_json(root) == expected
     assert load_ledger(root, DEMO_TODAY, use_cache=True).ledger.cases
-    assert (folder / f"files.v{cache._FORMAT}.pickle").read_bytes() != damage  # rebuilt
+    path = str(root / "cases/2026/2026-0042.yaml")
+    assert cache.LedgerCache(root).cases.file_of(path).read_bytes() != damage  # rebuilt
 
 
 def test_foreign_cache_is_never_unpickled(make_ledger, tmp_path: Path):
@@ -154,7 +200,10 @@ def test_foreign_cache_is_never_unpickled(make_ledger, tmp_path: Path):
             return (Path.touch, (marker,))
 
     payload = pickle.dumps({"version": "0", "entries": Evil()})
-    (folder / f"files.v{cache._FORMAT}.pickle").write_bytes(b"\x00" * 32 + payload)
+    tables = cache.LedgerCache(root)
+    for name in ("relancegit.yaml", "clients/acme.yaml", "cases/2026/2026-0042.yaml"):
+        for table in (tables.files, tables.cases):
+            table.file_of(str(root / name)).write_bytes(b"\x00" * 32 + payload)
     assert load_ledger(root, DEMO_TODAY, use_cache=True).ledger.cases
     assert not marker.exists()
 
@@ -165,11 +214,12 @@ def test_two_writers_leave_a_readable_cache(make_ledger):
     first, second = cache.LedgerCache(root), cache.LedgerCache(root)
     path = str(root / "cases/2026/2026-0042.yaml")
     stamp = cache.FileStamp.of(os.stat(path))
-    first.put_file(path, stamp, None, ("data", {"id": "a"}))
-    second.put_file(path, stamp, None, ("data", {"id": "b"}))
+    content = cache.digest(Path(path).read_bytes())
+    first.files.put(path, stamp, content, ("data", {"id": "a"}))
+    second.files.put(path, stamp, content, ("data", {"id": "b"}))
     first.save()
     second.save()
-    hit, parsed = cache.LedgerCache(root).get_file(path, stamp)
+    hit, parsed = cache.LedgerCache(root).files.lookup(path)
     assert hit and parsed == ("data", {"id": "b"})
     assert not [p for p in (root.parent / cache.CACHE_DIR).iterdir() if p.name.startswith(".")]
 

@@ -20,12 +20,11 @@ import difflib
 import errno
 import os
 import re
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -43,7 +42,7 @@ from relancegit.read.yamlsafe import AT_COMMA, LedgerLoader, YamlProblem, locate
 from relancegit.rules import checks
 from relancegit.rules.suggest import closest, did_you_mean, wrong_level
 from relancegit.speed import cache as ledger_cache
-from relancegit.speed.cache import FileStamp
+from relancegit.speed.cache import FileStamp, FileTable
 from relancegit.speed.fastyaml import FastLoader
 from relancegit.speed.gc import gc_paused
 from relancegit.speed.pool import in_chunks
@@ -213,13 +212,13 @@ class FileResult:
 Parsed = tuple[Any, ...]
 
 
-def read_parsed(path: str, started_ns: int = 0) -> tuple[FileStamp | None, bytes | None, Parsed]:
-    """Stat, read and parse one file: (stamp, content digest if racy, outcome)."""
+def read_parsed(path: str) -> tuple[FileStamp | None, bytes | None, Parsed]:
+    """Stat, read and parse one file: (stamp, content digest, outcome); no stamp nor digest
+    when it cannot be read."""
     stamp, raw, problem = read_raw(path)
     if raw is None:
         return stamp, None, problem
-    check = ledger_cache.digest(raw) if stamp is not None and stamp.racy(started_ns or time.time_ns()) else None
-    return stamp, check, parse_raw(raw)
+    return stamp, ledger_cache.digest(raw), parse_raw(raw)
 
 
 def read_raw(path: str) -> tuple[FileStamp | None, bytes | None, Parsed]:
@@ -246,14 +245,14 @@ def parse_raw(raw: bytes) -> Parsed:
         return ("problem", exc.line, exc.column, exc.message)
 
 
-def _read_chunk(started_ns: int, paths: list[str]) -> list[tuple[str, FileStamp | None, bytes | None, Parsed]]:
+def _read_chunk(_: None, paths: list[str]) -> list[tuple[str, FileStamp | None, bytes | None, Parsed]]:
     with gc_paused():
-        return [(p, *read_parsed(p, started_ns)) for p in paths]
+        return [(p, *read_parsed(p)) for p in paths]
 
 
-def parse_files(paths: list[str], started_ns: int) -> list[tuple[str, FileStamp | None, bytes | None, Parsed]]:
+def parse_files(paths: list[str]) -> list[tuple[str, FileStamp | None, bytes | None, Parsed]]:
     """Stat, read and parse files, across the cores when there are many."""
-    return in_chunks(_read_chunk, started_ns, paths)
+    return in_chunks(_read_chunk, None, paths)
 
 
 def validate_file(path: Path, parsed: Parsed, kind: type[BaseModel], check_id: bool = True) -> FileResult:
@@ -372,21 +371,41 @@ class CaseOutcome(NamedTuple):
     client: str | None
 
 
-def validate_case(setting: Setting, path: Path, parsed: Parsed) -> CaseOutcome:
-    """One case file: its model, its problems and the per-case checks, with the facts the
-    cross-file checks need. The one definition of "validate a case" (load, check, record)."""
+class CaseFile(NamedTuple):
+    """One case file read on its own: what depends on its bytes (and path) only, not on today,
+    the configuration or the clients, so it is cached by the file's contents."""
+
+    problems: list[Problem]  # its own (not located): YAML, model, id against the file name
+    case: Case | None  # the model as written (no demo shift), None when the file has errors
+    event_count: int  # counted on the parsed data, so files with errors count too
+    client: str | None  # the id it names
+
+
+def read_case(path: Path, parsed: Parsed) -> CaseFile:
+    """A case file's model or its problems, from its parsed data."""
     result = validate_file(path, parsed, Case)
     data = parsed[1] if parsed[0] == "data" and isinstance(parsed[1], dict) else None
     client = data.get("client") if data is not None else None
     case = result.value if isinstance(result.value, Case) and not result.problems else None
-    problems = result.problems
-    facts = None
+    return CaseFile(result.problems, case, result.event_count, client if isinstance(client, str) else None)
+
+
+def check_case(setting: Setting, path: Path, found: CaseFile) -> CaseOutcome:
+    """A case file read on its own, checked against the setting (demo shift, configuration,
+    clients, today), with the facts the cross-file checks need."""
+    case, problems, facts = found.case, found.problems, None
     if case is not None:
         if setting.shift:
             case = shift_dates(case, setting.shift)
-        found, facts = checks.check_case(setting.context, path, case)
-        problems = [*problems, *found]
-    return CaseOutcome(problems, case, facts, result.event_count, client if isinstance(client, str) else None)
+        own, facts = checks.check_case(setting.context, path, case)
+        problems = [*problems, *own]
+    return CaseOutcome(problems, case, facts, found.event_count, found.client)
+
+
+def validate_case(setting: Setting, path: Path, parsed: Parsed) -> CaseOutcome:
+    """One case file: its model, its problems and the per-case checks, with the facts the
+    cross-file checks need. The one definition of "validate a case" (load, check, record)."""
+    return check_case(setting, path, read_case(path, parsed))
 
 
 def cross_checks(setting: Setting, facts: list[checks.CaseFacts]) -> list[Problem]:
@@ -503,33 +522,49 @@ def load_texts(root: Path, texts: Mapping[Path, bytes], today: date) -> LoadResu
     return load_cases(settle_texts(root, texts, today), texts)
 
 
+V = TypeVar("V")
+
+
+def read_through(table: FileTable | None, paths: list[str], make: Callable[[str, Parsed], V]) -> dict[str, V]:
+    """`make(path, parsed)` for each file, from `table` where the file's contents are the ones
+    it was made from; the others are parsed (across the cores when many) and remembered."""
+    values: dict[str, V] = {}
+    misses: list[str] = []
+    for path in paths:
+        if table is not None:
+            hit, value = table.lookup(path)
+            if hit:
+                values[path] = value
+                continue
+        misses.append(path)
+    with gc_paused():
+        for path, stamp, content, parsed in parse_files(misses):
+            value = values[path] = make(path, parsed)
+            if table is not None and stamp is not None and content is not None:
+                table.put(path, stamp, content, value)
+    if table is not None:
+        table.keep_only(set(paths))
+    return {path: values[path] for path in paths}  # in the order given
+
+
+def _parsed(_: str, parsed: Parsed) -> Parsed:
+    return parsed
+
+
+def _store(root: Path, use_cache: bool | None) -> ledger_cache.LedgerCache | None:
+    return ledger_cache.LedgerCache(root) if (speed.enabled() if use_cache is None else use_cache) else None
+
+
 def read_ledger(root: Path, use_cache: bool | None = None, listing: Listing | None = None) -> dict[str, Parsed]:
     """Every ledger file's parsed outcome by path, from the cache where files are unchanged."""
     if listing is None:
         listing = ledger_file_names(root)
+    store = _store(root, use_cache)
     paths = [str(root / CONFIG_NAME), *listing.clients, *listing.cases]
-    store = ledger_cache.LedgerCache(root) if (speed.enabled() if use_cache is None else use_cache) else None
-    outcomes: dict[str, Parsed] = {}
-    misses: list[str] = []
-    for path in paths:
-        if store is not None:
-            try:
-                hit, parsed = store.get_file(path, FileStamp.of(os.stat(path)))
-            except OSError:
-                hit, parsed = False, None
-            if hit:
-                outcomes[path] = parsed
-                continue
-        misses.append(path)
-    started_ns = store.started_ns if store is not None else time.time_ns()
-    for path, stamp, check, parsed in parse_files(misses, started_ns):
-        outcomes[path] = parsed
-        if store is not None and stamp is not None:
-            store.put_file(path, stamp, check, parsed)
+    found = read_through(store.files if store else None, paths, _parsed)
     if store is not None:
-        store.keep_only(set(paths))
         store.save()
-    return {path: outcomes[path] for path in paths}  # in listing order: config, clients, cases
+    return found  # in listing order: config, clients, cases
 
 
 def read_setting(root: Path, today: date, listing: Listing | None = None) -> Setting:
@@ -554,16 +589,40 @@ def load_ledger(root: Path, today: date, use_cache: bool | None = None) -> LoadR
     `use_cache` None follows the speed door (RELANCEGIT_NO_CACHE=1 turns the cache off).
     """
     listing = ledger_file_names(root)
-    outcomes = read_ledger(root, use_cache, listing)
+    store = _store(root, use_cache)
     config_path = str(root / CONFIG_NAME)
-    clients_prefix = str(root / "clients") + os.sep  # clients/ is flat: a prefix test suffices
-    client_names = [p for p in outcomes if p.startswith(clients_prefix) and os.sep not in p[len(clients_prefix) :]]
-    setting = settle(root, today, outcomes.pop(config_path), [(Path(p), outcomes.pop(p)) for p in client_names])
-    # Each file's raw data is dropped as soon as its model is built: at 100,000 cases, raw data
-    # and models together would double the peak memory.
+    others = read_through(store.files if store else None, [config_path, *listing.clients], _parsed)
+    setting = settle(root, today, others.pop(config_path), [(Path(p), parsed) for p, parsed in others.items()])
+    # Each case file's model is built as soon as it is parsed, and its raw data dropped: at
+    # 100,000 cases, raw data and models together would double the peak memory. The models
+    # are cached by the files' contents: a new day only runs what depends on it.
+    found = read_through(store.cases if store else None, listing.cases, lambda p, parsed: read_case(Path(p), parsed))
+    if store is not None:
+        store.save()
+    return assemble(setting, check_cases(setting, found), text_on_disk, listing.problems)
+
+
+def check_cases(setting: Setting, found: dict[str, CaseFile]) -> list[tuple[Path, CaseOutcome]]:
+    """`check_case` on every case file read, the checks across the cores when there are many:
+    forked workers inherit the models and send back only problems and facts."""
+    if setting.shift:
+        found = {p: f._replace(case=shift_dates(f.case, setting.shift)) if f.case else f for p, f in found.items()}
+    files = {name: Path(name) for name in found}  # one path object per file, shared
+    names = [p for p, f in found.items() if f.case is not None]
+    checked = dict(zip(names, in_chunks(_check_chunk, (setting, found, files), names), strict=True))
+    outcomes = []
+    for name, f in found.items():
+        own, facts = checked.get(name, ([], None))
+        outcomes.append((files[name], CaseOutcome([*f.problems, *own], f.case, facts, f.event_count, f.client)))
+    return outcomes
+
+
+def _check_chunk(
+    shared: tuple[Setting, dict[str, CaseFile], dict[str, Path]], names: list[str]
+) -> list[tuple[list[Problem], checks.CaseFacts]]:
+    setting, found, files = shared
     with gc_paused():
-        cases = [(Path(p), validate_case(setting, Path(p), outcomes.pop(p))) for p in list(outcomes)]
-    return assemble(setting, cases, text_on_disk, listing.problems)
+        return [checks.check_case(setting.context, files[p], found[p].case) for p in names]  # type: ignore[arg-type]
 
 
 def locate_all(problems: Iterable[Problem], text_of: TextOf) -> list[Problem]:

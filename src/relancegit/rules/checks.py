@@ -76,6 +76,11 @@ class Context:
     def config(self) -> Config:
         return self.candidates.config
 
+    @cached_property
+    def resolved_root(self) -> Path:
+        """The ledger folder, symbolic links resolved (once: most cases never need it)."""
+        return self.candidates.root.resolve()
+
     def policy(self, case: Case) -> tuple[str, Policy | None]:
         policy_id = self.candidates.policy_id(case, self.clients)
         return policy_id, self.config.policies.get(policy_id)
@@ -486,10 +491,10 @@ def void_references(c: CaseCheck) -> Iterator[Problem]:
 def sent_documents(c: CaseCheck) -> Iterator[Problem]:
     """A reminder's `document:` names the kept copy of what was sent: a file inside the ledger.
     Missing is a warning (a clone without the copies' contents); leading outside it, an error."""
-    root = c.ctx.candidates.root.resolve()
     for i, event in enumerate(c.case.events):
         if not isinstance(event, Reminder) or not event.document:
             continue
+        root = c.ctx.resolved_root
         path = (root / event.document).resolve()
         if not path.is_relative_to(root):
             yield error(c.path, f"document '{event.document}' leads outside the ledger", "events", i, "document")

@@ -3,10 +3,12 @@
 Layer: speed (behind the door of `speed/__init__.py`), used by the load seam and the commands;
 no ledger semantics.
 
-- **Files**: the raw data parsed from each YAML file, keyed by its path, size, mtime and inode.
-  A file modified within `RACY_SECONDS` of the moment it was read could change again within
-  the same mtime tick: its entry also keeps a content digest, checked on use (git's "racy
-  clean" rule).
+- **Files**: what depends on one file's bytes only (its parsed data; a case file's validated
+  model), by path, in `FileTable`s. The stamp (size, mtime, inode, ctime) is the fast check;
+  each entry also keeps the file's content digest, which decides when the stamp differs (a
+  fresh checkout or a restored CI cache serves every unchanged file) and when the file was
+  modified within `RACY_SECONDS` of being read (it could change again within the same mtime
+  tick: git's "racy clean" rule). Nothing there depends on today.
 - **Results**: what a command computed (e.g. `check`'s problems), keyed by the tool version, a
   signature of every input file, today and the command's options.
 - **Inputs**: `input_signature` keys a command's result by every ledger file's stamp;
@@ -27,6 +29,7 @@ import pickle
 import secrets
 import tempfile
 import time
+import zlib
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -35,7 +38,7 @@ from relancegit.read.discover import CONFIG_NAME, Listing, UnreadableFile, ledge
 
 CACHE_DIR = ".relancegit-cache"
 RACY_SECONDS = 2.0
-_FORMAT = 2  # bump when the layout of cached values changes
+_FORMAT = 3  # bump when the layout of cached values changes
 
 
 def code_fingerprint() -> str:
@@ -122,7 +125,7 @@ class Store:
         except Exception:  # a cache that cannot be read is rebuilt, never fatal
             return None
 
-    def save(self, value: Any) -> None:
+    def save(self, value: Any, memo: bool = False) -> None:
         """Stream the pickle to a temporary file, signing as it goes, then rename it."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,9 +134,11 @@ class Store:
                 with os.fdopen(fd, "wb") as handle:
                     signer = _SigningWriter(handle, hmac.new(self.key, digestmod=hashlib.sha256))
                     pickler = pickle.Pickler(signer, protocol=pickle.HIGHEST_PROTOCOL)
-                    # No memo: the cached data has no cycles, and at 100,000 files the memo of
-                    # every pickled object would cost hundreds of megabytes.
-                    pickler.fast = True
+                    # No memo for one big value: the cached data has no cycles, and at 100,000
+                    # files the memo of every pickled object would cost hundreds of megabytes.
+                    # A table's shard keeps it: models repeat their classes and keys, which
+                    # the memo writes once.
+                    pickler.fast = not memo
                     pickler.dump(value)
                     handle.write(signer.mac.digest())
                 os.replace(tmp, self.path)
@@ -155,51 +160,110 @@ class _SigningWriter:
         return int(self.handle.write(data))
 
 
+class Entry(NamedTuple):
+    """One file's cached value: valid while the file has this stamp (when `trusted`) or, failing
+    that, this content digest."""
+
+    stamp: FileStamp
+    digest: bytes
+    trusted: bool  # False when the file was racy when stored: its stamp alone proves nothing
+    value: Any
+
+
+SHARDS = 16  # a table is saved in shards: one changed file rewrites a sixteenth of it
+
+
+def _shard(path: str) -> int:
+    return zlib.crc32(path.encode("utf-8", "surrogateescape")) % SHARDS
+
+
+class FileTable:
+    """Per-file values (parsed data, validated models) by path, valid while the file's contents
+    are the same. The stamp (size, mtime, inode, ctime) is the fast check; when it differs (a
+    fresh `git checkout`, a copy, a restored CI cache, a `touch`), the content digest decides, so
+    nothing that only depends on a file's bytes is computed twice for the same bytes. Nothing
+    here depends on today."""
+
+    def __init__(self, folder: Path, name: str, key: bytes, started_ns: int) -> None:
+        self._stores = [Store(folder, f"{name}-{i:02d}", key) for i in range(SHARDS)]
+        self._shards: list[dict[str, Entry]] | None = None
+        self._dirty: set[int] = set()
+        self.started_ns = started_ns
+
+    def _tables(self) -> list[dict[str, Entry]]:
+        if self._shards is None:
+            shards = []
+            for store in self._stores:
+                loaded = store.load()
+                valid = isinstance(loaded, dict) and loaded.get("version") == code_fingerprint()
+                shards.append(loaded["entries"] if valid else {})
+            self._shards = shards
+        return self._shards
+
+    def file_of(self, path: str) -> Path:
+        """The cache file that holds `path`'s entry."""
+        return self._stores[_shard(path)].path
+
+    def lookup(self, path: str, stamp: FileStamp | None = None) -> tuple[bool, Any]:
+        """(hit, value) for a file whose contents are the ones the value was made from."""
+        index = _shard(path)
+        entry = self._tables()[index].get(path)
+        if entry is None:
+            return False, None
+        try:
+            if stamp is None:
+                stamp = FileStamp.of(os.stat(path))
+            if entry.stamp == stamp and entry.trusted:
+                return True, entry.value
+            found = digest(read_ledger_file(path)[1])
+        except (OSError, UnreadableFile):
+            return False, None
+        if found != entry.digest:
+            return False, None
+        # Same contents under a new stamp: remember the stamp, so the next run is served by it.
+        trusted = not stamp.racy(self.started_ns)
+        if (stamp, trusted) != (entry.stamp, entry.trusted):
+            self._tables()[index][path] = Entry(stamp, entry.digest, trusted, entry.value)
+            self._dirty.add(index)
+        return True, entry.value
+
+    def put(self, path: str, stamp: FileStamp, content_digest: bytes, value: Any) -> None:
+        """Remember a file's value, made from the contents of this digest read under this stamp."""
+        index = _shard(path)
+        self._tables()[index][path] = Entry(stamp, content_digest, not stamp.racy(self.started_ns), value)
+        self._dirty.add(index)
+
+    def keep_only(self, paths: set[str]) -> None:
+        """Forget removed or renamed files."""
+        for index, table in enumerate(self._tables()):
+            for gone in [p for p in table if p not in paths]:
+                del table[gone]
+                self._dirty.add(index)
+
+    def save(self) -> None:
+        if self._shards is None:
+            return
+        for index in sorted(self._dirty):
+            self._stores[index].save({"version": code_fingerprint(), "entries": self._shards[index]}, memo=True)
+        self._dirty.clear()
+
+
 class LedgerCache:
-    """The cache of one ledger: parsed files and command results."""
+    """The cache of one ledger: per-file tables and command results.
+
+    - `files`: each file's parsed data (the configuration, the clients; every file for readers
+      of raw data such as `import`);
+    - `cases`: each case file validated on its own (its model before any demo shift, or its
+      problems), which depends on its bytes only: a new day reuses it.
+    """
 
     def __init__(self, ledger_root: Path) -> None:
         self.folder = ledger_root.resolve().parent / CACHE_DIR
         key = _user_key()
         self._key = key
-        self._files_store = Store(self.folder, "files", key)
-        self._files: dict[str, tuple[FileStamp, bytes | None, Any]] | None = None
-        self._files_dirty = False
         self.started_ns = time.time_ns()
-
-    # --- parsed files ---------------------------------------------------------------------
-
-    def _entries(self) -> dict[str, tuple[FileStamp, bytes | None, Any]]:
-        if self._files is None:
-            loaded = self._files_store.load()
-            valid = isinstance(loaded, dict) and loaded.get("version") == code_fingerprint()
-            self._files = loaded["entries"] if valid else {}
-        return self._files
-
-    def get_file(self, path: str, stamp: FileStamp) -> tuple[bool, Any]:
-        """(hit, parsed data) for an unchanged file."""
-        entry = self._entries().get(path)
-        if entry is None or entry[0] != stamp:
-            return False, None
-        if entry[1] is not None:  # written while racy: the content decides
-            try:
-                if digest(Path(path).read_bytes()) != entry[1]:
-                    return False, None
-            except OSError:
-                return False, None
-        return True, entry[2]
-
-    def put_file(self, path: str, stamp: FileStamp, check: bytes | None, data: Any) -> None:
-        """Remember a file's parsed data; `check` is its content digest when it was racy."""
-        self._entries()[path] = (stamp, check, data)
-        self._files_dirty = True
-
-    def keep_only(self, paths: set[str]) -> None:
-        """Forget removed or renamed files."""
-        entries = self._entries()
-        for gone in [p for p in entries if p not in paths]:
-            del entries[gone]
-            self._files_dirty = True
+        self.files = FileTable(self.folder, "files", key, self.started_ns)
+        self.cases = FileTable(self.folder, "cases", key, self.started_ns)
 
     # --- results ----------------------------------------------------------------------------
 
@@ -214,9 +278,8 @@ class LedgerCache:
         Store(self.folder, f"result-{name}", self._key).save({"key": key, "value": value})
 
     def save(self) -> None:
-        if self._files_dirty and self._files is not None:
-            self._files_store.save({"version": code_fingerprint(), "entries": self._files})
-            self._files_dirty = False
+        self.files.save()
+        self.cases.save()
 
 
 def signature(stamps: dict[str, FileStamp], *parts: object) -> str:

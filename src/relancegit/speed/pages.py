@@ -3,10 +3,10 @@ rendered across the cores.
 
 Layer: speed (behind the door of `speed/__init__.py`), used by the command layer, which hands
 `keeper(out_dir)` to `site.write_site`. The site says what each page depends on
-(`Depends`: files and values); here each page gets a key from them (the files' stamps, their
-contents digest when racy, and relancegit's code). The previous build's keys are kept in
-MANIFEST, in the output folder: a page whose key did not change is neither rendered nor
-rewritten.
+(`Depends`: files and values); here each page gets a key from them (the files' contents
+digests, not their stamps, so a fresh checkout keeps the pages; and relancegit's code). The
+previous build's keys are kept in MANIFEST, in the output folder: a page whose key did not
+change is neither rendered nor rewritten.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
     from relancegit.site.site import Depends, Letters, Pages, Site
 
 MANIFEST = ".relancegit-build.json"
-_MANIFEST_VERSION = 1
+_MANIFEST_VERSION = 2  # 2: pages keyed by contents digests
 RENDER_PARALLEL_MIN = 200  # fewer changed cases render faster than workers start
 
 
@@ -82,7 +81,6 @@ class Incremental:
         self.previous = Manifest()
         self.current = Manifest()
         self.base = ""
-        self.now_ns = 0
         self.stamps: dict[Path | None, str] = {}
         self._writer: SiteWriter | None = None
 
@@ -95,14 +93,13 @@ class Incremental:
         self._writer = writer
         self.previous = Manifest.read(writer.out_dir)
         self.current = Manifest()
-        self.now_ns = time.time_ns()
         self.base = _key(cache.code_fingerprint(), self._inputs(common))
 
     def _stamp(self, path: Path | None) -> str:
-        """A file's stamp; its content digest too when it changed within the racy window."""
+        """A file's key: its name and content digest, read once per build."""
         found = self.stamps.get(path)
         if found is None:
-            found = self.stamps[path] = _stamp(path, self.now_ns)
+            found = self.stamps[path] = _stamp(path)
         return found
 
     def _inputs(self, depends: Depends) -> tuple[object, ...]:
@@ -136,17 +133,15 @@ class Incremental:
         self.writer.write(MANIFEST, self.current.text())
 
 
-def _stamp(path: Path | None, now_ns: int) -> str:
+def _stamp(path: Path | None) -> str:
+    """A file's name and content digest: the same bytes give the same key under any stamp, so a
+    site restored next to a fresh checkout (a CI cache) keeps its pages."""
     if path is None:
         return "-"
     try:
-        stat = path.stat()
+        return f"{path}:{cache.digest(path.read_bytes()).hex()}"
     except OSError:
         return "missing"
-    text = f"{path}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
-    if now_ns - stat.st_mtime_ns < cache.RACY_SECONDS * 1e9:
-        text += ":" + cache.digest(path.read_bytes()).hex()
-    return text
 
 
 # Forked workers inherit the site (ledger, states, figures, compiled templates); each renders a
