@@ -319,3 +319,22 @@ def test_replayed_command_does_not_import_pydantic(make_ledger):
     assert runs[0].stdout == runs[1].stdout and runs[0].stdout.startswith("ok: ")
     assert runs[0].stderr.endswith("pydantic imported: True")
     assert runs[1].stderr.endswith("pydantic imported: False")
+
+
+def test_a_command_leaves_nothing_frozen(make_ledger, monkeypatch: pytest.MonkeyPatch):
+    """Reading commands keep the loaded ledger out of the collector's sight while they run
+    (`speed.gc.keep_loaded`) and put it back when they end, errors included."""
+    import gc
+
+    from relancegit.engine import state
+
+    root = make_ledger()
+    frozen_during: list[int] = []
+    real = state.compute_all
+    monkeypatch.setattr(state, "compute_all", lambda *a: frozen_during.append(gc.get_freeze_count()) or real(*a))
+    result = CliRunner().invoke(main, ["--ledger", str(root), "--today", "2026-11-24", "next"])
+    assert result.exit_code == 0, result.output
+    assert frozen_during and frozen_during[0] > 0
+    assert gc.get_freeze_count() == 0
+    result = CliRunner().invoke(main, ["--ledger", str(root), "--today", "2026-11-25", "show", "no-such-case"])
+    assert result.exit_code != 0 and gc.get_freeze_count() == 0

@@ -47,7 +47,10 @@ class Options:
         from relancegit.read.load import load_ledger
 
         if self._loaded is None:
+            from relancegit.speed.gc import keep_loaded
+
             self._loaded = load_ledger(find_ledger(self.ledger), self.today)
+            keep_loaded()
         return self._loaded
 
 

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from relancegit.problems import RelancegitError
+from relancegit.speed.gc import release
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,6 +56,8 @@ class Group(click.Group):
         except RelancegitError as exc:
             click.echo(f"relancegit: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        finally:
+            release()  # what `Options.load` kept out of the collector's sight
 
 
 class EventTypesHelp(click.Command):
