@@ -292,3 +292,28 @@ def test_report_adds_the_id_when_two_clients_share_a_name(make_ledger: LedgerFac
     root = make_ledger({"clients/acme-2.yaml": twin, "cases/2026/2026-0043.yaml": case})
     text = run_cli(root, "report").stdout
     assert "ACME Industrie SAS (acme) " in text and "acme industrie sas (acme-2) " in text
+
+
+def test_cell_width_fast_path_agrees_with_rich():
+    """The table's own cell width skips rich's per-character lookup for the characters it
+    takes as one cell wide: each of them is one cell for rich, and whole texts (French,
+    wide, combining, control, emoji) measure the same either way."""
+    from relancegit.render import tables
+
+    singles = [chr(c) for c in range(0x10000) if tables._ONE_CELL.fullmatch(chr(c))]
+    assert len(singles) > 700 and all(cell_len(ch) == 1 for ch in singles)
+    samples = [
+        "",
+        "1\u202f200,00\u00a0€",
+        "Société Générale d'Études — « relance »",
+        "mise en demeure\u2026",
+        "株式会社",
+        "e\u0301",
+        "tab\there",
+        "😀 emoji",
+        "\u200bzero width",
+        "x" * 600,
+        "é" * 600 + "株",
+    ]
+    for text in samples:
+        assert tables.cell_len(text) == cell_len(text), text
