@@ -8,7 +8,7 @@ import os
 import pickle
 import shutil
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -267,6 +267,100 @@ def test_generated_ledger_same_results_with_and_without_cache(tmp_path_factory, 
     fresh = load_ledger(root, DEMO_TODAY, use_cache=False)
     assert cached.ledger.cases == fresh.ledger.cases
     assert [p.format() for p in cached.problems] == [p.format() for p in fresh.problems]
+
+
+# Days around the generated ledgers' dates and the demo's: before and after events, both sides
+# of half-year boundaries (2027's rates are not in the table yet: new warnings), far ahead.
+DAYS = [
+    date(2026, 6, 30),
+    date(2026, 7, 1),
+    date(2026, 10, 1),
+    date(2026, 11, 20),
+    date(2026, 11, 23),
+    date(2026, 11, 24),
+    date(2026, 12, 9),
+    date(2026, 12, 31),
+    date(2027, 1, 1),
+    date(2027, 3, 15),
+    date(2027, 7, 2),
+]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(0, 2**16), st.lists(st.sampled_from(DAYS), min_size=2, max_size=6))
+def test_checks_reused_on_later_days_are_the_checks_of_that_day(tmp_path_factory, seed: int, days: list[date]):
+    """A case's own checks made on one day are reused on later days (`load.check_cases`):
+    on any sequence of days, forwards and backwards, the problems and the ledger are those of
+    a load without the cache. The demo (shifted dates, documents, credit limits, a consumer)
+    and generated ledgers."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from generate import generate
+
+    roots = [generate(60, tmp_path_factory.mktemp("gen"), DEMO_TODAY, seed)]
+    demo = tmp_path_factory.mktemp("demo") / "ledger"
+    shutil.copytree(DEMO, demo)
+    roots.append(demo)
+    for root in roots:
+        for day in days:
+            cached = load_ledger(root, day, use_cache=True)
+            fresh = load_ledger(root, day, use_cache=False)
+            assert [p.format() for p in cached.problems] == [p.format() for p in fresh.problems], day
+            assert cached.ledger.cases == fresh.ledger.cases
+
+
+def test_checks_are_reused_only_while_they_hold(make_ledger, monkeypatch: pytest.MonkeyPatch):
+    """Reused the next day; checked again in a new half-year, after the case or its client
+    changed, and every day while the case has a date from today on."""
+    from relancegit.read import load
+    from relancegit.rules import checks
+
+    root = make_ledger()
+    age_all(root)
+    checked: list[date] = []
+    real = checks.check_case_alone
+    monkeypatch.setattr(checks, "check_case_alone", lambda ctx, *a: checked.append(ctx.today) or real(ctx, *a))
+
+    def days(*when: date) -> list[date]:
+        checked.clear()
+        for day in when:
+            load.load_ledger(root, day, use_cache=True)
+        return list(checked)
+
+    first, second, third = date(2026, 11, 24), date(2026, 11, 25), date(2026, 12, 2)
+    assert days(first, second, third) == [first]
+    assert days(date(2027, 1, 4)) == [date(2027, 1, 4)]  # a new half-year
+    client = root / "clients/acme.yaml"
+    client.write_text(client.read_text() + "siren: '732829320'\n")
+    age(client)
+    assert days(date(2027, 1, 5), date(2027, 1, 6)) == [date(2027, 1, 5)]
+    case = root / "cases/2026/2026-0042.yaml"
+    case.write_text(case.read_text() + "  - {date: 2027-01-20, type: note, note: later}\n")
+    age(case)
+    assert days(date(2027, 1, 7), date(2027, 1, 8), date(2027, 1, 21), date(2027, 1, 22)) == [
+        date(2027, 1, 7),
+        date(2027, 1, 8),
+        date(2027, 1, 21),
+    ]
+
+
+def test_a_date_on_the_day_of_the_check_is_checked_again_the_next_day(make_ledger):
+    """Due on the day of a check: no interest yet, so no rate needed; the next day interest
+    runs in a half-year whose rate the table lacks, and the warning must appear."""
+    case = (
+        "id: 2027-0001\nclient: acme\n"
+        "invoices:\n  - {number: F2027-0001, date: 2026-12-04, due: 2027-01-04, amount: 100}\nevents: []\n"
+    )
+    root = make_ledger({"cases/2026/2026-0042.yaml": None, "cases/2027/2027-0001.yaml": case})
+    age_all(root)
+    due, after = date(2027, 1, 4), date(2027, 1, 5)
+    assert [p.format() for p in load_ledger(root, due, use_cache=True).problems] == [
+        p.format() for p in load_ledger(root, due, use_cache=False).problems
+    ]
+    later = [p.format() for p in load_ledger(root, after, use_cache=True).problems]
+    assert later == [p.format() for p in load_ledger(root, after, use_cache=False).problems]
+    assert any("2027-H1" in line for line in later)
 
 
 def show_paid(root: Path) -> str:

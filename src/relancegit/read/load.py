@@ -379,6 +379,7 @@ class CaseFile(NamedTuple):
     case: Case | None  # the model as written (no demo shift), None when the file has errors
     event_count: int  # counted on the parsed data, so files with errors count too
     client: str | None  # the id it names
+    latest: date | None  # its latest date of any kind (before any demo shift)
 
 
 def read_case(path: Path, parsed: Parsed) -> CaseFile:
@@ -387,7 +388,20 @@ def read_case(path: Path, parsed: Parsed) -> CaseFile:
     data = parsed[1] if parsed[0] == "data" and isinstance(parsed[1], dict) else None
     client = data.get("client") if data is not None else None
     case = result.value if isinstance(result.value, Case) and not result.problems else None
-    return CaseFile(result.problems, case, result.event_count, client if isinstance(client, str) else None)
+    latest = max(dates_in(case), default=None) if case is not None else None
+    return CaseFile(result.problems, case, result.event_count, client if isinstance(client, str) else None, latest)
+
+
+def dates_in(value: Any) -> Iterator[date]:
+    """Every date a model value holds, at any depth (what `shift_dates` moves)."""
+    if isinstance(value, date):
+        yield value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from dates_in(getattr(value, name))
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from dates_in(item)
 
 
 def check_case(setting: Setting, path: Path, found: CaseFile) -> CaseOutcome:
@@ -597,22 +611,88 @@ def load_ledger(root: Path, today: date, use_cache: bool | None = None) -> LoadR
     # 100,000 cases, raw data and models together would double the peak memory. The models
     # are cached by the files' contents: a new day only runs what depends on it.
     found = read_through(store.cases if store else None, listing.cases, lambda p, parsed: read_case(Path(p), parsed))
+    outcomes = check_cases(setting, found, store)
     if store is not None:
+        store.checked.keep_only(set(listing.cases))
         store.save()
-    return assemble(setting, check_cases(setting, found), text_on_disk, listing.problems)
+    return assemble(setting, outcomes, text_on_disk, listing.problems)
 
 
-def check_cases(setting: Setting, found: dict[str, CaseFile]) -> list[tuple[Path, CaseOutcome]]:
-    """`check_case` on every case file read, the checks across the cores when there are many:
-    forked workers inherit the models and send back only problems and facts."""
+class Checked(NamedTuple):
+    """A case's `checks.check_case_alone` outcome, and for what: the configuration and client it
+    was checked against (digests of their models), and the days it holds for."""
+
+    context: bytes
+    client: bytes
+    day: date  # checked as of this day; every date of the case was before it
+    until: date  # the next half-year's first day: rates and interest go by half-year
+    problems: list[Problem]
+    facts: checks.CaseFacts
+
+
+class _Keys:
+    """Digests of what a case's checks read besides the case and today."""
+
+    def __init__(self, setting: Setting) -> None:
+        self.context = ledger_cache.digest(repr((str(setting.root), setting.shift, setting.config)).encode())
+        self._clients = setting.context.clients
+        self._client_keys: dict[str, bytes] = {}
+
+    def client(self, client_id: str) -> bytes:
+        found = self._client_keys.get(client_id)
+        if found is None:
+            found = self._client_keys[client_id] = ledger_cache.digest(repr(self._clients.get(client_id)).encode())
+        return found
+
+
+def _half_year_after(day: date) -> date:
+    return date(day.year, 7, 1) if day.month <= 6 else date(day.year + 1, 1, 1)
+
+
+def check_cases(
+    setting: Setting, found: dict[str, CaseFile], store: ledger_cache.LedgerCache | None = None
+) -> list[tuple[Path, CaseOutcome]]:
+    """`check_case` on every case file read.
+
+    With `store`, a case's `check_case_alone` outcome of an earlier day is reused when the case
+    file, its client and the configuration are the same, every date of the case was before that
+    day and today is in the same half-year (see `checks.CASE_CHECKS`); the others are checked
+    across the cores when there are many (forked workers inherit the models and send back only
+    problems and facts). `checks.check_case_files` runs every time."""
     if setting.shift:
         found = {p: f._replace(case=shift_dates(f.case, setting.shift)) if f.case else f for p, f in found.items()}
     files = {name: Path(name) for name in found}  # one path object per file, shared
-    names = [p for p, f in found.items() if f.case is not None]
+    today = setting.today
+    keys = _Keys(setting)
+    reused: dict[str, tuple[list[Problem], checks.CaseFacts]] = {}
+    if store is not None:
+        for name, f in found.items():
+            mine, source = store.checked.entry(name), store.cases.entry(name)
+            if f.case is None or mine is None or source is None or mine.digest != source.digest:
+                continue
+            value = mine.value
+            if (
+                isinstance(value, Checked)
+                and value.day <= today < value.until
+                and value.context == keys.context
+                and value.client == keys.client(f.case.client)
+            ):
+                reused[name] = (value.problems, value.facts)
+    names = [p for p, f in found.items() if f.case is not None and p not in reused]
     checked = dict(zip(names, in_chunks(_check_chunk, (setting, found, files), names), strict=True))
+    if store is not None:
+        shift = timedelta(days=setting.shift)
+        for name in names:
+            f, source = found[name], store.cases.entry(name)
+            if source is None or f.case is None or f.latest is None or f.latest + shift >= today:
+                continue  # a date from today on: the outcome may change tomorrow
+            value = Checked(keys.context, keys.client(f.case.client), today, _half_year_after(today), *checked[name])
+            store.checked.put(name, source.stamp, source.digest, value)
     outcomes = []
     for name, f in found.items():
-        own, facts = checked.get(name, ([], None))
+        own, facts = reused.get(name) or checked.get(name) or ([], None)
+        if f.case is not None:
+            own = [*own, *checks.check_case_files(setting.context, files[name], f.case)]
         outcomes.append((files[name], CaseOutcome([*f.problems, *own], f.case, facts, f.event_count, f.client)))
     return outcomes
 
@@ -622,7 +702,7 @@ def _check_chunk(
 ) -> list[tuple[list[Problem], checks.CaseFacts]]:
     setting, found, files = shared
     with gc_paused():
-        return [checks.check_case(setting.context, files[p], found[p].case) for p in names]  # type: ignore[arg-type]
+        return [checks.check_case_alone(setting.context, files[p], found[p].case) for p in names]  # type: ignore[arg-type]
 
 
 def locate_all(problems: Iterable[Problem], text_of: TextOf) -> list[Problem]:

@@ -1,9 +1,9 @@
 """Cross-file and legal checks on the files that parsed and validated on their own.
 
 Layer: (candidates, today) -> problems. Each check is a small named function returning
-problems with the path of the offending value; `CONFIG_CHECKS`, `CLIENT_CHECKS`, `CASE_CHECKS`
-and `CROSS_CHECKS` list them. Nothing here reads
-files or raises for a data problem.
+problems with the path of the offending value; `CONFIG_CHECKS`, `CLIENT_CHECKS`, `CASE_CHECKS`,
+`CASE_FILE_CHECKS` and `CROSS_CHECKS` list them. Nothing here reads ledger files (only
+`CASE_FILE_CHECKS` look whether a sent document's copy exists) or raises for a data problem.
 """
 
 from __future__ import annotations
@@ -505,6 +505,11 @@ def sent_documents(c: CaseCheck) -> Iterator[Problem]:
 
 
 CaseCheckFunction = Callable[[CaseCheck], Iterable[Problem]]
+# The checks that read only the case, its client, the configuration and today. Their outcome
+# stays the same from one day to a later one of the same half-year when every date of the case
+# is before the first (`read.load` caches it so): events are compared with today only by
+# `date > today` (live or future), interest runs from the day after a due date or a notice to
+# today, and rates go by half-year.
 CASE_CHECKS: tuple[CaseCheckFunction, ...] = (
     case_references,
     invoice_dates,
@@ -513,12 +518,20 @@ CASE_CHECKS: tuple[CaseCheckFunction, ...] = (
     plan_amounts,
     overpayment,
     void_references,
-    sent_documents,
 )
+# The checks that also read other files (the kept copies of sent documents): run every time.
+CASE_FILE_CHECKS: tuple[CaseCheckFunction, ...] = (sent_documents,)
 
 
 def check_case(ctx: Context, path: Path, case: Case) -> tuple[list[Problem], CaseFacts]:
     """The problems of one valid case on its own, and its facts for the cross-file checks."""
+    problems, facts = check_case_alone(ctx, path, case)
+    return [*problems, *check_case_files(ctx, path, case)], facts
+
+
+def check_case_alone(ctx: Context, path: Path, case: Case) -> tuple[list[Problem], CaseFacts]:
+    """`CASE_CHECKS` and the facts: what depends on the case, its client, the configuration
+    and today only."""
     c = CaseCheck(ctx, path, case)
     problems = [problem for check in CASE_CHECKS for problem in check(c)]
     facts = CaseFacts(
@@ -530,6 +543,12 @@ def check_case(ctx: Context, path: Path, case: Case) -> tuple[list[Problem], Cas
         missing_periods=missing_periods(c),
     )
     return problems, facts
+
+
+def check_case_files(ctx: Context, path: Path, case: Case) -> list[Problem]:
+    """`CASE_FILE_CHECKS`: what a case's checks read beyond it."""
+    c = CaseCheck(ctx, path, case)
+    return [problem for check in CASE_FILE_CHECKS for problem in check(c)]
 
 
 # --- across cases --------------------------------------------------------------------------
@@ -670,10 +689,13 @@ def run_checks(candidates: Candidates, today: date, config_ok: bool = True) -> l
 __all__ = [
     "AT_KEY",
     "CASE_CHECKS",
+    "CASE_FILE_CHECKS",
     "CROSS_CHECKS",
     "Candidates",
     "CaseFacts",
     "check_case",
+    "check_case_alone",
+    "check_case_files",
     "context",
     "ledger_checks",
     "run_checks",

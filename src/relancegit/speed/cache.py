@@ -227,6 +227,10 @@ class FileTable:
             self._dirty.add(index)
         return True, entry.value
 
+    def entry(self, path: str) -> Entry | None:
+        """The entry of `path` as it stands (after this run's `lookup` or `put` of it)."""
+        return self._tables()[_shard(path)].get(path)
+
     def put(self, path: str, stamp: FileStamp, content_digest: bytes, value: Any) -> None:
         """Remember a file's value, made from the contents of this digest read under this stamp."""
         index = _shard(path)
@@ -254,7 +258,9 @@ class LedgerCache:
     - `files`: each file's parsed data (the configuration, the clients; every file for readers
       of raw data such as `import`);
     - `cases`: each case file validated on its own (its model before any demo shift, or its
-      problems), which depends on its bytes only: a new day reuses it.
+      problems), which depends on its bytes only: a new day reuses it;
+    - `checked`: each case's own checks, with the configuration and client they were made
+      against and the days they hold for (`read.load.check_cases`).
     """
 
     def __init__(self, ledger_root: Path) -> None:
@@ -264,6 +270,7 @@ class LedgerCache:
         self.started_ns = time.time_ns()
         self.files = FileTable(self.folder, "files", key, self.started_ns)
         self.cases = FileTable(self.folder, "cases", key, self.started_ns)
+        self.checked = FileTable(self.folder, "checked", key, self.started_ns)
 
     # --- results ----------------------------------------------------------------------------
 
@@ -280,6 +287,7 @@ class LedgerCache:
     def save(self) -> None:
         self.files.save()
         self.cases.save()
+        self.checked.save()
 
 
 def signature(stamps: dict[str, FileStamp], *parts: object) -> str:
