@@ -376,7 +376,6 @@ def test_a_second_build_on_the_same_runner_renders_no_case_page(origin: Path, tm
     assert again and _case_pages(again) == []
 
 
-@pytest.mark.xfail(strict=True, reason="needs content-keyed stamps")
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_a_restored_cache_makes_the_next_run_render_only_what_changed(origin: Path, tmp_path: Path, platform):
     """Yesterday's runner builds; today's has a fresh clone (new mtimes and inodes, checked out
@@ -401,7 +400,6 @@ def _install(package: Path) -> None:
         shutil.copytree(REPO / folder, package / "relancegit" / name, copy_function=shutil.copy, ignore=ignore)
 
 
-@pytest.mark.xfail(strict=True, reason="needs a code fingerprint that survives a reinstall of the same version")
 def test_a_reinstall_of_the_same_version_keeps_the_cache(origin: Path, tmp_path: Path):
     """Each CI run installs relancegit afresh (`pip install "$RELANCEGIT"`): same version, same
     place, new files. The cache must still serve the build."""

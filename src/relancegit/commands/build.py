@@ -34,9 +34,8 @@ def build(obj: Options, output: Path | None, redact: bool) -> None:
         bar: Progress | None = None
         if sys.stderr.isatty() and len(ledger.cases) + len(ledger.clients) >= PROGRESS_MIN_PAGES:
             bar = stack.enter_context(progress_bar("building the dashboard"))
-        done = write_site(
-            ledger, obj.today, out_dir, redact=redact, redact_key=key, progress=bar, pages=pages.keeper(out_dir)
-        )
+        keeper = pages.keeper(out_dir, ledger.root)
+        done = write_site(ledger, obj.today, out_dir, redact=redact, redact_key=key, progress=bar, pages=keeper)
     click.echo(
         f"built {out_dir}: {len(ledger.cases)} cases, {len(ledger.clients)} clients; "
         f"{len(done.written)} file(s) written, {done.unchanged} unchanged"

@@ -39,16 +39,21 @@ def _resolved_user_dir(folder: Path) -> Path | None:
 
 
 def templates_fingerprint(ledger_root: Path | None) -> str:
-    """Stamps of every template a render may read (the user's folder, then the packaged one)."""
+    """The names and contents of every template a render may read (the user's folder, then the
+    packaged one): the same templates give the same fingerprint in a fresh checkout or a new
+    installation (a CI machine), any other change a new one."""
     h = hashlib.blake2b(digest_size=16)
-    for folder in (user_templates_dir(ledger_root), packaged_dir("templates")):
+    for role, folder in (("user", user_templates_dir(ledger_root)), ("packaged", packaged_dir("templates"))):
         if folder is None:
             continue
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames.sort()
             for name in sorted(filenames):
-                stat = os.stat(os.path.join(dirpath, name))  # noqa: PTH116, PTH118 - 100s of files, cheap
-                h.update(f"{dirpath}/{name}:{stat.st_size}:{stat.st_mtime_ns}\0".encode())
+                path = os.path.join(dirpath, name)  # noqa: PTH118 - 100s of files, cheap
+                with open(path, "rb") as handle:  # noqa: PTH123
+                    data = handle.read()
+                h.update(f"{role}:{os.path.relpath(path, folder)}:{len(data)}\0".encode())
+                h.update(data)
     return h.hexdigest()
 
 

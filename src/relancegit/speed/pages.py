@@ -35,12 +35,12 @@ _MANIFEST_VERSION = 2  # 2: pages keyed by contents digests
 RENDER_PARALLEL_MIN = 200  # fewer changed cases render faster than workers start
 
 
-def keeper(out_dir: Path) -> Pages | None:
+def keeper(out_dir: Path, ledger_root: Path | None = None) -> Pages | None:
     """What `write_site` is handed: the incremental builder when the door is open. With it
     closed, None (every page rendered, in one process), and the previous build's manifest
     removed so that no later incremental build trusts pages it did not see written."""
     if speed.enabled():
-        return Incremental()
+        return Incremental(ledger_root)
     if (out_dir / MARKER).is_file():
         try:
             (out_dir / MANIFEST).unlink(missing_ok=True)
@@ -77,7 +77,8 @@ class Incremental:
     """The `site.site.Pages` of an incremental build: pages whose key is the previous
     build's stay; the changed cases are rendered by forked workers when there are many."""
 
-    def __init__(self) -> None:
+    def __init__(self, ledger_root: Path | None = None) -> None:
+        self.root = ledger_root  # files under it are named relative to it in the keys
         self.previous = Manifest()
         self.current = Manifest()
         self.base = ""
@@ -99,7 +100,7 @@ class Incremental:
         """A file's key: its name and content digest, read once per build."""
         found = self.stamps.get(path)
         if found is None:
-            found = self.stamps[path] = _stamp(path)
+            found = self.stamps[path] = _stamp(path, self.root)
         return found
 
     def _inputs(self, depends: Depends) -> tuple[object, ...]:
@@ -133,15 +134,17 @@ class Incremental:
         self.writer.write(MANIFEST, self.current.text())
 
 
-def _stamp(path: Path | None) -> str:
-    """A file's name and content digest: the same bytes give the same key under any stamp, so a
-    site restored next to a fresh checkout (a CI cache) keeps its pages."""
+def _stamp(path: Path | None, root: Path | None = None) -> str:
+    """A file's name (relative to the ledger folder) and content digest: the same ledger gives
+    the same keys in any checkout under any stamps, so a site restored next to a fresh clone
+    (a CI cache) keeps its pages."""
     if path is None:
         return "-"
+    name = path.relative_to(root).as_posix() if root is not None and path.is_relative_to(root) else str(path)
     try:
-        return f"{path}:{cache.digest(path.read_bytes()).hex()}"
+        return f"{name}:{cache.digest(path.read_bytes()).hex()}"
     except OSError:
-        return "missing"
+        return f"{name}:missing"
 
 
 # Forked workers inherit the site (ledger, states, figures, compiled templates); each renders a
