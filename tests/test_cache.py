@@ -363,6 +363,26 @@ def test_a_date_on_the_day_of_the_check_is_checked_again_the_next_day(make_ledge
     assert any("2027-H1" in line for line in later)
 
 
+def test_a_sent_copy_added_later_is_seen_with_reused_checks(make_ledger):
+    """The checks of a case are reused the next day, but whether the copy of a sent document
+    exists is looked at every time."""
+    case = CASE.replace(
+        "type: reminder, step: reminder-1, channel: email}",
+        "type: reminder, step: reminder-1, channel: email, document: sent/2026-0042/relance.pdf}",
+    )
+    assert case != CASE
+    root = make_ledger({"cases/2026/2026-0042.yaml": case})
+    age_all(root)
+    first = [p.format() for p in load_ledger(root, date(2026, 11, 24), use_cache=True).problems]
+    assert any("not found (the copy of what was sent)" in line for line in first)
+    copy = root / "sent/2026-0042/relance.pdf"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(b"%PDF-1.4\n")
+    later = [p.format() for p in load_ledger(root, date(2026, 11, 25), use_cache=True).problems]
+    assert later == [p.format() for p in load_ledger(root, date(2026, 11, 25), use_cache=False).problems]
+    assert not any("not found" in line for line in later)
+
+
 def show_paid(root: Path) -> str:
     args = ["--ledger", str(root), "--today", "2026-11-23", "show", "2026-0042", "--format", "json"]
     return json.loads(CliRunner().invoke(main, args).stdout)["paid"]

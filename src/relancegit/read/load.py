@@ -380,6 +380,7 @@ class CaseFile(NamedTuple):
     event_count: int  # counted on the parsed data, so files with errors count too
     client: str | None  # the id it names
     latest: date | None  # its latest date of any kind (before any demo shift)
+    documents: bool  # some event names a kept copy of a document (checked every time)
 
 
 def read_case(path: Path, parsed: Parsed) -> CaseFile:
@@ -389,7 +390,9 @@ def read_case(path: Path, parsed: Parsed) -> CaseFile:
     client = data.get("client") if data is not None else None
     case = result.value if isinstance(result.value, Case) and not result.problems else None
     latest = max(dates_in(case), default=None) if case is not None else None
-    return CaseFile(result.problems, case, result.event_count, client if isinstance(client, str) else None, latest)
+    documents = case is not None and any(getattr(event, "document", None) for event in case.events)
+    client_id = client if isinstance(client, str) else None
+    return CaseFile(result.problems, case, result.event_count, client_id, latest, documents)
 
 
 def dates_in(value: Any) -> Iterator[date]:
@@ -691,7 +694,7 @@ def check_cases(
     outcomes = []
     for name, f in found.items():
         own, facts = reused.get(name) or checked.get(name) or ([], None)
-        if f.case is not None:
+        if f.case is not None and f.documents:
             own = [*own, *checks.check_case_files(setting.context, files[name], f.case)]
         outcomes.append((files[name], CaseOutcome([*f.problems, *own], f.case, facts, f.event_count, f.client)))
     return outcomes

@@ -519,7 +519,8 @@ CASE_CHECKS: tuple[CaseCheckFunction, ...] = (
     overpayment,
     void_references,
 )
-# The checks that also read other files (the kept copies of sent documents): run every time.
+# The checks that also read other files (the kept copies of sent documents): run every time,
+# on the cases whose events name a document (`read.load.CaseFile.documents`).
 CASE_FILE_CHECKS: tuple[CaseCheckFunction, ...] = (sent_documents,)
 
 
