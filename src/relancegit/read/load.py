@@ -389,22 +389,25 @@ def read_case(path: Path, parsed: Parsed) -> CaseFile:
     data = parsed[1] if parsed[0] == "data" and isinstance(parsed[1], dict) else None
     client = data.get("client") if data is not None else None
     case = result.value if isinstance(result.value, Case) and not result.problems else None
-    latest = max(dates_in(case), default=None) if case is not None else None
+    latest = latest_date(case) if case is not None else None
     documents = case is not None and any(getattr(event, "document", None) for event in case.events)
     client_id = client if isinstance(client, str) else None
     return CaseFile(result.problems, case, result.event_count, client_id, latest, documents)
 
 
-def dates_in(value: Any) -> Iterator[date]:
-    """Every date a model value holds, at any depth (what `shift_dates` moves)."""
-    if isinstance(value, date):
-        yield value
-    elif isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from dates_in(getattr(value, name))
-    elif isinstance(value, (tuple, list)):
-        for item in value:
-            yield from dates_in(item)
+def latest_date(value: Any) -> date | None:
+    """The latest date a model value holds, at any depth (among what `shift_dates` moves)."""
+    latest: date | None = None
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, date):
+            latest = item if latest is None or item > latest else latest
+        elif isinstance(item, BaseModel):
+            stack.extend(item.__dict__.values())  # a model's fields
+        elif isinstance(item, (tuple, list)):
+            stack.extend(item)
+    return latest
 
 
 def check_case(setting: Setting, path: Path, found: CaseFile) -> CaseOutcome:
