@@ -226,6 +226,63 @@ def test_a_configuration_with_errors_is_refused_from_the_cache_too(ledger):
         assert f"{config} has errors; run 'relancegit check' first" in done.stderr
 
 
+# --- the view from check's outcomes ---------------------------------------------------------------
+
+
+def test_the_view_from_check_equals_the_view_from_the_load_on_a_broken_ledger(tmp_path, monkeypatch):
+    from conftest import DEMO_TODAY
+    from test_speed_door import broken_ledger
+
+    from relancegit.read.discover import ledger_file_names
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    root = broken_ledger(tmp_path / "broken")
+    listing = ledger_file_names(root)
+    fresh = matching.fresh_view(root, DEMO_TODAY)
+
+    checked, rows = matching.checked_view(root, DEMO_TODAY, listing, lambda path: None)
+    reused, again = matching.checked_view(root, DEMO_TODAY, listing, rows.get)
+
+    assert fresh.left_out == 22  # each broken file, and every case of the client with an error
+    assert checked == fresh
+    assert reused == fresh
+    assert again == rows
+    assert len(rows) == sum(1 for kind, _ in fresh.index.refs.values() if kind == "case")  # one per kept case
+
+
+def test_the_view_from_check_equals_the_view_from_the_load_on_the_demo(tmp_path, monkeypatch):
+    import shutil
+
+    from conftest import DEMO, DEMO_TODAY
+
+    from relancegit.read.discover import ledger_file_names
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    root = tmp_path / "ledger"
+    shutil.copytree(DEMO, root)
+    fresh = matching.fresh_view(root, DEMO_TODAY)
+
+    checked, _ = matching.checked_view(root, DEMO_TODAY, ledger_file_names(root), lambda path: None)
+
+    assert fresh.left_out == 0
+    assert len(fresh.index.by_case) > 20
+    assert checked == fresh
+
+
+def test_a_case_broken_after_its_row_was_kept_is_left_out(ledger, tmp_path):
+    camt_file = statement(tmp_path / "one.xml", [("B-1", "250.00", "IMPRIMERIE ROUX", "VIREMENT")])
+    assert proposals(ledger, str(camt_file))[0]["case"] == "2026-0081"
+    case = ledger / "cases" / "2026" / "2026-0081.yaml"
+    case.write_text(case.read_text(encoding="utf-8").replace("amount: 250.00", "amount: -250.00"), encoding="utf-8")
+    os.utime(case, (PAST + 60, PAST + 60))
+
+    done = run(ledger, "--format", "json", "match", str(camt_file))
+
+    assert done.exit_code == 1
+    assert "1 ledger file(s) with errors left out; run 'relancegit check'" in done.stderr
+    assert json.loads(done.stdout)[0]["reason"] == "no open amount of 250.00 for Imprimerie Roux"
+
+
 # --- the camt reader's lookups -----------------------------------------------------------------
 
 TREE = b"""<?xml version="1.0"?>

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,10 +17,11 @@ from relancegit.read.discover import find_ledger
 if TYPE_CHECKING:
     from relancegit.matching import LedgerView
     from relancegit.matching.index import CaseRow
-    from relancegit.model import Ledger
+    from relancegit.read.discover import Listing
     from relancegit.speed.cache import FileStamp, LedgerCache
 
 VIEW = "match-index"  # the cached `LedgerView`, keyed by every ledger file's stamp
+VIEW_KEY = "match-index-key"  # the same key, in a small file
 ROWS = "match-rows"  # each case file's index row, keyed by the files every row depends on
 
 
@@ -45,70 +45,86 @@ def match(obj: Options, files: tuple[Path, ...], source_format: str | None, appl
 def _cached_view(root: Path, today: date) -> LedgerView:
     """The ledger as matching sees it, kept in the ledger's cache while no ledger file changes
     (`speed.cache`: every file's stamp, the racy ones' contents, relancegit's code, today).
-    When some changed, the index rows of the unchanged case files are reused."""
+
+    When some changed, it is rebuilt from `check`'s outcomes, each case file's index row
+    reused while the file is unchanged (`matching.checked_view`); if a file changes while
+    that runs, from the whole load (`matching.fresh_view`)."""
     from relancegit import matching, speed
 
     if not speed.enabled():
         return matching.fresh_view(root, today)
+    from relancegit.read.discover import ledger_file_names
     from relancegit.speed.cache import LedgerCache, contents_digest, input_signature
 
-    key, racy = input_signature(root, VIEW, today)
+    listing = ledger_file_names(root)
+    key, racy = input_signature(root, VIEW, today, listing=listing)
     store = LedgerCache(root)
-    hit = store.get_result(VIEW, key)
+    # A small file says whether the stored view is for this key: a stale one is not read.
+    hit = store.get_result(VIEW, key) if store.get_result(VIEW_KEY, key) is True else None
     if isinstance(hit, tuple) and len(hit) == 2 and contents_digest(list(hit[1])) == hit[1]:
         view: LedgerView = hit[0]
         return view
     before = contents_digest(racy)
-    rows = _RowCache(root, today, store)
-    view = matching.fresh_view(root, today, rows.rows_of)
-    rows.save()
-    if before is not None and contents_digest(racy) == before:  # unchanged while we read
-        store.put_result(VIEW, key, (view, before))
+    rows = _RowCache(root, today, store, listing)
+    view, built = matching.checked_view(root, today, listing, rows.reuse)
+    if before is None or contents_digest(racy) != before or not rows.steady():
+        return matching.fresh_view(root, today)  # changed while we read: the load, whole
+    rows.save(built)
+    store.put_result(VIEW, key, (view, before))
+    store.put_result(VIEW_KEY, key, True)
     return view
 
 
 class _RowCache:
-    """Index rows by case file, reused while the file's stamp is the same before and after the
-    ledger is loaded, and not racy (changed within the file system's time resolution). Every
-    row also depends on the configuration, the clients' files, today and relancegit's code:
-    the whole set is keyed by those, and dropped when one changes."""
+    """Index rows by case file, reused while the file's stamp is the one it had when its row
+    was computed, and not racy (changed within the file system's time resolution). Every row
+    also depends on the configuration, the clients' files, today and relancegit's code: the
+    whole set is kept under a key of those, and dropped when one changes."""
 
-    def __init__(self, root: Path, today: date, store: LedgerCache) -> None:
-        from relancegit.read.discover import CONFIG_NAME, ledger_file_names
+    def __init__(self, root: Path, today: date, store: LedgerCache, listing: Listing) -> None:
+        from relancegit.read.discover import CONFIG_NAME
         from relancegit.speed.cache import signature
 
         self.store = store
-        listing = ledger_file_names(root)
-        self.cases = list(listing.cases)
-        self.before = _stamps(self.cases)
-        context = _stamps([str(root / CONFIG_NAME), *listing.clients])
-        now_ns = time.time_ns()
-        self.key = None if any(s.racy(now_ns) for s in context.values()) else signature(context, ROWS, today)
+        self.paths = [str(root / CONFIG_NAME), *listing.clients, *listing.cases]
+        self.before = _stamps(self.paths)
+        self.now_ns = time.time_ns()
+        shared = self.paths[: 1 + len(listing.clients)]  # the configuration and the clients
+        context = {p: self.before[p] for p in shared if p in self.before}
+        racy = any(s.racy(self.now_ns) for s in context.values())
+        self.key = None if racy else signature(context, ROWS, today)
         kept = store.get_result(ROWS, self.key) if self.key is not None else None
         self.kept: dict[str, tuple[FileStamp, CaseRow]] = kept if isinstance(kept, dict) else {}
-        self.fresh: dict[str, tuple[FileStamp, CaseRow]] = {}
+        self.computed = 0
 
-    def rows_of(self, ledger: Ledger, today: date) -> Iterator[CaseRow]:
-        from relancegit.matching.index import case_row
+    def reuse(self, path: str) -> CaseRow | None:
+        """The row of the case file at `path`, if it is unchanged since it was computed."""
+        kept = self.kept.get(path)
+        stamp = self.before.get(path)
+        if kept is not None and stamp is not None and kept[0] == stamp and not stamp.racy(self.now_ns):
+            return kept[1]
+        self.computed += 1
+        return None
 
-        after = _stamps(self.cases)
-        now_ns = time.time_ns()
-        for case_id, case in ledger.cases.items():
-            path = str(ledger.case_files[case_id])
-            stamp = self.before.get(path)
-            steady = stamp is not None and after.get(path) == stamp and not stamp.racy(now_ns)
-            kept = self.kept.get(path)
-            if steady and kept is not None and kept[0] == stamp and kept[1].case == case_id:
-                row = kept[1]
-            else:
-                row = case_row(ledger, case, today)
-            if steady and stamp is not None:
-                self.fresh[path] = (stamp, row)
-            yield row
+    def steady(self) -> bool:
+        """No ledger file changed since the stamps were taken."""
+        return _stamps(self.paths) == self.before
 
-    def save(self) -> None:
-        if self.key is not None and self.fresh != self.kept:
-            self.store.put_result(ROWS, self.key, self.fresh)
+    def save(self, rows: dict[str, CaseRow]) -> None:
+        """Keep the rows of files out of the racy window: when none were kept, or enough were
+        computed again to be worth writing (a few rows cost less to compute than the whole
+        set to write)."""
+        if self.key is None or (self.kept and self.computed <= max(_FEW_ROWS, len(rows) // 100)):
+            return
+        stamps = self.before
+        self.store.put_result(
+            ROWS,
+            self.key,
+            {p: (stamps[p], row) for p, row in rows.items() if p in stamps and not stamps[p].racy(self.now_ns)},
+        )
+
+
+_FEW_ROWS = 20
 
 
 def _stamps(paths: list[str]) -> dict[str, FileStamp]:

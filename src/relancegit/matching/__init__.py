@@ -29,6 +29,7 @@ from relancegit.read.discover import CONFIG_NAME
 if TYPE_CHECKING:
     from relancegit.matching.index import CaseRow
     from relancegit.model import Ledger, MatchSettings
+    from relancegit.read.discover import Listing
 
 MAX_INPUT = 256 * 1024 * 1024  # a statement larger than this is surely not one
 
@@ -77,6 +78,47 @@ def fresh_view(root: Path, today: date, rows_of: RowsOf | None = None) -> Ledger
     else:
         rows = rows_of(ledger, today)
     return LedgerView(True, setting.config.currency, build_index(rows), len(loaded.left_out))
+
+
+def checked_view(
+    root: Path, today: date, listing: Listing, reuse: Callable[[str], CaseRow | None]
+) -> tuple[LedgerView, dict[str, CaseRow]]:
+    """The same view as `fresh_view`, without validating every case into a model: which files
+    are left out comes from `check`'s problems (`mapreduce.check_ledger`, which keeps each
+    case's outcome by file), the rows of the case files `reuse(path)` gives are reused, and
+    only the others are validated (`load.validate_case`) and indexed. The kept files are those
+    of `load.assemble`: no error, and a client without error. Also returns each kept case
+    file's row, by path."""
+    from relancegit.matching.index import build_index, case_row
+    from relancegit.model import Ledger
+    from relancegit.problems import Severity
+    from relancegit.read.load import parse_raw, read_raw, read_setting, validate_case
+    from relancegit.read.mapreduce import check_ledger
+
+    setting = read_setting(root, today, listing)
+    if not setting.config_valid:
+        return LedgerView(False, setting.config.currency, Index(), 0), {}
+    checked = check_ledger(root, today, listing=listing)
+    bad = {p.file for p in checked.problems if p.severity == Severity.ERROR}
+    clients = {c.id: c for path, c in setting.context.candidates.clients if path not in bad}
+    ledger = Ledger(root=root, config=setting.config, clients=clients, cases={})
+    kept: dict[str, CaseRow] = {}
+    rows: dict[str, CaseRow] = {}
+    for path in listing.cases:
+        file = Path(path)
+        if file in bad:
+            continue
+        row = reuse(path)
+        if row is None:
+            _, raw, problem = read_raw(path)
+            case = validate_case(setting, file, parse_raw(raw) if raw is not None else problem).case
+            if case is None:
+                continue  # no model: left out, as by the load
+            row = case_row(ledger, case, today)
+        if row.client in clients:
+            kept[row.case] = row
+            rows[path] = row
+    return LedgerView(True, setting.config.currency, build_index(kept.values()), len(bad)), rows
 
 
 def run(
@@ -165,4 +207,4 @@ def _apply(root: Path, files: Sequence[Path], today: date, source_format: str | 
     return outcome
 
 
-__all__ = ["Index", "LedgerView", "Outcome", "fresh_view", "read_statement", "run"]
+__all__ = ["Index", "LedgerView", "Outcome", "checked_view", "fresh_view", "read_statement", "run"]

@@ -35,27 +35,19 @@ class _Element:
     namespace, as lxml's `{*}name`), listed in one pass on the first lookup: a statement's
     thousands of entries are each looked up some twenty times."""
 
-    __slots__ = ("_above", "_paths", "node")
+    __slots__ = ("_paths", "node", "prefix")
 
-    def __init__(self, node: Any, above: tuple[_Element, tuple[str, ...]] | None = None) -> None:
+    def __init__(self, node: Any, within: _Element | None = None, prefix: tuple[str, ...] = ()) -> None:
         self.node = node
-        # The element it was found under and its path from there, when it is the only element
-        # at that path: everything below the path is below it, no second pass needed.
-        self._above = above
-        self._paths: dict[tuple[str, ...], list[Any]] | None = None
+        # An element that is the only one at its path from the element listed (`within`) is
+        # looked up in that listing: everything below the path is below it.
+        self._paths: dict[tuple[str, ...], list[Any]] | None = within._paths if within is not None else None
+        self.prefix = prefix
 
-    def _descendants(self) -> dict[tuple[str, ...], list[Any]]:
-        """Every element below this one by its path from here, in document order."""
-        if self._paths is not None:
-            return self._paths
-        found: dict[tuple[str, ...], list[Any]] = {}
-        if self._above is not None:
-            above, prefix = self._above
-            cut = len(prefix)
-            for path, nodes in above._descendants().items():
-                if len(path) > cut and path[:cut] == prefix:
-                    found[path[cut:]] = nodes
-        else:
+    def descendants(self) -> dict[tuple[str, ...], list[Any]]:
+        """Every element below the listed element by its path from there, in document order."""
+        if self._paths is None:
+            found: dict[tuple[str, ...], list[Any]] = {}
             path_of: dict[Any, tuple[str, ...]] = {self.node: ()}
             walk = self.node.iter()
             next(walk)  # the element itself
@@ -65,26 +57,30 @@ class _Element:
                     path = path_of[node.getparent()] + (tag.rsplit("}", 1)[-1],)
                     path_of[node] = path
                     found.setdefault(path, []).append(node)
-        self._paths = found
-        return found
+            self._paths = found
+        return self._paths
 
-    def _at(self, path: tuple[str, ...], found: list[Any]) -> list[_Element]:
-        if len(found) == 1:
-            return [_Element(found[0], (self, path))]
-        return [_Element(node) for node in found]
+    def find(self, path: tuple[str, ...]) -> list[Any]:
+        """The elements at `path` below this one, in document order."""
+        return self.descendants().get(self.prefix + path, [])
+
+    def _at(self, path: tuple[str, ...], node: Any, alone: bool) -> _Element:
+        if alone:
+            self.descendants()
+            return _Element(node, self, self.prefix + path)
+        return _Element(node)
 
     def children(self, name: str) -> list[_Element]:
-        return self._at((name,), self._descendants().get((name,), []))
+        found = self.find((name,))
+        return [self._at((name,), node, len(found) == 1) for node in found]
 
     def child(self, *path: str) -> _Element | None:
         """The first element at `path` under this one, in document order, or None (as lxml's
         `find`: elements at the same depth come in document order)."""
         if not path:
             return self
-        found = self._descendants().get(path)
-        if not found:
-            return None
-        return _Element(found[0], (self, path)) if len(found) == 1 else _Element(found[0])
+        found = self.find(path)
+        return self._at(path, found[0], len(found) == 1) if found else None
 
     @property
     def line(self) -> int:
@@ -101,8 +97,13 @@ def _child(node: _Element | None, *path: str) -> _Element | None:
 
 
 def _text(node: _Element | None, *path: str) -> str:
-    found = _child(node, *path)
-    return " ".join((found.node.text or "").split()) if found is not None else ""
+    """The text of the first element at `path`, white space collapsed; "" when there is none."""
+    if node is None:
+        return ""
+    if not path:
+        return " ".join((node.node.text or "").split())
+    found = node.find(path)
+    return " ".join((found[0].text or "").split()) if found else ""
 
 
 def _line(node: _Element) -> int:
