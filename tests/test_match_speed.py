@@ -342,7 +342,6 @@ def test_a_warm_match_imports_neither_pydantic_nor_the_engine_nor_apply(make_led
     root = make_ledger(WORKED)
     settle(root)
     env = {**os.environ, "RELANCEGIT_NO_CACHE": "0", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    args = ["--ledger", str(root), "--today", TODAY, "match", str(CAMT_02)]
     program = textwrap.dedent(
         """\
         import sys
@@ -356,13 +355,38 @@ def test_a_warm_match_imports_neither_pydantic_nor_the_engine_nor_apply(make_led
         print("LOADED", sorted(m for m in sys.modules if m.startswith(heavy)), file=sys.stderr)
         """
     )
-    runs = [
-        subprocess.run([sys.executable, "-c", program, *args], env=env, capture_output=True, text=True, check=False)
-        for _ in range(2)
-    ]
 
-    cold, warm = (r.stderr.splitlines()[-1] for r in runs)
-    assert "'pydantic'" in cold  # the first run loads the ledger
-    assert warm == "LOADED []"
-    assert runs[1].stdout == runs[0].stdout
-    assert "F2026-0042 in the remittance" in runs[1].stdout
+    def match(statement: Path) -> subprocess.CompletedProcess[str]:
+        args = ["--ledger", str(root), "--today", TODAY, "match", str(statement)]
+        return subprocess.run(
+            [sys.executable, "-c", program, *args], env=env, capture_output=True, text=True, check=False
+        )
+
+    cold = match(CAMT_02)  # loads the ledger, stores its view
+    warm = match(CAMT_08)  # another statement: the stored view, matched afresh
+    replayed = match(CAMT_08)  # the same statement, the same ledger: the output replayed
+
+    assert "'pydantic'" in cold.stderr.splitlines()[-1]
+    assert warm.stderr.splitlines()[-1] == "LOADED []"
+    assert "2026-0060 in the remittance" in warm.stdout
+    assert (replayed.stdout, replayed.stderr, replayed.returncode) == (warm.stdout, warm.stderr, warm.returncode)
+
+
+def test_the_output_is_replayed_only_for_the_same_statement_bytes(ledger, tmp_path, monkeypatch):
+    from relancegit.commands import matching as command
+
+    camt_file = statement(tmp_path / "one.xml", [("B-1", "250.00", "IMPRIMERIE ROUX", "VIREMENT")])
+    first = proposals(ledger, str(camt_file))
+    assert proposals(ledger, str(camt_file)) == first
+    statement(camt_file, [("B-1", "600.00", "IMPRIMERIE ROUX", "VIREMENT")])
+
+    changed = proposals(ledger, str(camt_file))
+
+    assert (first[0]["case"], first[0]["confidence"]) == ("2026-0081", "amount+name")
+    assert (changed[0]["case"], changed[0]["confidence"]) == ("2026-0080", "amount+name")
+    # A statement that changes between its digest and its reading is not printed (nor stored).
+    monkeypatch.setattr(command, "_digests", lambda files: ["0" * 64])
+    done = run(ledger, "match", str(camt_file))
+    assert done.exit_code == 1
+    assert "a bank statement changed while it was read; run 'relancegit match' again" in done.stderr
+    assert done.stdout == ""

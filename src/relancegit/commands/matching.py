@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import time
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from relancegit.commands.common import Options, print_json
+from relancegit.problems import RelancegitError
 from relancegit.read.discover import find_ledger
 
 if TYPE_CHECKING:
@@ -26,10 +28,38 @@ ROWS = "match-rows"  # each case file's index row, keyed by the files every row 
 
 
 def match(obj: Options, files: tuple[Path, ...], source_format: str | None, apply: bool, commit: bool) -> None:
-    from relancegit import matching
+    from relancegit import speed
 
     root = find_ledger(obj.ledger)
+    digests = _digests(files) if speed.enabled() and files and not (apply or commit) else None
+    if digests is None:
+        _match(obj, root, files, source_format, apply, commit)
+        return
+    from relancegit.speed import replay
+
+    # Without --apply, match only reads: when neither the ledger nor the statements changed
+    # (same bytes), its output is replayed, as `check`'s is.
+    options = ([str(f) for f in files], digests, source_format, obj.today, obj.format)
+    replay.run_or_replay(
+        root, "match", options, lambda listing: _match(obj, root, files, source_format, False, False, digests)
+    )
+
+
+def _match(
+    obj: Options,
+    root: Path,
+    files: tuple[Path, ...],
+    source_format: str | None,
+    apply: bool,
+    commit: bool,
+    digests: list[str] | None = None,
+) -> None:
+    from relancegit import matching
+
     outcome = matching.run(root, files, obj.today, source_format, apply=apply, commit=commit, view_of=_cached_view)
+    if digests is not None and [f.sha256 for f in outcome.files] != digests:
+        # What is printed is stored under the statements' digests taken before: not this.
+        raise RelancegitError("a bank statement changed while it was read; run 'relancegit match' again")
     for problem in outcome.problems:
         click.echo(problem.format(), err=True)
     if outcome.left_out:
@@ -40,6 +70,22 @@ def match(obj: Options, files: tuple[Path, ...], source_format: str | None, appl
         click.echo("\n".join(outcome.text()))
     if not outcome.ok:
         sys.exit(1)
+
+
+def _digests(files: tuple[Path, ...]) -> list[str] | None:
+    """The SHA-256 of each statement's bytes (as `match` records them), None when one cannot
+    be read or is too large: the run then says why."""
+    from relancegit.matching import MAX_INPUT
+
+    found = []
+    for path in files:
+        try:
+            if path.stat().st_size > MAX_INPUT:
+                return None
+            found.append(hashlib.sha256(path.read_bytes()).hexdigest())
+        except OSError:
+            return None
+    return found
 
 
 def _cached_view(root: Path, today: date) -> LedgerView:
