@@ -18,10 +18,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
 from relancegit.importing.einvoice import XmlRefused, safe_parse
 from relancegit.matching.statement import Entry, Statement
 
 _CENT = Decimal("0.01")
+_LOCAL_NAMES: dict[str, str] = {}  # "{namespace}name" -> "name": a statement has few distinct tags
+_MAX_LOCAL_NAMES = 4096
 NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.0([2-8])$")
 
 
@@ -49,14 +53,22 @@ class _Element:
         if self._paths is None:
             found: dict[tuple[str, ...], list[Any]] = {}
             path_of: dict[Any, tuple[str, ...]] = {self.node: ()}
-            walk = self.node.iter()
+            local = _LOCAL_NAMES
+            walk = self.node.iter(etree.Element)  # elements only: no comment, no processing instruction
             next(walk)  # the element itself
             for node in walk:
                 tag = node.tag
-                if isinstance(tag, str):  # not a comment or a processing instruction
-                    path = path_of[node.getparent()] + (tag.rsplit("}", 1)[-1],)
-                    path_of[node] = path
-                    found.setdefault(path, []).append(node)
+                name = local.get(tag)
+                if name is None:
+                    name = tag.rsplit("}", 1)[-1]
+                    if len(local) < _MAX_LOCAL_NAMES:
+                        local[tag] = name
+                path = path_of[node.getparent()] + (name,)
+                path_of[node] = path
+                if path in found:
+                    found[path].append(node)
+                else:
+                    found[path] = [node]
             self._paths = found
         return self._paths
 
