@@ -75,6 +75,7 @@ _NOISE = frozenset(
         "ag",
     ]
 )
+_NOT_REFERENCE = re.compile(r"[^A-Z0-9]")
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*[A-Za-z0-9]|[A-Za-z0-9]")
 
 
@@ -89,7 +90,7 @@ def normalized_name(name: str) -> str:
 
 def compact(token: str) -> str:
     """A reference as compared: upper case, separators dropped (`f2026-0042` = `F20260042`)."""
-    return re.sub(r"[^A-Z0-9]", "", token.upper())
+    return _NOT_REFERENCE.sub("", token.upper())
 
 
 @dataclass(frozen=True)
