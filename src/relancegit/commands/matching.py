@@ -41,7 +41,7 @@ def match(obj: Options, files: tuple[Path, ...], source_format: str | None, appl
     # (same bytes), its output is replayed, as `check`'s is.
     options = ([str(f) for f in files], digests, source_format, obj.today, obj.format)
     replay.run_or_replay(
-        root, "match", options, lambda listing: _match(obj, root, files, source_format, False, False, digests)
+        root, "match", options, lambda listing: _match(obj, root, files, source_format, False, False, digests, listing)
     )
 
 
@@ -53,10 +53,14 @@ def _match(
     apply: bool,
     commit: bool,
     digests: list[str] | None = None,
+    listing: Listing | None = None,
 ) -> None:
     from relancegit import matching
 
-    outcome = matching.run(root, files, obj.today, source_format, apply=apply, commit=commit, view_of=_cached_view)
+    def view_of(root: Path, today: date) -> LedgerView:
+        return _cached_view(root, today, listing)
+
+    outcome = matching.run(root, files, obj.today, source_format, apply=apply, commit=commit, view_of=view_of)
     if digests is not None and [f.sha256 for f in outcome.files] != digests:
         # What is printed is stored under the statements' digests taken before: not this.
         raise RelancegitError("a bank statement changed while it was read; run 'relancegit match' again")
@@ -88,13 +92,14 @@ def _digests(files: tuple[Path, ...]) -> list[str] | None:
     return found
 
 
-def _cached_view(root: Path, today: date) -> LedgerView:
+def _cached_view(root: Path, today: date, listing: Listing | None = None) -> LedgerView:
     """The ledger as matching sees it, kept in the ledger's cache while no ledger file changes
     (`speed.cache`: every file's stamp, the racy ones' contents, relancegit's code, today).
 
     When some changed, it is rebuilt from `check`'s outcomes, each case file's index row
     reused while the file is unchanged (`matching.checked_view`); if a file changes while
-    that runs, from the whole load (`matching.fresh_view`)."""
+    that runs, from the whole load (`matching.fresh_view`). `listing` is the ledger's files
+    when the caller has just listed them."""
     from relancegit import matching, speed
 
     if not speed.enabled():
@@ -102,7 +107,8 @@ def _cached_view(root: Path, today: date) -> LedgerView:
     from relancegit.read.discover import ledger_file_names
     from relancegit.speed.cache import LedgerCache, contents_digest, input_signature
 
-    listing = ledger_file_names(root)
+    if listing is None:
+        listing = ledger_file_names(root)
     key, racy = input_signature(root, VIEW, today, listing=listing)
     store = LedgerCache(root)
     # A small file says whether the stored view is for this key: a stale one is not read.
@@ -160,7 +166,7 @@ class _RowCache:
         """Keep the rows of files out of the racy window: when none were kept, or enough were
         computed again to be worth writing (a few rows cost less to compute than the whole
         set to write)."""
-        if self.key is None or (self.kept and self.computed <= max(_FEW_ROWS, len(rows) // 100)):
+        if self.key is None or not rows or (self.kept and self.computed <= max(_FEW_ROWS, len(rows) // 100)):
             return
         stamps = self.before
         self.store.put_result(

@@ -14,7 +14,7 @@ nor the engine nor anything that writes: those are imported where they are used.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,12 +28,10 @@ from relancegit.read.discover import CONFIG_NAME
 
 if TYPE_CHECKING:
     from relancegit.matching.index import CaseRow
-    from relancegit.model import Ledger, MatchSettings
+    from relancegit.model import MatchSettings
     from relancegit.read.discover import Listing
 
 MAX_INPUT = 256 * 1024 * 1024  # a statement larger than this is surely not one
-
-RowsOf = Callable[["Ledger", date], Iterable["CaseRow"]]
 
 
 def read_statement(path: Path, raw: bytes, kind: str, settings: Callable[[], MatchSettings]) -> Statement:
@@ -61,23 +59,16 @@ def _read(path: Path) -> bytes:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def fresh_view(root: Path, today: date, rows_of: RowsOf | None = None) -> LedgerView:
-    """The ledger as `match` sees it, loaded and indexed now. `rows_of(ledger, today)` gives
-    the index's rows of the ledger's cases, in its order (default: `index.case_row` of each;
-    the command layer passes one that reuses the rows of unchanged files)."""
-    from relancegit.matching.index import build_index, case_row
+def fresh_view(root: Path, today: date) -> LedgerView:
+    """The ledger as `match` sees it, loaded whole and indexed now."""
+    from relancegit.matching.index import index_ledger
     from relancegit.read.load import load_ledger, read_setting
 
     setting = read_setting(root, today)
     if not setting.config_valid:
         return LedgerView(False, setting.config.currency, Index(), 0)
     loaded = load_ledger(root, today)
-    ledger = loaded.ledger
-    if rows_of is None:
-        rows: Iterable[CaseRow] = (case_row(ledger, case, today) for case in ledger.cases.values())
-    else:
-        rows = rows_of(ledger, today)
-    return LedgerView(True, setting.config.currency, build_index(rows), len(loaded.left_out))
+    return LedgerView(True, setting.config.currency, index_ledger(loaded.ledger, today), len(loaded.left_out))
 
 
 def checked_view(
