@@ -178,6 +178,37 @@ def test_only_the_rows_of_changed_case_files_are_computed_again(ledger, monkeypa
     assert view.index.balance[view.index.invoices["F2026-0080"]] == 500
 
 
+def test_rows_of_a_whole_load_are_kept_for_the_next_change(ledger, monkeypatch):
+    from relancegit.commands import matching as command
+
+    today = date.fromisoformat(TODAY)
+    monkeypatch.setattr(command, "_FEW_ROWS", 0)  # five rows to compute: "most", the whole load
+    loads: list[object] = []
+    real_load = matching.loaded_view
+    monkeypatch.setattr(matching, "loaded_view", lambda *a: loads.append(a) or real_load(*a))
+    first = _cached_view(ledger, today)
+    assert len(loads) == 1
+    assert first == matching.fresh_view(ledger, today)
+    monkeypatch.setattr(command, "_FEW_ROWS", 20)
+    computed: list[str] = []
+    real_row = match_index.case_row
+    monkeypatch.setattr(
+        match_index, "case_row", lambda led, case, t: computed.append(case.id) or real_row(led, case, t)
+    )
+    case = ledger / "cases" / "2026" / "2026-0060.yaml"
+    case.write_text(case.read_text(encoding="utf-8").replace("450.00", "460.00"), encoding="utf-8")
+    os.utime(case, (PAST + 60, PAST + 60))
+
+    loads.clear()
+
+    view = _cached_view(ledger, today)
+
+    assert loads == []  # from check's outcomes this time
+    assert computed == ["2026-0060"]
+    assert view == matching.fresh_view(ledger, today)
+    assert view.index.balance[view.index.invoices["F2026-0061"]] == 460
+
+
 def test_rows_are_computed_again_when_a_client_or_the_configuration_changes(ledger, tmp_path):
     camt_file = statement(tmp_path / "one.xml", [("B-1", "250.00", "IMPRIMERIE ROUX", "VIREMENT")])
     before = proposals(ledger, str(camt_file))

@@ -118,7 +118,13 @@ def _cached_view(root: Path, today: date, listing: Listing | None = None) -> Led
         return view
     before = contents_digest(racy)
     rows = _RowCache(root, today, store, listing)
-    view, built = matching.checked_view(root, today, listing, rows.reuse)
+    if rows.missing(listing.cases) > max(_FEW_ROWS, len(listing.cases) // 10):
+        # Most rows to compute (first run, a new day, another version): the whole load is
+        # cheaper than check's outcomes plus a model for most files.
+        view, built = matching.loaded_view(root, today)
+        rows.computed = len(built)
+    else:
+        view, built = matching.checked_view(root, today, listing, rows.reuse)
     if before is None or contents_digest(racy) != before or not rows.steady():
         return matching.fresh_view(root, today)  # changed while we read: the load, whole
     rows.save(built)
@@ -149,14 +155,23 @@ class _RowCache:
         self.kept: dict[str, tuple[FileStamp, CaseRow]] = kept if isinstance(kept, dict) else {}
         self.computed = 0
 
-    def reuse(self, path: str) -> CaseRow | None:
-        """The row of the case file at `path`, if it is unchanged since it was computed."""
+    def _kept(self, path: str) -> CaseRow | None:
         kept = self.kept.get(path)
         stamp = self.before.get(path)
         if kept is not None and stamp is not None and kept[0] == stamp and not stamp.racy(self.now_ns):
             return kept[1]
-        self.computed += 1
         return None
+
+    def missing(self, paths: list[str]) -> int:
+        """How many of these case files have no row to reuse."""
+        return sum(1 for path in paths if self._kept(path) is None)
+
+    def reuse(self, path: str) -> CaseRow | None:
+        """The row of the case file at `path`, if it is unchanged since it was computed."""
+        row = self._kept(path)
+        if row is None:
+            self.computed += 1
+        return row
 
     def steady(self) -> bool:
         """No ledger file changed since the stamps were taken."""

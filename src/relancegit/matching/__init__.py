@@ -61,14 +61,22 @@ def _read(path: Path) -> bytes:
 
 def fresh_view(root: Path, today: date) -> LedgerView:
     """The ledger as `match` sees it, loaded whole and indexed now."""
-    from relancegit.matching.index import index_ledger
+    return loaded_view(root, today)[0]
+
+
+def loaded_view(root: Path, today: date) -> tuple[LedgerView, dict[str, CaseRow]]:
+    """`fresh_view`, and each kept case file's index row by path."""
+    from relancegit.matching.index import build_index, case_row
     from relancegit.read.load import load_ledger, read_setting
 
     setting = read_setting(root, today)
     if not setting.config_valid:
-        return LedgerView(False, setting.config.currency, Index(), 0)
+        return LedgerView(False, setting.config.currency, Index(), 0), {}
     loaded = load_ledger(root, today)
-    return LedgerView(True, setting.config.currency, index_ledger(loaded.ledger, today), len(loaded.left_out))
+    ledger = loaded.ledger
+    rows = {str(ledger.case_files[case.id]): case_row(ledger, case, today) for case in ledger.cases.values()}
+    view = LedgerView(True, setting.config.currency, build_index(rows.values()), len(loaded.left_out))
+    return view, rows
 
 
 def checked_view(
@@ -198,4 +206,4 @@ def _apply(root: Path, files: Sequence[Path], today: date, source_format: str | 
     return outcome
 
 
-__all__ = ["Index", "LedgerView", "Outcome", "checked_view", "fresh_view", "read_statement", "run"]
+__all__ = ["Index", "LedgerView", "Outcome", "checked_view", "fresh_view", "loaded_view", "read_statement", "run"]
