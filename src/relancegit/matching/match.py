@@ -26,8 +26,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from rapidfuzz import fuzz, process
-
 from relancegit.matching.statement import Entry
 
 REFERENCE = "reference"
@@ -195,7 +193,11 @@ class _Names:
     statements repeat their payers."""
 
     def __init__(self, index: Index) -> None:
+        from rapidfuzz import fuzz, process  # here: a replayed `match` does not import it
+
         self.index = index
+        self._ratio = fuzz.token_sort_ratio
+        self._extract_one = process.extractOne
         self._normalized: dict[str, str] = {}
         self._closest: dict[str, str | None] = {}
 
@@ -208,11 +210,13 @@ class _Names:
     def closest_client(self, name: str) -> str | None:
         if name not in self._closest:
             index = self.index
-            best = process.extractOne(
-                name, index.choice_names, scorer=fuzz.token_sort_ratio, score_cutoff=NAME_THRESHOLD
-            )
+            best = self._extract_one(name, index.choice_names, scorer=self._ratio, score_cutoff=NAME_THRESHOLD)
             self._closest[name] = index.choices[best[2]][0] if best is not None else None
         return self._closest[name]
+
+    def close(self, a: str, b: str) -> bool:
+        """Two normalised names are the same payer's."""
+        return bool(b) and self._ratio(a, b) >= NAME_THRESHOLD
 
 
 def _propose(entry: Entry, index: Index, seen: set[str], names: _Names) -> Proposal:
@@ -297,7 +301,7 @@ def _by_amount(entry: Entry, index: Index, names: _Names) -> Proposal:
     found = [c for c in index.amounts.get(entry.amount, []) if _still_open(index, c[1])]
     candidates = list({tuple((p[0], p[2]) for p in c[1]): c for c in reversed(found)}.values())[::-1]
     name = names.normalized(entry.counterparty)
-    named = [c for c in candidates if name and _close(name, index.names.get(c[0], ""))]
+    named = [c for c in candidates if name and names.close(name, index.names.get(c[0], ""))]
     amount = f"{entry.amount:.2f}"
     if named:
         if len(named) == 1:
@@ -345,10 +349,6 @@ def _what(what: str, dues: tuple[Due, ...]) -> str:
 def _several(candidates: list[Candidate]) -> str:
     names = [invoice or case for _, dues, _ in candidates for case, invoice, _ in dues]
     return f"{len(candidates)} open items ({', '.join(dict.fromkeys(names))})"
-
-
-def _close(a: str, b: str) -> bool:
-    return bool(b) and fuzz.token_sort_ratio(a, b) >= NAME_THRESHOLD
 
 
 def _still_open(index: Index, dues: tuple[Due, ...]) -> bool:
