@@ -421,3 +421,16 @@ def test_the_output_is_replayed_only_for_the_same_statement_bytes(ledger, tmp_pa
     assert done.exit_code == 1
     assert "a bank statement changed while it was read; run 'relancegit match' again" in done.stderr
     assert done.stdout == ""
+
+
+def test_a_client_written_twice_gives_the_same_view_from_check_as_from_the_load(ledger):
+    from relancegit.read.discover import ledger_file_names
+
+    (ledger / "clients" / "roux.yml").write_text("id: roux\nname: Imprimerie Roux bis\n", encoding="utf-8")
+    today = date.fromisoformat(TODAY)
+    fresh = matching.fresh_view(ledger, today)
+
+    checked, _ = matching.checked_view(ledger, today, ledger_file_names(ledger), lambda path: None)
+
+    assert fresh.left_out == 1
+    assert checked == fresh

@@ -111,8 +111,8 @@ def checked_view(
         if row is None:
             _, raw, problem = read_raw(path)
             case = validate_case(setting, file, parse_raw(raw) if raw is not None else problem).case
-            if case is None:
-                continue  # no model: left out, as by the load
+            if case is None or case.client not in clients:
+                continue  # no model, or its client left out: left out, as by the load
             row = case_row(ledger, case, today)
         if row.client in clients:
             kept[row.case] = row

@@ -6,7 +6,7 @@ engine's own functions (the allocation, the latest plan and promise; not the sch
 deadlines or penalties); `build_index` gathers rows, in the ledger's order, into the index.
 A row depends only on its case file, the configuration, its client's file and today, so the
 command layer may keep rows by file and compute again only those of changed files
-(`commands.matching`): the index is the same either way.
+(`commands.matching`, `matching.checked_view`): the index is the same either way.
 """
 
 from __future__ import annotations
