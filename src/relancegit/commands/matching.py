@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,17 +13,57 @@ from typing import TYPE_CHECKING
 import click
 
 from relancegit.commands.common import Options, print_json
+from relancegit.problems import RelancegitError
 from relancegit.read.discover import find_ledger
 
 if TYPE_CHECKING:
-    from relancegit.matching import Index
+    from relancegit.matching import LedgerView
+    from relancegit.matching.index import CaseRow
+    from relancegit.read.discover import Listing
+    from relancegit.speed.cache import FileStamp, LedgerCache
+
+VIEW = "match-index"  # the cached `LedgerView`, keyed by every ledger file's stamp
+VIEW_KEY = "match-index-key"  # the same key, in a small file
+ROWS = "match-rows"  # each case file's index row, keyed by the files every row depends on
 
 
 def match(obj: Options, files: tuple[Path, ...], source_format: str | None, apply: bool, commit: bool) -> None:
-    from relancegit import matching
+    from relancegit import speed
 
     root = find_ledger(obj.ledger)
-    outcome = matching.run(root, files, obj.today, source_format, apply=apply, commit=commit, index_of=_cached_index)
+    digests = _digests(files) if speed.enabled() and files and not (apply or commit) else None
+    if digests is None:
+        _match(obj, root, files, source_format, apply, commit)
+        return
+    from relancegit.speed import replay
+
+    # Without --apply, match only reads: when neither the ledger nor the statements changed
+    # (same bytes), its output is replayed, as `check`'s is.
+    options = ([str(f) for f in files], digests, source_format, obj.today, obj.format)
+    replay.run_or_replay(
+        root, "match", options, lambda listing: _match(obj, root, files, source_format, False, False, digests, listing)
+    )
+
+
+def _match(
+    obj: Options,
+    root: Path,
+    files: tuple[Path, ...],
+    source_format: str | None,
+    apply: bool,
+    commit: bool,
+    digests: list[str] | None = None,
+    listing: Listing | None = None,
+) -> None:
+    from relancegit import matching
+
+    def view_of(root: Path, today: date) -> LedgerView:
+        return _cached_view(root, today, listing)
+
+    outcome = matching.run(root, files, obj.today, source_format, apply=apply, commit=commit, view_of=view_of)
+    if digests is not None and [f.sha256 for f in outcome.files] != digests:
+        # What is printed is stored under the statements' digests taken before: not this.
+        raise RelancegitError("a bank statement changed while it was read; run 'relancegit match' again")
     for problem in outcome.problems:
         click.echo(problem.format(), err=True)
     if outcome.left_out:
@@ -28,28 +71,137 @@ def match(obj: Options, files: tuple[Path, ...], source_format: str | None, appl
     if obj.format == "json":
         print_json(outcome.to_json())
     else:
-        for line in outcome.text():
-            click.echo(line)
+        click.echo("\n".join(outcome.text()))
     if not outcome.ok:
         sys.exit(1)
 
 
-def _cached_index(root: Path, today: date) -> tuple[Index, int]:
-    """The ledger's matching index, kept in the ledger's cache while no ledger file changes
-    (`speed.cache`: every file's stamp, the racy ones' contents, relancegit's code, today)."""
+def _digests(files: tuple[Path, ...]) -> list[str] | None:
+    """The SHA-256 of each statement's bytes (as `match` records them), None when one cannot
+    be read or is too large: the run then says why."""
+    from relancegit.matching import MAX_INPUT
+
+    found = []
+    for path in files:
+        try:
+            if path.stat().st_size > MAX_INPUT:
+                return None
+            found.append(hashlib.sha256(path.read_bytes()).hexdigest())
+        except OSError:
+            return None
+    return found
+
+
+def _cached_view(root: Path, today: date, listing: Listing | None = None) -> LedgerView:
+    """The ledger as matching sees it, kept in the ledger's cache while no ledger file changes
+    (`speed.cache`: every file's stamp, the racy ones' contents, relancegit's code, today).
+
+    When some changed, it is rebuilt from `check`'s outcomes, each case file's index row
+    reused while the file is unchanged (`matching.checked_view`); if a file changes while
+    that runs, from the whole load (`matching.fresh_view`). `listing` is the ledger's files
+    when the caller has just listed them."""
     from relancegit import matching, speed
 
     if not speed.enabled():
-        return matching.fresh_index(root, today)
+        return matching.fresh_view(root, today)
+    from relancegit.read.discover import ledger_file_names
     from relancegit.speed.cache import LedgerCache, contents_digest, input_signature
 
-    key, racy = input_signature(root, "match-index", today)
+    if listing is None:
+        listing = ledger_file_names(root)
+    key, racy = input_signature(root, VIEW, today, listing=listing)
     store = LedgerCache(root)
-    hit = store.get_result("match-index", key)
-    if isinstance(hit, tuple) and len(hit) == 3 and contents_digest(list(hit[2])) == hit[2]:
-        return hit[0], hit[1]
+    # A small file says whether the stored view is for this key: a stale one is not read.
+    hit = store.get_result(VIEW, key) if store.get_result(VIEW_KEY, key) is True else None
+    if isinstance(hit, tuple) and len(hit) == 2 and contents_digest(list(hit[1])) == hit[1]:
+        view: LedgerView = hit[0]
+        return view
     before = contents_digest(racy)
-    index, left_out = matching.fresh_index(root, today)
-    if before is not None and contents_digest(racy) == before:  # unchanged while we read
-        store.put_result("match-index", key, (index, left_out, before))
-    return index, left_out
+    rows = _RowCache(root, today, store, listing)
+    if rows.missing(listing.cases) > max(_FEW_ROWS, len(listing.cases) // 10):
+        # Most rows to compute (first run, a new day, another version): the whole load is
+        # cheaper than check's outcomes plus a model for most files.
+        view, built = matching.loaded_view(root, today)
+        rows.computed = len(built)
+    else:
+        view, built = matching.checked_view(root, today, listing, rows.reuse)
+    if before is None or contents_digest(racy) != before or not rows.steady():
+        return matching.fresh_view(root, today)  # changed while we read: the load, whole
+    rows.save(built)
+    store.put_result(VIEW, key, (view, before))
+    store.put_result(VIEW_KEY, key, True)
+    return view
+
+
+class _RowCache:
+    """Index rows by case file, reused while the file's stamp is the one it had when its row
+    was computed, and not racy (changed within the file system's time resolution). Every row
+    also depends on the configuration, the clients' files, today and relancegit's code: the
+    whole set is kept under a key of those, and dropped when one changes."""
+
+    def __init__(self, root: Path, today: date, store: LedgerCache, listing: Listing) -> None:
+        from relancegit.read.discover import CONFIG_NAME
+        from relancegit.speed.cache import signature
+
+        self.store = store
+        self.paths = [str(root / CONFIG_NAME), *listing.clients, *listing.cases]
+        self.before = _stamps(self.paths)
+        self.now_ns = time.time_ns()
+        shared = self.paths[: 1 + len(listing.clients)]  # the configuration and the clients
+        context = {p: self.before[p] for p in shared if p in self.before}
+        racy = any(s.racy(self.now_ns) for s in context.values())
+        self.key = None if racy else signature(context, ROWS, today)
+        kept = store.get_result(ROWS, self.key) if self.key is not None else None
+        self.kept: dict[str, tuple[FileStamp, CaseRow]] = kept if isinstance(kept, dict) else {}
+        self.computed = 0
+
+    def _kept(self, path: str) -> CaseRow | None:
+        kept = self.kept.get(path)
+        stamp = self.before.get(path)
+        if kept is not None and stamp is not None and kept[0] == stamp and not stamp.racy(self.now_ns):
+            return kept[1]
+        return None
+
+    def missing(self, paths: list[str]) -> int:
+        """How many of these case files have no row to reuse."""
+        return sum(1 for path in paths if self._kept(path) is None)
+
+    def reuse(self, path: str) -> CaseRow | None:
+        """The row of the case file at `path`, if it is unchanged since it was computed."""
+        row = self._kept(path)
+        if row is None:
+            self.computed += 1
+        return row
+
+    def steady(self) -> bool:
+        """No ledger file changed since the stamps were taken."""
+        return _stamps(self.paths) == self.before
+
+    def save(self, rows: dict[str, CaseRow]) -> None:
+        """Keep the rows of files out of the racy window: when none were kept, or enough were
+        computed again to be worth writing (a few rows cost less to compute than the whole
+        set to write)."""
+        if self.key is None or not rows or (self.kept and self.computed <= max(_FEW_ROWS, len(rows) // 100)):
+            return
+        stamps = self.before
+        self.store.put_result(
+            ROWS,
+            self.key,
+            {p: (stamps[p], row) for p, row in rows.items() if p in stamps and not stamps[p].racy(self.now_ns)},
+        )
+
+
+_FEW_ROWS = 20
+
+
+def _stamps(paths: list[str]) -> dict[str, FileStamp]:
+    from relancegit.speed.cache import FileStamp
+
+    found = {}
+    for path in paths:
+        try:
+            # String paths and os.stat: Path objects cost measurably at 10,000 files.
+            found[path] = FileStamp.of(os.stat(path))  # noqa: PTH116
+        except OSError:
+            continue
+    return found

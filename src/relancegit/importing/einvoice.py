@@ -16,12 +16,14 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from relancegit.importing.source import Buyer, CreditNote, Source, SourceInvoice, parse_amount, parse_date
-from relancegit.model import ImportSettings
+
+if TYPE_CHECKING:  # only annotations: `match` reads its statements without the model
+    from relancegit.model import ImportSettings
 
 _CII = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",

@@ -2,10 +2,13 @@
 and, with `--apply`, recorded as payments.
 
 Layer: one entry point, `run`, called by the command line. Each reader turns a file into a
-`Statement` of entries (`camt`, `ofx`, `csvfile`); `match` proposes, for each entry, the
-payments it would record with a confidence class and a reason; `apply` records the
-confident ones under the write lock, all or none. The clock is never read here: `today`
-is given.
+`Statement` of entries (`camt`, `ofx`, `csvfile`); `index` turns the ledger into plain data
+that `match` proposes from, for each entry, the payments it would record with a confidence
+class and a reason; `apply` records the confident ones under the write lock, all or none.
+The clock is never read here: `today` is given.
+
+Without `--apply`, a run given a cached `LedgerView` imports neither the model (pydantic)
+nor the engine nor anything that writes: those are imported where they are used.
 """
 
 from __future__ import annotations
@@ -14,24 +17,26 @@ import hashlib
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from relancegit.matching.apply import events_of, write_events
 from relancegit.matching.detect import FORMATS, detect_format
-from relancegit.matching.match import Index, index_ledger, propose
+from relancegit.matching.match import Index, LedgerView, propose
 from relancegit.matching.outcome import Outcome, StatementFile
 from relancegit.matching.statement import Statement
-from relancegit.model import MatchSettings
 from relancegit.problems import RelancegitError, UsageError
 from relancegit.read.discover import CONFIG_NAME
-from relancegit.read.load import load_ledger, read_setting
-from relancegit.write.lock import ledger_write_lock
-from relancegit.write.record import git_user
+
+if TYPE_CHECKING:
+    from relancegit.matching.index import CaseRow
+    from relancegit.model import MatchSettings
+    from relancegit.read.discover import Listing
 
 MAX_INPUT = 256 * 1024 * 1024  # a statement larger than this is surely not one
 
 
-def read_statement(path: Path, raw: bytes, kind: str, settings: MatchSettings) -> Statement:
-    """One statement file as entries and located problems."""
+def read_statement(path: Path, raw: bytes, kind: str, settings: Callable[[], MatchSettings]) -> Statement:
+    """One statement file as entries and located problems. `settings()` gives the
+    configuration's `match` settings; only CSV needs them."""
     if kind == "camt053":
         from relancegit.matching.camt import read_camt
 
@@ -42,7 +47,7 @@ def read_statement(path: Path, raw: bytes, kind: str, settings: MatchSettings) -
         return read_ofx(path, raw)
     from relancegit.matching.csvfile import read_csv
 
-    return read_csv(path, raw, settings)
+    return read_csv(path, raw, settings())
 
 
 def _read(path: Path) -> bytes:
@@ -54,10 +59,65 @@ def _read(path: Path) -> bytes:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def fresh_index(root: Path, today: date) -> tuple[Index, int]:
-    """The index of the ledger's valid files, and how many files were left out."""
+def fresh_view(root: Path, today: date) -> LedgerView:
+    """The ledger as `match` sees it, loaded whole and indexed now."""
+    return loaded_view(root, today)[0]
+
+
+def loaded_view(root: Path, today: date) -> tuple[LedgerView, dict[str, CaseRow]]:
+    """`fresh_view`, and each kept case file's index row by path."""
+    from relancegit.matching.index import build_index, case_row
+    from relancegit.read.load import load_ledger, read_setting
+
+    setting = read_setting(root, today)
+    if not setting.config_valid:
+        return LedgerView(False, setting.config.currency, Index(), 0), {}
     loaded = load_ledger(root, today)
-    return index_ledger(loaded.ledger, today), len(loaded.left_out)
+    ledger = loaded.ledger
+    rows = {str(ledger.case_files[case.id]): case_row(ledger, case, today) for case in ledger.cases.values()}
+    view = LedgerView(True, setting.config.currency, build_index(rows.values()), len(loaded.left_out))
+    return view, rows
+
+
+def checked_view(
+    root: Path, today: date, listing: Listing, reuse: Callable[[str], CaseRow | None]
+) -> tuple[LedgerView, dict[str, CaseRow]]:
+    """The same view as `fresh_view`, without validating every case into a model: which files
+    are left out comes from `check`'s problems (`mapreduce.check_ledger`, which keeps each
+    case's outcome by file), the rows of the case files `reuse(path)` gives are reused, and
+    only the others are validated (`load.validate_case`) and indexed. The kept files are those
+    of `load.assemble`: no error, and a client without error. Also returns each kept case
+    file's row, by path."""
+    from relancegit.matching.index import build_index, case_row
+    from relancegit.model import Ledger
+    from relancegit.problems import Severity
+    from relancegit.read.load import parse_raw, read_raw, read_setting, validate_case
+    from relancegit.read.mapreduce import check_ledger
+
+    setting = read_setting(root, today, listing)
+    if not setting.config_valid:
+        return LedgerView(False, setting.config.currency, Index(), 0), {}
+    checked = check_ledger(root, today, listing=listing)
+    bad = {p.file for p in checked.problems if p.severity == Severity.ERROR}
+    clients = {c.id: c for path, c in setting.context.candidates.clients if path not in bad}
+    ledger = Ledger(root=root, config=setting.config, clients=clients, cases={})
+    kept: dict[str, CaseRow] = {}
+    rows: dict[str, CaseRow] = {}
+    for path in listing.cases:
+        file = Path(path)
+        if file in bad:
+            continue
+        row = reuse(path)
+        if row is None:
+            _, raw, problem = read_raw(path)
+            case = validate_case(setting, file, parse_raw(raw) if raw is not None else problem).case
+            if case is None or case.client not in clients:
+                continue  # no model, or its client left out: left out, as by the load
+            row = case_row(ledger, case, today)
+        if row.client in clients:
+            kept[row.case] = row
+            rows[path] = row
+    return LedgerView(True, setting.config.currency, build_index(kept.values()), len(bad)), rows
 
 
 def run(
@@ -67,37 +127,65 @@ def run(
     source_format: str | None = None,
     apply: bool = False,
     commit: bool = False,
-    index_of: Callable[[Path, date], tuple[Index, int]] | None = None,
+    view_of: Callable[[Path, date], LedgerView] | None = None,
 ) -> Outcome:
     """Match the credits of the statements `files` to the ledger at `root` (docs/match.md).
 
-    `index_of(root, today)` gives the ledger's index and how many files were left out (the
-    command layer passes one that caches it); `--apply` always indexes the ledger afresh,
-    under the write lock."""
+    `view_of(root, today)` gives the ledger as matching sees it (the command layer passes one
+    that caches it); `--apply` always loads and indexes the ledger afresh, under the write
+    lock."""
     if not files:
         raise UsageError("name at least one bank statement")
     if source_format is not None and source_format not in FORMATS:
         raise UsageError(f"--from: expected one of {', '.join(FORMATS)}")
     if commit and not apply:
         raise UsageError("--commit commits what --apply records: give both")
-    setting = read_setting(root, today)
-    if not setting.config_valid:
+    if apply:
+        return _apply(root, files, today, source_format, commit)
+    view = (view_of or fresh_view)(root, today)
+    if not view.config_valid:
         raise RelancegitError(f"{root / CONFIG_NAME} has errors; run 'relancegit check' first")
-    outcome = Outcome(apply=apply)
+    outcome = Outcome(apply=False)
+    statements = _read_statements(outcome, files, source_format, lambda: _match_settings(root, today))
+    outcome.left_out = view.left_out
+    outcome.proposals = propose((e for s in statements for e in s.entries), view.index, view.currency)
+    return outcome
+
+
+def _match_settings(root: Path, today: date) -> MatchSettings:
+    from relancegit.read.load import read_setting
+
+    return read_setting(root, today).config.match
+
+
+def _read_statements(
+    outcome: Outcome, files: Sequence[Path], source_format: str | None, settings: Callable[[], MatchSettings]
+) -> list[Statement]:
     statements = []
     for path in files:
         raw = _read(path)
         kind = source_format or detect_format(raw)
         outcome.files.append(StatementFile(path, hashlib.sha256(raw).hexdigest(), kind))
-        statement = read_statement(path, raw, kind, setting.config.match)
+        statement = read_statement(path, raw, kind, settings)
         outcome.problems += statement.problems
         statements.append(statement)
+    return statements
+
+
+def _apply(root: Path, files: Sequence[Path], today: date, source_format: str | None, commit: bool) -> Outcome:
+    from relancegit.matching.apply import events_of, write_events
+    from relancegit.matching.index import index_ledger
+    from relancegit.read.load import load_ledger, read_setting
+    from relancegit.write.lock import ledger_write_lock
+    from relancegit.write.record import git_user
+
+    setting = read_setting(root, today)
+    if not setting.config_valid:
+        raise RelancegitError(f"{root / CONFIG_NAME} has errors; run 'relancegit check' first")
+    outcome = Outcome(apply=True)
+    statements = _read_statements(outcome, files, source_format, lambda: setting.config.match)
     # Matched, checked and written under one hold of the write lock: what was matched is what
     # is recorded.
-    if not apply:
-        index, outcome.left_out = (index_of or fresh_index)(root, today)
-        outcome.proposals = propose((e for s in statements for e in s.entries), index, setting.config.currency)
-        return outcome
     with ledger_write_lock(root) as state:
         loaded = load_ledger(root, today)
         outcome.left_out = len(loaded.left_out)
@@ -118,4 +206,4 @@ def run(
     return outcome
 
 
-__all__ = ["Index", "Outcome", "fresh_index", "read_statement", "run"]
+__all__ = ["Index", "LedgerView", "Outcome", "checked_view", "fresh_view", "loaded_view", "read_statement", "run"]

@@ -12,16 +12,20 @@ is the reversal or return of an earlier credit.
 
 from __future__ import annotations
 
-import functools
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
 from relancegit.importing.einvoice import XmlRefused, safe_parse
 from relancegit.matching.statement import Entry, Statement
 
+_CENT = Decimal("0.01")
+_LOCAL_NAMES: dict[str, str] = {}  # "{namespace}name" -> "name": a statement has few distinct tags
+_MAX_LOCAL_NAMES = 4096
 NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.0([2-8])$")
 
 
@@ -30,29 +34,92 @@ def _local(node: Any) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _children(node: Any, name: str) -> list[Any]:
-    return list(node.iterfind("{*}" + name))
+class _Element:
+    """An element whose descendants are looked up by their path of local names (any
+    namespace, as lxml's `{*}name`), listed in one pass on the first lookup: a statement's
+    thousands of entries are each looked up some twenty times."""
+
+    __slots__ = ("_paths", "node", "prefix")
+
+    def __init__(self, node: Any, within: _Element | None = None, prefix: tuple[str, ...] = ()) -> None:
+        self.node = node
+        # An element that is the only one at its path from the element listed (`within`) is
+        # looked up in that listing: everything below the path is below it.
+        self._paths: dict[tuple[str, ...], list[Any]] | None = within._paths if within is not None else None
+        self.prefix = prefix
+
+    def descendants(self) -> dict[tuple[str, ...], list[Any]]:
+        """Every element below the listed element by its path from there, in document order."""
+        if self._paths is None:
+            found: dict[tuple[str, ...], list[Any]] = {}
+            path_of: dict[Any, tuple[str, ...]] = {self.node: ()}
+            local = _LOCAL_NAMES
+            walk = self.node.iter(etree.Element)  # elements only: no comment, no processing instruction
+            next(walk)  # the element itself
+            for node in walk:
+                tag = node.tag
+                name = local.get(tag)
+                if name is None:
+                    name = tag.rsplit("}", 1)[-1]
+                    if len(local) < _MAX_LOCAL_NAMES:
+                        local[tag] = name
+                path = path_of[node.getparent()] + (name,)
+                path_of[node] = path
+                if path in found:
+                    found[path].append(node)
+                else:
+                    found[path] = [node]
+            self._paths = found
+        return self._paths
+
+    def find(self, path: tuple[str, ...]) -> list[Any]:
+        """The elements at `path` below this one, in document order."""
+        return self.descendants().get(self.prefix + path, [])
+
+    def _at(self, path: tuple[str, ...], node: Any, alone: bool) -> _Element:
+        if alone:
+            self.descendants()
+            return _Element(node, self, self.prefix + path)
+        return _Element(node)
+
+    def children(self, name: str) -> list[_Element]:
+        found = self.find((name,))
+        return [self._at((name,), node, len(found) == 1) for node in found]
+
+    def child(self, *path: str) -> _Element | None:
+        """The first element at `path` under this one, in document order, or None (as lxml's
+        `find`: elements at the same depth come in document order)."""
+        if not path:
+            return self
+        found = self.find(path)
+        return self._at(path, found[0], len(found) == 1) if found else None
+
+    @property
+    def line(self) -> int:
+        return int(self.node.sourceline or 1)
 
 
-def _child(node: Any, *path: str) -> Any:
+def _children(node: _Element | None, name: str) -> list[_Element]:
+    return node.children(name) if node is not None else []
+
+
+def _child(node: _Element | None, *path: str) -> _Element | None:
     """The first element at `path` (local names, any namespace) under `node`, or None."""
-    if node is None or not path:
-        return node
-    return node.find(_path(path))
+    return node.child(*path) if node is not None else None
 
 
-@functools.cache
-def _path(names: tuple[str, ...]) -> str:
-    return "/".join("{*}" + name for name in names)
+def _text(node: _Element | None, *path: str) -> str:
+    """The text of the first element at `path`, white space collapsed; "" when there is none."""
+    if node is None:
+        return ""
+    if not path:
+        return " ".join((node.node.text or "").split())
+    found = node.find(path)
+    return " ".join((found[0].text or "").split()) if found else ""
 
 
-def _text(node: Any, *path: str) -> str:
-    found = _child(node, *path)
-    return " ".join((found.text or "").split()) if found is not None else ""
-
-
-def _line(node: Any) -> int:
-    return int(node.sourceline or 1)
+def _line(node: _Element) -> int:
+    return node.line
 
 
 def read_camt(path: Path, raw: bytes) -> Statement:
@@ -67,18 +134,22 @@ def read_camt(path: Path, raw: bytes) -> Statement:
     namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
     if _local(root) != "Document" or not NAMESPACE.match(namespace):
         statement.error(
-            _line(root), 1, f"not a camt.053 statement (001.02 to 001.08): root {_local(root)} in '{namespace}'"
+            int(root.sourceline or 1),
+            1,
+            f"not a camt.053 statement (001.02 to 001.08): root {_local(root)} in '{namespace}'",
         )
         return statement
-    message = _child(root, "BkToCstmrStmt")
-    for stmt in _children(message, "Stmt") if message is not None else []:
-        currency = _child(stmt, "Acct", "Ccy")
-        for entry in _children(stmt, "Ntry"):
-            _read_entry(statement, entry, currency.text.strip() if currency is not None and currency.text else "")
+    # Above the entries, lxml's own lookups (a few); each entry is read through `_Element`.
+    message = root.find("{*}BkToCstmrStmt")
+    for stmt in message.iterfind("{*}Stmt") if message is not None else []:
+        currency = stmt.find("{*}Acct/{*}Ccy")
+        text = currency.text if currency is not None else None
+        for entry in stmt.iterfind("{*}Ntry"):
+            _read_entry(statement, _Element(entry), text.strip() if text else "")
     return statement
 
 
-def _read_entry(statement: Statement, entry: Any, account_currency: str) -> None:
+def _read_entry(statement: Statement, entry: _Element, account_currency: str) -> None:
     status = _text(entry, "Sts", "Cd") or _text(entry, "Sts")  # 001.08: Sts/Cd; before: Sts
     if status and status != "BOOK":
         return  # pending or informational: not money on the account yet
@@ -121,15 +192,22 @@ def _read_entry(statement: Statement, entry: Any, account_currency: str) -> None
 
 
 def _transaction(
-    statement: Statement, tx: Any, booked: date, amount: Decimal, currency: str, ref: str, credit: bool, tx_ref: str
+    statement: Statement,
+    tx: _Element,
+    booked: date,
+    amount: Decimal,
+    currency: str,
+    ref: str,
+    credit: bool,
+    tx_ref: str,
 ) -> Entry:
     parties = _child(tx, "RltdPties")
     # A credit's counterparty is the debtor; a returned credit names it as debtor too.
     name = _text(parties, "Dbtr", "Nm") or _text(parties, "Dbtr", "Pty", "Nm")  # 001.08: Dbtr/Pty/Nm
     iban = _text(parties, "DbtrAcct", "Id", "IBAN")
     remittance = _child(tx, "RmtInf")
-    parts = [_text(u) for u in _children(remittance, "Ustrd")] if remittance is not None else []
-    for structured in _children(remittance, "Strd") if remittance is not None else []:
+    parts = [_text(u) for u in _children(remittance, "Ustrd")]
+    for structured in _children(remittance, "Strd"):
         parts += [_text(d, "Nb") for d in _children(structured, "RfrdDocInf")]
         parts.append(_text(structured, "CdtrRefInf", "Ref"))
         parts += [_text(a) for a in _children(structured, "AddtlRmtInf")]
@@ -154,24 +232,25 @@ def _transaction(
     )
 
 
-def _amount(statement: Statement, node: Any, *path: str) -> tuple[Decimal | None, str]:
+def _amount(statement: Statement, node: _Element, *path: str) -> tuple[Decimal | None, str]:
     found = _child(node, *path, "Amt")
     if found is None:
         if not path:
             statement.error(_line(node), 1, "entry without an amount (Amt)")
         return None, ""
+    text = found.node.text
     try:
-        value = Decimal((found.text or "").strip())
+        value = Decimal((text or "").strip())
     except InvalidOperation:
-        statement.error(_line(found), 1, f"amount '{found.text}' is not a number")
+        statement.error(_line(found), 1, f"amount '{text}' is not a number")
         return None, ""
-    if value <= 0 or value != value.quantize(Decimal("0.01")):
-        statement.error(_line(found), 1, f"amount '{found.text}' must be positive with at most 2 decimals")
+    if value <= 0 or value != value.quantize(_CENT):
+        statement.error(_line(found), 1, f"amount '{text}' must be positive with at most 2 decimals")
         return None, ""
-    return value, str(found.get("Ccy") or "")
+    return value, str(found.node.get("Ccy") or "")
 
 
-def _booking_date(statement: Statement, entry: Any) -> date | None:
+def _booking_date(statement: Statement, entry: _Element) -> date | None:
     text = _text(entry, "BookgDt", "Dt") or _text(entry, "BookgDt", "DtTm")[:10]
     try:
         return date.fromisoformat(text)

@@ -1,7 +1,8 @@
 """Match bank credits to open invoices, best first, and say why.
 
-Layer: pure computation on the engine's case states (`engine.state.compute_all`) and the
-statement's entries; nothing is read or written here. Each entry gets one `Proposal`: a
+Layer: pure computation on the ledger's `Index` (plain data, built by `matching.index` with
+the engine's functions) and the statement's entries; nothing is read or written here, and
+neither the model nor the engine is imported (a cached index is matched without them). Each entry gets one `Proposal`: a
 confidence class, a reason, and the payments it would record (one per case, with the
 invoice when it is known), allocated oldest due first (docs/engine.md, allocation).
 
@@ -23,17 +24,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 
-from rapidfuzz import fuzz, process
-
-from relancegit.engine.allocation import allocate
-from relancegit.engine.facts import gather
-from relancegit.engine.status import PromiseOutcome, plan_state, promise_state
 from relancegit.matching.statement import Entry
-from relancegit.model import Case, Ledger, Plan, Promise, Void
-from relancegit.model import Payment as PaymentEvent
 
 REFERENCE = "reference"
 AMOUNT_NAME = "amount+name"
@@ -80,6 +73,7 @@ _NOISE = frozenset(
         "ag",
     ]
 )
+_NOT_REFERENCE = re.compile(r"[^A-Z0-9]")
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*[A-Za-z0-9]|[A-Za-z0-9]")
 
 
@@ -94,7 +88,7 @@ def normalized_name(name: str) -> str:
 
 def compact(token: str) -> str:
     """A reference as compared: upper case, separators dropped (`f2026-0042` = `F20260042`)."""
-    return re.sub(r"[^A-Z0-9]", "", token.upper())
+    return _NOT_REFERENCE.sub("", token.upper())
 
 
 @dataclass(frozen=True)
@@ -121,25 +115,29 @@ class Proposal:
         return self.confidence in CONFIDENT and self.recorded_in is None
 
 
-@dataclass
-class _Open:
-    """An open invoice as the matcher tracks it during one run."""
-
-    case: str
-    client: str
-    number: str
-    due_order: tuple[object, ...]
-    balance: Decimal
+# A payment an amount stands for, as plain data: (case, invoice or None, amount).
+Due = tuple[str, str | None, Decimal]
+# An amount a client pays: (client id, the payments it makes, what it is: "invoice", "case"...).
+Candidate = tuple[str, tuple[Due, ...], str]
 
 
 @dataclass
 class Index:
-    """The open invoices of a ledger, looked up by reference, by amount and by client."""
+    """The open invoices of a ledger, looked up by reference, by amount and by client.
 
-    invoices: dict[str, _Open] = field(default_factory=dict)  # invoice number -> open invoice
-    by_case: dict[str, list[_Open]] = field(default_factory=dict)  # oldest due first
+    Plain data only (str, int, Decimal, tuples, lists and dicts of them): it is kept in the
+    ledger's cache and read back on every run. An open invoice is a number `k` into the
+    `open_*` lists and `balance`; `balance` is the one thing `propose` changes."""
+
     refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # compact ref -> ("invoice"|"case", id)
-    amounts: dict[Decimal, list[tuple[str, tuple[Payment, ...], str]]] = field(default_factory=dict)
+    invoices: dict[str, int] = field(default_factory=dict)  # invoice number -> open invoice
+    by_case: dict[str, list[int]] = field(default_factory=dict)  # case id -> its open invoices, oldest due first
+    open_case: list[str] = field(default_factory=list)
+    open_client: list[str] = field(default_factory=list)
+    open_number: list[str] = field(default_factory=list)
+    open_due: list[tuple[int, int]] = field(default_factory=list)  # (due date's ordinal, rank in its case)
+    balance: list[Decimal] = field(default_factory=list)
+    amounts: dict[Decimal, list[Candidate]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # client id -> normalised name
     display: dict[str, str] = field(default_factory=dict)  # client id -> name as written
     recorded: dict[str, str] = field(default_factory=dict)  # payment ref -> case id
@@ -147,72 +145,28 @@ class Index:
     choices: list[tuple[str, str]] = field(default_factory=list)  # (client id, normalised name)
     choice_names: list[str] = field(default_factory=list)  # the names of `choices`, for rapidfuzz
 
-    def add_amount(self, amount: Decimal, client: str, payments: tuple[Payment, ...], what: str) -> None:
+    def add_amount(self, amount: Decimal, client: str, payments: tuple[Due, ...], what: str) -> None:
         self.amounts.setdefault(amount, []).append((client, payments, what))
 
-
-def index_ledger(ledger: Ledger, today: date) -> Index:
-    """Index every case (references and payments recorded) and the open ones' amounts.
-
-    Only what matching needs is computed, with the engine's own functions: the allocation
-    (balances), and the latest plan and promise; not the schedule, deadlines or penalties."""
-    index = Index()
-    by_client: dict[str, list[tuple[str, Decimal]]] = {}
-    for case in ledger.cases.values():
-        index.refs[compact(case.id)] = ("case", case.id)
-        for invoice in case.invoices:  # closed ones too: "paid already" is worth saying
-            index.refs[compact(invoice.number)] = ("invoice", invoice.number)
-        voided = {e.event for e in case.events if isinstance(e, Void)}
-        for position, event in enumerate(case.events, start=1):
-            if isinstance(event, PaymentEvent) and event.ref:
-                index.recorded.setdefault(event.ref, case.id)
-                index.payment_events[event.ref] = (case.id, position, position in voided)
-        client = ledger.client_of(case)
-        if client.id not in index.names:
-            index.names[client.id] = normalized_name(client.name)
-            index.display[client.id] = client.name
-        allocation = allocate(case, today)
-        if allocation.balance <= 0:
-            continue  # paid or written off
-        opened = []
-        for order, item in enumerate(allocation.invoices):
-            if item.balance > 0:
-                found = _Open(case.id, client.id, item.invoice.number, (item.invoice.due, order), item.balance)
-                index.invoices[found.number] = found
-                opened.append(found)
-                index.add_amount(item.balance, client.id, (Payment(case.id, found.number, item.balance),), "invoice")
-        opened.sort(key=lambda o: o.due_order)
-        index.by_case[case.id] = opened
-        balance = allocation.balance
-        if len(opened) > 1:
-            index.add_amount(balance, client.id, (Payment(case.id, None, balance),), "case")
-        _plan_and_promise(index, ledger, case, client.id, today)
-        by_client.setdefault(client.id, []).append((case.id, balance))
-    for client_id, cases in by_client.items():
-        if len(cases) > 1:  # one transfer for all a client's open cases
-            total = sum((b for _, b in cases), _ZERO)
-            index.add_amount(total, client_id, tuple(Payment(c, None, b) for c, b in cases), "all open cases")
-    index.choices = list(index.names.items())
-    index.choice_names = [name for _, name in index.choices]
-    return index
+    def add_open(self, case: str, client: str, number: str, due: tuple[int, int], balance: Decimal) -> int:
+        self.open_case.append(case)
+        self.open_client.append(client)
+        self.open_number.append(number)
+        self.open_due.append(due)
+        self.balance.append(balance)
+        return len(self.balance) - 1
 
 
-def _plan_and_promise(index: Index, ledger: Ledger, case: Case, client: str, today: date) -> None:
-    """A plan's next instalment and a pending promise are amounts a client pays too."""
-    if not any(isinstance(e, (Plan, Promise)) for e in case.events):
-        return
-    policy = ledger.policy_for(case)
-    facts = gather(case, policy, today)
-    if facts.latest_plan is not None:
-        plan = plan_state(facts.latest_plan, facts.payments, policy.grace_days, today)
-        if plan.active and plan.next_installment is not None:
-            due = plan.next_installment.amount
-            index.add_amount(due, client, (Payment(case.id, None, due),), "plan instalment")
-    if facts.promises:
-        promise = promise_state(facts.promises[-1], facts.payments, policy.grace_days, today)
-        if promise.outcome == PromiseOutcome.PENDING:
-            amount = promise.promise.amount
-            index.add_amount(amount, client, (Payment(case.id, None, amount),), "promise")
+@dataclass
+class LedgerView:
+    """What `match` needs of a ledger without `--apply`, as plain data (kept in the cache):
+    whether its configuration is valid, its currency, its index and how many of its files
+    were left out for their errors."""
+
+    config_valid: bool
+    currency: str
+    index: Index  # empty when the configuration has errors
+    left_out: int
 
 
 def propose(entries: Iterable[Entry], index: Index, currency: str) -> list[Proposal]:
@@ -220,11 +174,12 @@ def propose(entries: Iterable[Entry], index: Index, currency: str) -> list[Propo
     amounts off the open balances, so a later entry does not pay the same invoice twice."""
     proposals: list[Proposal] = []
     seen: set[str] = set()
+    names = _Names(index)
     for entry in entries:
         if entry.currency and entry.currency != currency:
             proposal = Proposal(entry, NONE, f"in {entry.currency}, not the ledger's {currency}")
         else:
-            proposal = _propose(entry, index, seen)
+            proposal = _propose(entry, index, seen, names)
         seen.add(entry.ref)
         if proposal.confident:
             for payment in proposal.payments:
@@ -233,7 +188,38 @@ def propose(entries: Iterable[Entry], index: Index, currency: str) -> list[Propo
     return proposals
 
 
-def _propose(entry: Entry, index: Index, seen: set[str]) -> Proposal:
+class _Names:
+    """Names as compared, and the closest client of a name, computed once per name in a run:
+    statements repeat their payers."""
+
+    def __init__(self, index: Index) -> None:
+        from rapidfuzz import fuzz, process  # here: a replayed `match` does not import it
+
+        self.index = index
+        self._ratio = fuzz.token_sort_ratio
+        self._extract_one = process.extractOne
+        self._normalized: dict[str, str] = {}
+        self._closest: dict[str, str | None] = {}
+
+    def normalized(self, name: str) -> str:
+        found = self._normalized.get(name)
+        if found is None:
+            found = self._normalized[name] = normalized_name(name)
+        return found
+
+    def closest_client(self, name: str) -> str | None:
+        if name not in self._closest:
+            index = self.index
+            best = self._extract_one(name, index.choice_names, scorer=self._ratio, score_cutoff=NAME_THRESHOLD)
+            self._closest[name] = index.choices[best[2]][0] if best is not None else None
+        return self._closest[name]
+
+    def close(self, a: str, b: str) -> bool:
+        """Two normalised names are the same payer's."""
+        return bool(b) and self._ratio(a, b) >= NAME_THRESHOLD
+
+
+def _propose(entry: Entry, index: Index, seen: set[str], names: _Names) -> Proposal:
     if entry.reversal:
         return _reversal(entry, index)
     if entry.ref in index.recorded:
@@ -241,7 +227,7 @@ def _propose(entry: Entry, index: Index, seen: set[str]) -> Proposal:
         return Proposal(entry, NONE, f"already recorded: payment ref {entry.ref} in case {case}", recorded_in=case)
     if entry.ref in seen:
         return Proposal(entry, NONE, f"bank reference {entry.ref} appears twice in the statement")
-    return _by_reference(entry, index) or _by_amount(entry, index)
+    return _by_reference(entry, index) or _by_amount(entry, index, names)
 
 
 def _reversal(entry: Entry, index: Index) -> Proposal:
@@ -259,8 +245,9 @@ def _reversal(entry: Entry, index: Index) -> Proposal:
 
 
 def _by_reference(entry: Entry, index: Index) -> Proposal | None:
-    targets: list[_Open] = []
+    targets: list[int] = []
     named: list[str] = []
+    balance = index.balance
     for token in _TOKEN.findall(entry.remittance):
         found = index.refs.get(compact(token))
         if found is None or found[1] in named:
@@ -268,115 +255,111 @@ def _by_reference(entry: Entry, index: Index) -> Proposal | None:
         named.append(found[1])
         if found[0] == "invoice":
             target = index.invoices.get(found[1])
-            targets += [target] if target is not None and target.balance > 0 else []
+            targets += [target] if target is not None and balance[target] > 0 else []
         else:
-            targets += [o for o in index.by_case.get(found[1], []) if o.balance > 0]
+            targets += [k for k in index.by_case.get(found[1], []) if balance[k] > 0]
     if not named:
         return None
     what = ", ".join(named)
-    unique = list({id(t): t for t in targets}.values())
+    unique = list(dict.fromkeys(targets))
     if not unique:
         return Proposal(entry, AMBIGUOUS, f"{what} in the remittance, but nothing of it is open")
-    due = sum((t.balance for t in unique), _ZERO)
+    due = sum((balance[k] for k in unique), _ZERO)
     if entry.amount > due:
         return Proposal(
             entry, AMBIGUOUS, f"{what} in the remittance, but {entry.amount:.2f} is more than the {due:.2f} due"
         )
-    payments = _allocate(entry.amount, unique)
-    clients = {t.client for t in unique}
+    payments = _allocate(entry.amount, unique, index)
+    clients = {index.open_client[k] for k in unique}
     part = "" if entry.amount == due else f" (part of the {due:.2f} due)"
     return Proposal(
         entry, REFERENCE, f"{what} in the remittance{part}", payments, clients.pop() if len(clients) == 1 else None
     )
 
 
-def _allocate(amount: Decimal, targets: list[_Open]) -> tuple[Payment, ...]:
+def _allocate(amount: Decimal, targets: list[int], index: Index) -> tuple[Payment, ...]:
     """The amount over the invoices, oldest due first (docs/engine.md): one payment per case,
     naming the invoice when it pays just one."""
-    by_case: dict[str, list[tuple[_Open, Decimal]]] = {}
+    by_case: dict[str, list[tuple[int, Decimal]]] = {}
     left = amount
-    for target in sorted(targets, key=lambda t: t.due_order):
+    for target in sorted(targets, key=index.open_due.__getitem__):
         if left <= 0:
             break
-        part = min(left, target.balance)
-        by_case.setdefault(target.case, []).append((target, part))
+        part = min(left, index.balance[target])
+        by_case.setdefault(index.open_case[target], []).append((target, part))
         left -= part
     payments = []
     for case, parts in by_case.items():
         total = sum((p for _, p in parts), _ZERO)
-        payments.append(Payment(case, parts[0][0].number if len(parts) == 1 else None, total))
+        payments.append(Payment(case, index.open_number[parts[0][0]] if len(parts) == 1 else None, total))
     return tuple(payments)
 
 
-def _by_amount(entry: Entry, index: Index) -> Proposal:
+def _by_amount(entry: Entry, index: Index, names: _Names) -> Proposal:
     # One candidate per set of cases paid: an invoice that is also its case's plan instalment
     # or promised amount is one candidate, named by the first found (the invoice).
     found = [c for c in index.amounts.get(entry.amount, []) if _still_open(index, c[1])]
-    candidates = list({tuple((p.case, p.amount) for p in c[1]): c for c in reversed(found)}.values())[::-1]
-    name = normalized_name(entry.counterparty)
-    named = [c for c in candidates if name and _close(name, index.names.get(c[0], ""))]
+    candidates = list({tuple((p[0], p[2]) for p in c[1]): c for c in reversed(found)}.values())[::-1]
+    name = names.normalized(entry.counterparty)
+    named = [c for c in candidates if name and names.close(name, index.names.get(c[0], ""))]
     amount = f"{entry.amount:.2f}"
     if named:
         if len(named) == 1:
-            client, payments, what = named[0]
+            client, dues, what = named[0]
             return Proposal(
                 entry,
                 AMOUNT_NAME,
-                f"{amount} = {_what(what, payments)}, from {index.display[client]}",
-                payments,
+                f"{amount} = {_what(what, dues)}, from {index.display[client]}",
+                _payments(dues),
                 client,
             )
         return Proposal(entry, AMBIGUOUS, f"{amount} fits {_several(named)} of {index.display[named[0][0]]}")
     if len(candidates) == 1:
-        client, payments, what = candidates[0]
+        client, dues, what = candidates[0]
         return Proposal(
             entry,
             AMOUNT,
-            f"{amount} = {_what(what, payments)} of {index.display[client]}; the name does not confirm it",
-            payments,
+            f"{amount} = {_what(what, dues)} of {index.display[client]}; the name does not confirm it",
+            _payments(dues),
             client,
         )
     if candidates:
         return Proposal(entry, AMBIGUOUS, f"{amount} fits {_several(candidates)}")
-    near = _closest_client(name, index) if name else None
+    near = names.closest_client(name) if name else None
     if near is not None:
         return Proposal(entry, NONE, f"no open amount of {amount} for {index.display[near]}", client=near)
     return Proposal(entry, NONE, "no open invoice, case or client fits")
 
 
-def _what(what: str, payments: tuple[Payment, ...]) -> str:
+def _payments(dues: tuple[Due, ...]) -> tuple[Payment, ...]:
+    return tuple(Payment(case, invoice, amount) for case, invoice, amount in dues)
+
+
+def _what(what: str, dues: tuple[Due, ...]) -> str:
+    case, invoice, _ = dues[0]
     if what == "invoice":
-        return f"invoice {payments[0].invoice}"
+        return f"invoice {invoice}"
     if what == "case":
-        return f"the open invoices of case {payments[0].case}"
+        return f"the open invoices of case {case}"
     if what == "all open cases":
-        return "open cases " + ", ".join(p.case for p in payments)
-    return f"{what} of case {payments[0].case}"
+        return "open cases " + ", ".join(d[0] for d in dues)
+    return f"{what} of case {case}"
 
 
-def _several(candidates: list[tuple[str, tuple[Payment, ...], str]]) -> str:
-    names = [p.invoice or p.case for _, payments, _ in candidates for p in payments]
+def _several(candidates: list[Candidate]) -> str:
+    names = [invoice or case for _, dues, _ in candidates for case, invoice, _ in dues]
     return f"{len(candidates)} open items ({', '.join(dict.fromkeys(names))})"
 
 
-def _closest_client(name: str, index: Index) -> str | None:
-    best = process.extractOne(name, index.choice_names, scorer=fuzz.token_sort_ratio, score_cutoff=NAME_THRESHOLD)
-    return index.choices[best[2]][0] if best is not None else None
-
-
-def _close(a: str, b: str) -> bool:
-    return bool(b) and fuzz.token_sort_ratio(a, b) >= NAME_THRESHOLD
-
-
-def _still_open(index: Index, payments: tuple[Payment, ...]) -> bool:
+def _still_open(index: Index, dues: tuple[Due, ...]) -> bool:
     """The amount still fits: nothing taken since the index was built by an earlier entry."""
-    for payment in payments:
-        opened = index.by_case.get(payment.case, [])
-        if payment.invoice is not None:
-            found = index.invoices.get(payment.invoice)
-            if found is None or found.balance < payment.amount:
+    balance = index.balance
+    for case, invoice, amount in dues:
+        if invoice is not None:
+            found = index.invoices.get(invoice)
+            if found is None or balance[found] < amount:
                 return False
-        elif sum((o.balance for o in opened), _ZERO) < payment.amount:
+        elif sum((balance[k] for k in index.by_case.get(case, [])), _ZERO) < amount:
             return False
     return True
 
@@ -385,6 +368,6 @@ def _take(index: Index, payment: Payment) -> None:
     targets = [index.invoices[payment.invoice]] if payment.invoice else index.by_case.get(payment.case, [])
     left = payment.amount
     for target in targets:
-        part = min(left, target.balance)
-        target.balance -= part
+        part = min(left, index.balance[target])
+        index.balance[target] -= part
         left -= part

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from relancegit.matching.apply import Written
 from relancegit.matching.match import Proposal
 from relancegit.problems import Problem, Severity
+
+if TYPE_CHECKING:  # `apply` is imported only by --apply
+    from relancegit.matching.apply import Written
 
 
 @dataclass(frozen=True)
