@@ -452,3 +452,23 @@ def test_a_command_leaves_nothing_frozen(make_ledger, monkeypatch: pytest.Monkey
     assert gc.get_freeze_count() == 0
     result = CliRunner().invoke(main, ["--ledger", str(root), "--today", "2026-11-25", "show", "no-such-case"])
     assert result.exit_code != 0 and gc.get_freeze_count() == 0
+
+
+def test_one_listing_is_stamped_once(make_ledger, monkeypatch: pytest.MonkeyPatch):
+    """A command keying its output and then a part of its work with the same listing stats
+    the ledger's files once; a new listing stats them again (and sees a change)."""
+    from relancegit.read.discover import ledger_file_names
+
+    root = make_ledger()
+    age_all(root)
+    listing = ledger_file_names(root)
+    first, _ = cache.input_signature(root, "a", listing=listing)
+    stats: list[str] = []
+    real = os.stat
+    monkeypatch.setattr(cache.os, "stat", lambda path, *a, **k: stats.append(str(path)) or real(path, *a, **k))
+    assert cache.input_signature(root, "a", listing=listing)[0] == first
+    assert stats == []
+    path = root / "cases/2026/2026-0042.yaml"
+    path.write_text(path.read_text() + "# changed\n")
+    assert cache.input_signature(root, "a", listing=ledger_file_names(root))[0] != first
+    assert str(path) in stats

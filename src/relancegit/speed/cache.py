@@ -314,9 +314,25 @@ def input_signature(root: Path, *parts: object, listing: Listing | None = None) 
     """A key for everything a ledger command reads (each file's stamp), and the files changed
     too recently for their stamp alone to be trusted (within the same mtime tick they could
     change again unseen). Whoever stores a result under the key keeps those files' contents
-    digests and checks them on reuse: git's "racily clean" rule."""
+    digests and checks them on reuse: git's "racily clean" rule.
+
+    Given the same `listing` object again (a command keying its output, then a part of its
+    work), the files' stamps taken the first time are used again: both keys describe the
+    same moment."""
     if listing is None:
         listing = ledger_file_names(root)
+    stamps, racy = _stamps(root, listing)
+    not_read = [(str(p.file), p.severity, p.message) for p in listing.problems]
+    return signature(stamps, str(root.resolve()), not_read, *parts), racy
+
+
+_LAST_STAMPS: tuple[Listing, dict[str, FileStamp], list[str]] | None = None
+
+
+def _stamps(root: Path, listing: Listing) -> tuple[dict[str, FileStamp], list[str]]:
+    global _LAST_STAMPS
+    if _LAST_STAMPS is not None and _LAST_STAMPS[0] is listing:
+        return _LAST_STAMPS[1], _LAST_STAMPS[2]
     now_ns = time.time_ns()
     stamps: dict[str, FileStamp] = {}
     racy: list[str] = []
@@ -328,8 +344,8 @@ def input_signature(root: Path, *parts: object, listing: Listing | None = None) 
         stamps[path] = stamp
         if stamp.racy(now_ns):
             racy.append(path)
-    not_read = [(str(p.file), p.severity, p.message) for p in listing.problems]
-    return signature(stamps, str(root.resolve()), not_read, *parts), racy
+    _LAST_STAMPS = (listing, stamps, racy)
+    return stamps, racy
 
 
 def contents_digest(paths: list[str]) -> dict[str, bytes] | None:
