@@ -467,7 +467,7 @@ def test_one_listing_is_stamped_once(make_ledger, monkeypatch: pytest.MonkeyPatc
     real = os.stat
     monkeypatch.setattr(cache.os, "stat", lambda path, *a, **k: stats.append(str(path)) or real(path, *a, **k))
     assert cache.input_signature(root, "a", listing=listing)[0] == first
-    assert stats == []
+    assert [s for s in stats if s.endswith(".yaml")] == []
     path = root / "cases/2026/2026-0042.yaml"
     path.write_text(path.read_text() + "# changed\n")
     assert cache.input_signature(root, "a", listing=ledger_file_names(root))[0] != first
