@@ -48,21 +48,24 @@ events:                    # append-only
 CASE_PATH = "ledger/cases/2026/2026-0042.yaml"
 
 
+# A committer of its own, and no system or user git configuration: deterministic commits.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Claire Martin",
+    "GIT_AUTHOR_EMAIL": "claire@atelier-martin.example",
+    "GIT_COMMITTER_NAME": "Claire Martin",
+    "GIT_COMMITTER_EMAIL": "claire@atelier-martin.example",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+}
+
+
 class GitLedger:
     """A git repository holding `ledger/`, with deterministic commits."""
 
     def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         self.root = root
         self.monkeypatch = monkeypatch
-        for name, value in {
-            "GIT_AUTHOR_NAME": "Claire Martin",
-            "GIT_AUTHOR_EMAIL": "claire@atelier-martin.example",
-            "GIT_COMMITTER_NAME": "Claire Martin",
-            "GIT_COMMITTER_EMAIL": "claire@atelier-martin.example",
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_CONFIG_GLOBAL": os.devnull,
-            "RELANCEGIT_TODAY": TODAY,
-        }.items():
+        for name, value in {**GIT_ENV, "RELANCEGIT_TODAY": TODAY}.items():
             monkeypatch.setenv(name, value)
         monkeypatch.delenv("RELANCEGIT_LEDGER", raising=False)
         self.at("2026-10-02")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from lxml import etree
+from test_match import FILES as WORKED_FILES
 
 from relancegit import matching
 from relancegit.cli import main
@@ -29,37 +30,21 @@ CAMT_08 = DATA / "camt053-001-08.xml"
 DEMO_STATEMENT = DATA / "demo-statement.xml"
 PAST = 1_700_000_000  # an mtime well out of the racy window
 
+# Clients and cases of the worked examples (tests/test_match.py), and a second case of Roux.
 FILES = {
-    "clients/bertin.yaml": "id: bertin\nname: Menuiserie Bertin\n",
-    "clients/lefort.yaml": "id: lefort\nname: Cabinet Lefort\n",
-    "clients/roux.yaml": "id: roux\nname: Imprimerie Roux\n",
-    "cases/2026/2026-0060.yaml": """\
-        id: 2026-0060
-        client: bertin
-        invoices:
-          - {number: F2026-0060, date: 2026-10-05, due: 2026-11-04, amount: 800.00}
-          - {number: F2026-0061, date: 2026-10-12, due: 2026-11-11, amount: 450.00}
-        """,
-    "cases/2026/2026-0070.yaml": """\
-        id: 2026-0070
-        client: lefort
-        invoices:
-          - {number: F2026-0070, date: 2026-09-15, due: 2026-10-15, amount: 3000.00}
-        events:
-          - date: 2026-11-01
-            type: plan
-            installments:
-              - {due: 2026-11-15, amount: 1000.00}
-              - {due: 2026-12-15, amount: 1000.00}
-              - {due: 2027-01-15, amount: 1000.00}
-          - {date: 2026-11-14, type: payment, amount: 1000.00, ref: BQ-LEF-1}
-        """,
-    "cases/2026/2026-0080.yaml": """\
-        id: 2026-0080
-        client: roux
-        invoices:
-          - {number: F2026-0080, date: 2026-10-20, due: 2026-11-19, amount: 600.00}
-        """,
+    **{
+        name: text
+        for name, text in WORKED_FILES.items()
+        if name
+        in (
+            "clients/bertin.yaml",
+            "clients/lefort.yaml",
+            "clients/roux.yaml",
+            "cases/2026/2026-0060.yaml",
+            "cases/2026/2026-0070.yaml",
+            "cases/2026/2026-0080.yaml",
+        )
+    },
     "cases/2026/2026-0081.yaml": """\
         id: 2026-0081
         client: roux
@@ -232,11 +217,10 @@ def test_rows_are_computed_again_when_a_client_or_the_configuration_changes(ledg
 
 @pytest.mark.parametrize("fixture", [CAMT_02, CAMT_08])
 def test_the_worked_examples_are_the_same_warm_and_cold(make_ledger, monkeypatch, fixture):
-    from test_match import FILES as WORKED
 
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    root = make_ledger(WORKED)
+    root = make_ledger(WORKED_FILES)
     settle(root)
     monkeypatch.setenv("RELANCEGIT_NO_CACHE", "1")
     plain = run(root, "match", str(fixture))
@@ -368,9 +352,8 @@ def test_children_and_their_own_lookups_are_lxml_s():
 
 
 def test_a_warm_match_imports_neither_pydantic_nor_the_engine_nor_apply(make_ledger, tmp_path):
-    from test_match import FILES as WORKED
 
-    root = make_ledger(WORKED)
+    root = make_ledger(WORKED_FILES)
     settle(root)
     env = {**os.environ, "RELANCEGIT_NO_CACHE": "0", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
     program = textwrap.dedent(

@@ -21,6 +21,7 @@ import relancegit
 from relancegit import __version__
 from relancegit.scaffold import init_repository
 from tests.conftest import DEMO_TODAY, REPO
+from tests.gitledger import GIT_ENV
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -275,14 +276,6 @@ finally:
     with open(sys.argv[1], "w", encoding="utf-8") as handle:
         json.dump({"package": relancegit.__file__, "rendered": sorted(rendered)}, handle)
 """
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Claire Martin",
-    "GIT_AUTHOR_EMAIL": "claire@atelier-martin.example",
-    "GIT_COMMITTER_NAME": "Claire Martin",
-    "GIT_COMMITTER_EMAIL": "claire@atelier-martin.example",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-}
 
 
 @pytest.fixture(scope="module")
