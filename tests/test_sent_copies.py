@@ -13,20 +13,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import DEMO, DEMO_TODAY
-from gitledger import CASE_PATH, make_ledger
+from gitledger import CASE_PATH, GIT_ENV, make_ledger
 from test_send import Inbox, cli, inbox, repo  # noqa: F401  (fixtures)
 
 from relancegit.cli import main
 from relancegit.read.load import load_ledger
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Claire Martin",
-    "GIT_AUTHOR_EMAIL": "claire@atelier-martin.example",
-    "GIT_COMMITTER_NAME": "Claire Martin",
-    "GIT_COMMITTER_EMAIL": "claire@atelier-martin.example",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 
 
 def git(root: Path, *args: str) -> str:
