@@ -329,23 +329,27 @@ def test_an_element_found_by_path_is_the_one_lxml_finds(path):
     node = etree.fromstring(TREE)
     expected = node.find("/".join("{*}" + name for name in path))
 
-    found = camt._Element(node).child(*path)
-
-    assert (found.node if found is not None else None) is expected
+    assert camt._Tree().at(node, path) is expected
 
 
 def test_children_and_their_own_lookups_are_lxml_s():
     node = etree.fromstring(TREE)
-    element = camt._Element(node)
+    tree = camt._Tree()
 
     for name in ("RltdPties", "RmtInf", "Sts", "Missing"):
-        assert [c.node for c in element.children(name)] == list(node.iterfind("{*}" + name))
-    remittance = element.children("RmtInf")[0]
-    assert [c.node.text for c in remittance.children("Ustrd")] == ["a", "b"]
-    numbers = [d.child("Nb").node.text for s in remittance.children("Strd") for d in s.children("RfrdDocInf")]
+        assert tree.kids(node).get(name, []) == list(node.iterfind("{*}" + name))
+    remittance = tree.kids(node)["RmtInf"][0]
+    assert [camt._text(u) for u in tree.kids(remittance)["Ustrd"]] == ["a", "b"]
+    numbers = [
+        tree.at(d, ("Nb",)).text for s in tree.kids(remittance)["Strd"] for d in tree.kids(s).get("RfrdDocInf", [])
+    ]
     assert numbers == ["1", "2"]
-    assert [camt._text(s, "CdtrRefInf", "Ref") for s in remittance.children("Strd")] == ["", "RF18"]
-    assert [camt._text(p, "Dbtr", "Nm") for p in element.children("RltdPties")] == ["", "second", "other namespace"]
+    assert [tree.text(s, ("CdtrRefInf", "Ref")) for s in tree.kids(remittance)["Strd"]] == ["", "RF18"]
+    assert [tree.text(p, ("Dbtr", "Nm")) for p in tree.kids(node)["RltdPties"]] == ["", "second", "other namespace"]
+    # The first at a path through several elements: the first that has it, in document order.
+    assert camt._first_text(tree.kids(node), "RltdPties", tree, ("Dbtr", "Nm")) == "second"
+    assert camt._first_text(tree.kids(node), "Sts") == "BOOK"
+    assert camt._first_text(tree.kids(node), "Missing") == ""
 
 
 # --- a warm run imports neither the model nor what writes ----------------------------------------

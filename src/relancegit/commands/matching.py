@@ -17,32 +17,40 @@ from relancegit.problems import RelancegitError
 from relancegit.read.discover import find_ledger
 
 if TYPE_CHECKING:
-    from relancegit.matching import LedgerView
+    from collections.abc import Callable
+
+    from relancegit.matching import LedgerView, Read
     from relancegit.matching.index import CaseRow
     from relancegit.read.discover import Listing
     from relancegit.speed.cache import FileStamp, LedgerCache
 
 VIEW = "match-index"  # the cached `LedgerView`, keyed by every ledger file's stamp
-VIEW_KEY = "match-index-key"  # the same key, in a small file
 ROWS = "match-rows"  # each case file's index row, keyed by the files every row depends on
 
 
 def match(obj: Options, files: tuple[Path, ...], source_format: str | None, apply: bool, commit: bool) -> None:
-    from relancegit import speed
+    from relancegit import matching, speed
 
     root = find_ledger(obj.ledger)
-    digests = _digests(files) if speed.enabled() and files and not (apply or commit) else None
+    matching.check_options(files, source_format, apply, commit)
+    digests = _digests(files) if speed.enabled() and not (apply or commit) else None
     if digests is None:
         _match(obj, root, files, source_format, apply, commit)
         return
     from relancegit.speed import replay
+    from relancegit.speed.pool import Background
 
     # Without --apply, match only reads: when neither the ledger nor the statements changed
-    # (same bytes), its output is replayed, as `check`'s is.
+    # (same bytes), its output is replayed, as `check`'s is. Meanwhile, the statements are
+    # read in another process (on a replay, it is stopped).
     options = ([str(f) for f in files], digests, source_format, obj.today, obj.format)
-    replay.run_or_replay(
-        root, "match", options, lambda listing: _match(obj, root, files, source_format, False, False, digests, listing)
-    )
+    with Background(lambda: matching.read_statements(root, obj.today, files, source_format)) as reading:
+        replay.run_or_replay(
+            root,
+            "match",
+            options,
+            lambda listing: _match(obj, root, files, source_format, False, False, digests, listing, reading.result),
+        )
 
 
 def _match(
@@ -54,13 +62,16 @@ def _match(
     commit: bool,
     digests: list[str] | None = None,
     listing: Listing | None = None,
+    reader: Callable[[], Read] | None = None,
 ) -> None:
     from relancegit import matching
 
     def view_of(root: Path, today: date) -> LedgerView:
         return _cached_view(root, today, listing)
 
-    outcome = matching.run(root, files, obj.today, source_format, apply=apply, commit=commit, view_of=view_of)
+    outcome = matching.run(
+        root, files, obj.today, source_format, apply=apply, commit=commit, view_of=view_of, reader=reader
+    )
     if digests is not None and [f.sha256 for f in outcome.files] != digests:
         # What is printed is stored under the statements' digests taken before: not this.
         raise RelancegitError("a bank statement changed while it was read; run 'relancegit match' again")
@@ -111,8 +122,7 @@ def _cached_view(root: Path, today: date, listing: Listing | None = None) -> Led
         listing = ledger_file_names(root)
     key, racy = input_signature(root, VIEW, today, listing=listing)
     store = LedgerCache(root)
-    # A small file says whether the stored view is for this key: a stale one is not read.
-    hit = store.get_result(VIEW, key) if store.get_result(VIEW_KEY, key) is True else None
+    hit = store.get_result(VIEW, key)  # a stale view is not unpickled: its key is read first
     if isinstance(hit, tuple) and len(hit) == 2 and contents_digest(list(hit[1])) == hit[1]:
         view: LedgerView = hit[0]
         return view
@@ -129,7 +139,6 @@ def _cached_view(root: Path, today: date, listing: Listing | None = None) -> Led
         return matching.fresh_view(root, today)  # changed while we read: the load, whole
     rows.save(built)
     store.put_result(VIEW, key, (view, before))
-    store.put_result(VIEW_KEY, key, True)
     return view
 
 

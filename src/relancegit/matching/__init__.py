@@ -120,6 +120,20 @@ def checked_view(
     return LedgerView(True, setting.config.currency, build_index(kept.values()), len(bad)), rows
 
 
+# The statements of a run, each with its file's digest and format.
+Read = list[tuple[StatementFile, Statement]]
+
+
+def check_options(files: Sequence[Path], source_format: str | None, apply: bool, commit: bool) -> None:
+    """Refuse a run that cannot be one (usage errors)."""
+    if not files:
+        raise UsageError("name at least one bank statement")
+    if source_format is not None and source_format not in FORMATS:
+        raise UsageError(f"--from: expected one of {', '.join(FORMATS)}")
+    if commit and not apply:
+        raise UsageError("--commit commits what --apply records: give both")
+
+
 def run(
     root: Path,
     files: Sequence[Path],
@@ -128,28 +142,31 @@ def run(
     apply: bool = False,
     commit: bool = False,
     view_of: Callable[[Path, date], LedgerView] | None = None,
+    reader: Callable[[], Read] | None = None,
 ) -> Outcome:
     """Match the credits of the statements `files` to the ledger at `root` (docs/match.md).
 
     `view_of(root, today)` gives the ledger as matching sees it (the command layer passes one
-    that caches it); `--apply` always loads and indexes the ledger afresh, under the write
-    lock."""
-    if not files:
-        raise UsageError("name at least one bank statement")
-    if source_format is not None and source_format not in FORMATS:
-        raise UsageError(f"--from: expected one of {', '.join(FORMATS)}")
-    if commit and not apply:
-        raise UsageError("--commit commits what --apply records: give both")
+    that caches it); `reader()` gives `read_statements(root, today, files, source_format)` (the
+    command layer passes one computed in another process meanwhile). `--apply` always loads
+    and indexes the ledger afresh, under the write lock."""
+    check_options(files, source_format, apply, commit)
     if apply:
         return _apply(root, files, today, source_format, commit)
     view = (view_of or fresh_view)(root, today)
     if not view.config_valid:
         raise RelancegitError(f"{root / CONFIG_NAME} has errors; run 'relancegit check' first")
     outcome = Outcome(apply=False)
-    statements = _read_statements(outcome, files, source_format, lambda: _match_settings(root, today))
+    statements = _take(outcome, reader() if reader is not None else read_statements(root, today, files, source_format))
     outcome.left_out = view.left_out
     outcome.proposals = propose((e for s in statements for e in s.entries), view.index, view.currency)
     return outcome
+
+
+def read_statements(root: Path, today: date, files: Sequence[Path], source_format: str | None) -> Read:
+    """Each statement file read (`read_statement`), with its digest and format; the ledger's
+    configuration is read only for a CSV statement's mapping."""
+    return _read_all(files, source_format, lambda: _match_settings(root, today))
 
 
 def _match_settings(root: Path, today: date) -> MatchSettings:
@@ -158,18 +175,23 @@ def _match_settings(root: Path, today: date) -> MatchSettings:
     return read_setting(root, today).config.match
 
 
-def _read_statements(
-    outcome: Outcome, files: Sequence[Path], source_format: str | None, settings: Callable[[], MatchSettings]
-) -> list[Statement]:
-    statements = []
+def _read_all(files: Sequence[Path], source_format: str | None, settings: Callable[[], MatchSettings]) -> Read:
+    read = []
     for path in files:
         raw = _read(path)
         kind = source_format or detect_format(raw)
-        outcome.files.append(StatementFile(path, hashlib.sha256(raw).hexdigest(), kind))
-        statement = read_statement(path, raw, kind, settings)
+        read.append(
+            (StatementFile(path, hashlib.sha256(raw).hexdigest(), kind), read_statement(path, raw, kind, settings))
+        )
+    return read
+
+
+def _take(outcome: Outcome, read: Read) -> list[Statement]:
+    """The statements read, their files and problems added to the outcome."""
+    for file, statement in read:
+        outcome.files.append(file)
         outcome.problems += statement.problems
-        statements.append(statement)
-    return statements
+    return [statement for _, statement in read]
 
 
 def _apply(root: Path, files: Sequence[Path], today: date, source_format: str | None, commit: bool) -> Outcome:
@@ -183,7 +205,7 @@ def _apply(root: Path, files: Sequence[Path], today: date, source_format: str | 
     if not setting.config_valid:
         raise RelancegitError(f"{root / CONFIG_NAME} has errors; run 'relancegit check' first")
     outcome = Outcome(apply=True)
-    statements = _read_statements(outcome, files, source_format, lambda: setting.config.match)
+    statements = _take(outcome, _read_all(files, source_format, lambda: setting.config.match))
     # Matched, checked and written under one hold of the write lock: what was matched is what
     # is recorded.
     with ledger_write_lock(root) as state:
@@ -206,4 +228,16 @@ def _apply(root: Path, files: Sequence[Path], today: date, source_format: str | 
     return outcome
 
 
-__all__ = ["Index", "LedgerView", "Outcome", "checked_view", "fresh_view", "loaded_view", "read_statement", "run"]
+__all__ = [
+    "Index",
+    "LedgerView",
+    "Outcome",
+    "Read",
+    "check_options",
+    "checked_view",
+    "fresh_view",
+    "loaded_view",
+    "read_statement",
+    "read_statements",
+    "run",
+]

@@ -27,6 +27,7 @@ _CENT = Decimal("0.01")
 _LOCAL_NAMES: dict[str, str] = {}  # "{namespace}name" -> "name": a statement has few distinct tags
 _MAX_LOCAL_NAMES = 4096
 NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.0([2-8])$")
+_ELEMENTS = etree.Element  # as a filter: elements only, no comment or processing instruction
 
 
 def _local(node: Any) -> str:
@@ -34,92 +35,73 @@ def _local(node: Any) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-class _Element:
-    """An element whose descendants are looked up by their path of local names (any
-    namespace, as lxml's `{*}name`), listed in one pass on the first lookup: a statement's
-    thousands of entries are each looked up some twenty times."""
+class _Tree:
+    """The elements of one entry, looked up by their path of local names (any namespace, as
+    lxml's `{*}name`), the first in document order as lxml's `find`. Each element's children
+    are listed by local name once, on its first lookup: an entry is looked up some twenty
+    times, and a statement has thousands of entries."""
 
-    __slots__ = ("_paths", "node", "prefix")
+    __slots__ = ("_kids",)
 
-    def __init__(self, node: Any, within: _Element | None = None, prefix: tuple[str, ...] = ()) -> None:
-        self.node = node
-        # An element that is the only one at its path from the element listed (`within`) is
-        # looked up in that listing: everything below the path is below it.
-        self._paths: dict[tuple[str, ...], list[Any]] | None = within._paths if within is not None else None
-        self.prefix = prefix
+    def __init__(self) -> None:
+        self._kids: dict[Any, dict[str, list[Any]]] = {}
 
-    def descendants(self) -> dict[tuple[str, ...], list[Any]]:
-        """Every element below the listed element by its path from there, in document order."""
-        if self._paths is None:
-            found: dict[tuple[str, ...], list[Any]] = {}
-            path_of: dict[Any, tuple[str, ...]] = {self.node: ()}
+    def kids(self, node: Any) -> dict[str, list[Any]]:
+        """The element children of `node` by local name, in document order."""
+        found = self._kids.get(node)
+        if found is None:
+            found = self._kids[node] = {}
             local = _LOCAL_NAMES
-            walk = self.node.iter(etree.Element)  # elements only: no comment, no processing instruction
-            next(walk)  # the element itself
-            for node in walk:
-                tag = node.tag
+            for child in node.iterchildren(_ELEMENTS):
+                tag = child.tag
                 name = local.get(tag)
                 if name is None:
                     name = tag.rsplit("}", 1)[-1]
                     if len(local) < _MAX_LOCAL_NAMES:
                         local[tag] = name
-                path = path_of[node.getparent()] + (name,)
-                path_of[node] = path
-                if path in found:
-                    found[path].append(node)
+                same = found.get(name)
+                if same is None:
+                    found[name] = [child]
                 else:
-                    found[path] = [node]
-            self._paths = found
-        return self._paths
+                    same.append(child)
+        return found
 
-    def find(self, path: tuple[str, ...]) -> list[Any]:
-        """The elements at `path` below this one, in document order."""
-        return self.descendants().get(self.prefix + path, [])
+    def children(self, node: Any | None, name: str) -> list[Any]:
+        return self.kids(node).get(name, _NONE) if node is not None else _NONE
 
-    def _at(self, path: tuple[str, ...], node: Any, alone: bool) -> _Element:
-        if alone:
-            self.descendants()
-            return _Element(node, self, self.prefix + path)
-        return _Element(node)
+    def at(self, node: Any | None, path: tuple[str, ...]) -> Any | None:
+        """The first element at `path` under `node` in document order, or None."""
+        if node is None:
+            return None
+        found = self.kids(node).get(path[0])
+        if found is None:
+            return None
+        if len(path) == 1:
+            return found[0]
+        rest = path[1:]
+        for item in found:
+            hit = self.at(item, rest)
+            if hit is not None:
+                return hit
+        return None
 
-    def children(self, name: str) -> list[_Element]:
-        found = self.find((name,))
-        return [self._at((name,), node, len(found) == 1) for node in found]
-
-    def child(self, *path: str) -> _Element | None:
-        """The first element at `path` under this one, in document order, or None (as lxml's
-        `find`: elements at the same depth come in document order)."""
-        if not path:
-            return self
-        found = self.find(path)
-        return self._at(path, found[0], len(found) == 1) if found else None
-
-    @property
-    def line(self) -> int:
-        return int(self.node.sourceline or 1)
+    def text(self, node: Any | None, path: tuple[str, ...]) -> str:
+        """The text of the first element at `path`, white space collapsed; "" when there is none."""
+        found = self.at(node, path)
+        return _text(found) if found is not None else ""
 
 
-def _children(node: _Element | None, name: str) -> list[_Element]:
-    return node.children(name) if node is not None else []
+_NONE: list[Any] = []
 
 
-def _child(node: _Element | None, *path: str) -> _Element | None:
-    """The first element at `path` (local names, any namespace) under `node`, or None."""
-    return node.child(*path) if node is not None else None
+def _text(node: Any) -> str:
+    """An element's text, white space collapsed."""
+    text = node.text
+    return " ".join(text.split()) if text else ""
 
 
-def _text(node: _Element | None, *path: str) -> str:
-    """The text of the first element at `path`, white space collapsed; "" when there is none."""
-    if node is None:
-        return ""
-    if not path:
-        return " ".join((node.node.text or "").split())
-    found = node.find(path)
-    return " ".join((found[0].text or "").split()) if found else ""
-
-
-def _line(node: _Element) -> int:
-    return node.line
+def _line(node: Any) -> int:
+    return int(node.sourceline or 1)
 
 
 def read_camt(path: Path, raw: bytes) -> Statement:
@@ -139,33 +121,35 @@ def read_camt(path: Path, raw: bytes) -> Statement:
             f"not a camt.053 statement (001.02 to 001.08): root {_local(root)} in '{namespace}'",
         )
         return statement
-    # Above the entries, lxml's own lookups (a few); each entry is read through `_Element`.
+    # Above the entries, lxml's own lookups (a few); each entry is read through a `_Tree`.
     message = root.find("{*}BkToCstmrStmt")
     for stmt in message.iterfind("{*}Stmt") if message is not None else []:
         currency = stmt.find("{*}Acct/{*}Ccy")
         text = currency.text if currency is not None else None
         for entry in stmt.iterfind("{*}Ntry"):
-            _read_entry(statement, _Element(entry), text.strip() if text else "")
+            _read_entry(statement, _Tree(), entry, text.strip() if text else "")
     return statement
 
 
-def _read_entry(statement: Statement, entry: _Element, account_currency: str) -> None:
-    status = _text(entry, "Sts", "Cd") or _text(entry, "Sts")  # 001.08: Sts/Cd; before: Sts
+def _read_entry(statement: Statement, tree: _Tree, entry: Any, account_currency: str) -> None:
+    kids = tree.kids
+    own = kids(entry)
+    status = _first_text(own, "Sts", tree, ("Cd",)) or _first_text(own, "Sts")  # 001.08: Sts/Cd; before: Sts
     if status and status != "BOOK":
         return  # pending or informational: not money on the account yet
-    credit = _text(entry, "CdtDbtInd") == "CRDT"
-    reversal = _text(entry, "RvslInd").lower() in ("true", "1")
-    details = [t for d in _children(entry, "NtryDtls") for t in _children(d, "TxDtls")]
-    returned = any(_child(t, "RtrInf") is not None for t in details)
+    credit = _first_text(own, "CdtDbtInd") == "CRDT"
+    reversal = _first_text(own, "RvslInd").lower() in ("true", "1")
+    details = [t for d in own.get("NtryDtls", _NONE) for t in kids(d).get("TxDtls", _NONE)]
+    returned = any("RtrInf" in kids(t) for t in details)
     if not credit and not (reversal or returned):
         return  # an ordinary debit: not a payment received
     if credit and reversal:
         return  # the reversal of a debit: not a client's payment
-    amount, currency = _amount(statement, entry)
-    booked = _booking_date(statement, entry)
+    amount, currency = _amount(statement, tree, entry)
+    booked = _booking_date(statement, tree, entry)
     if amount is None or booked is None:
         return
-    ref = _text(entry, "AcctSvcrRef") or _text(entry, "NtryRef")
+    ref = _first_text(own, "AcctSvcrRef") or _first_text(own, "NtryRef")
     if not ref:
         statement.error(_line(entry), 1, "entry without a bank reference (AcctSvcrRef or NtryRef)")
         return
@@ -178,22 +162,41 @@ def _read_entry(statement: Statement, entry: _Element, account_currency: str) ->
     for position, tx in enumerate(details, start=1):
         tx_amount: Decimal | None = amount
         if len(details) > 1:
-            tx_amount, tx_currency = _amount(statement, tx, "AmtDtls", "TxAmt")
+            tx_amount, tx_currency = _amount(statement, tree, tx, ("AmtDtls", "TxAmt", "Amt"))
             if tx_amount is None:
-                tx_amount, tx_currency = _amount(statement, tx)  # 001.08: TxDtls/Amt
+                tx_amount, tx_currency = _amount(statement, tree, tx)  # 001.08: TxDtls/Amt
             if tx_amount is None:
                 statement.error(_line(tx), 1, "batched entry: a transaction without its amount (AmtDtls/TxAmt/Amt)")
                 continue
             currency = tx_currency or currency
         assert tx_amount is not None
-        tx_ref = _text(tx, "Refs", "AcctSvcrRef")
+        refs = kids(tx).get("Refs")
+        tx_ref = _first_text(kids(tx), "Refs", tree, ("AcctSvcrRef",)) if refs else ""
         own_ref = tx_ref if len(details) > 1 and tx_ref else ref if len(details) == 1 else f"{ref}/{position}"
-        statement.entries.append(_transaction(statement, tx, booked, tx_amount, currency, own_ref, credit, tx_ref))
+        statement.entries.append(
+            _transaction(statement, tree, tx, booked, tx_amount, currency, own_ref, credit, tx_ref)
+        )
+
+
+def _first_text(kids: dict[str, list[Any]], name: str, tree: _Tree | None = None, below: tuple[str, ...] = ()) -> str:
+    """The text of the first element at `name`/`below` (`below` looked up with `tree`), given
+    the children by name of the element looked in; "" when there is none."""
+    found = kids.get(name)
+    if found is None:
+        return ""
+    if tree is None or not below:
+        return _text(found[0])
+    for item in found:
+        hit = tree.at(item, below)
+        if hit is not None:
+            return _text(hit)
+    return ""
 
 
 def _transaction(
     statement: Statement,
-    tx: _Element,
+    tree: _Tree,
+    tx: Any,
     booked: date,
     amount: Decimal,
     currency: str,
@@ -201,20 +204,31 @@ def _transaction(
     credit: bool,
     tx_ref: str,
 ) -> Entry:
-    parties = _child(tx, "RltdPties")
-    # A credit's counterparty is the debtor; a returned credit names it as debtor too.
-    name = _text(parties, "Dbtr", "Nm") or _text(parties, "Dbtr", "Pty", "Nm")  # 001.08: Dbtr/Pty/Nm
-    iban = _text(parties, "DbtrAcct", "Id", "IBAN")
-    remittance = _child(tx, "RmtInf")
-    parts = [_text(u) for u in _children(remittance, "Ustrd")]
-    for structured in _children(remittance, "Strd"):
-        parts += [_text(d, "Nb") for d in _children(structured, "RfrdDocInf")]
-        parts.append(_text(structured, "CdtrRefInf", "Ref"))
-        parts += [_text(a) for a in _children(structured, "AddtlRmtInf")]
-    end_to_end = _text(tx, "Refs", "EndToEndId")
+    kids = tree.kids
+    own = kids(tx)
+    name = iban = ""
+    if "RltdPties" in own:
+        # A credit's counterparty is the debtor; a returned credit names it as debtor too.
+        name = _first_text(own, "RltdPties", tree, ("Dbtr", "Nm")) or _first_text(
+            own, "RltdPties", tree, ("Dbtr", "Pty", "Nm")
+        )  # 001.08: Dbtr/Pty/Nm
+        iban = _first_text(own, "RltdPties", tree, ("DbtrAcct", "Id", "IBAN"))
+    parts: list[str] = []
+    remittances = own.get("RmtInf")
+    if remittances:
+        remittance = kids(remittances[0])
+        parts += [_text(u) for u in remittance.get("Ustrd", _NONE)]
+        for structured in remittance.get("Strd", _NONE):
+            inside = kids(structured)
+            parts += [_first_text(kids(d), "Nb") for d in inside.get("RfrdDocInf", _NONE)]
+            parts.append(_first_text(inside, "CdtrRefInf", tree, ("Ref",)))
+            parts += [_text(a) for a in inside.get("AddtlRmtInf", _NONE)]
+    end_to_end = _first_text(own, "Refs", tree, ("EndToEndId",))
     if end_to_end == "NOTPROVIDED":
         end_to_end = ""
-    reason = _text(tx, "RtrInf", "Rsn", "Cd") or _text(tx, "RtrInf", "Rsn", "Prtry")
+    reason = ""
+    if "RtrInf" in own:
+        reason = _first_text(own, "RtrInf", tree, ("Rsn", "Cd")) or _first_text(own, "RtrInf", tree, ("Rsn", "Prtry"))
     return Entry(
         statement.file,
         _line(tx),
@@ -232,13 +246,15 @@ def _transaction(
     )
 
 
-def _amount(statement: Statement, node: _Element, *path: str) -> tuple[Decimal | None, str]:
-    found = _child(node, *path, "Amt")
+def _amount(
+    statement: Statement, tree: _Tree, node: Any, path: tuple[str, ...] = ("Amt",)
+) -> tuple[Decimal | None, str]:
+    found = tree.at(node, path)
     if found is None:
-        if not path:
+        if len(path) == 1:
             statement.error(_line(node), 1, "entry without an amount (Amt)")
         return None, ""
-    text = found.node.text
+    text = found.text
     try:
         value = Decimal((text or "").strip())
     except InvalidOperation:
@@ -247,14 +263,14 @@ def _amount(statement: Statement, node: _Element, *path: str) -> tuple[Decimal |
     if value <= 0 or value != value.quantize(_CENT):
         statement.error(_line(found), 1, f"amount '{text}' must be positive with at most 2 decimals")
         return None, ""
-    return value, str(found.node.get("Ccy") or "")
+    return value, str(found.get("Ccy") or "")
 
 
-def _booking_date(statement: Statement, entry: _Element) -> date | None:
-    text = _text(entry, "BookgDt", "Dt") or _text(entry, "BookgDt", "DtTm")[:10]
+def _booking_date(statement: Statement, tree: _Tree, entry: Any) -> date | None:
+    text = tree.text(entry, ("BookgDt", "Dt")) or tree.text(entry, ("BookgDt", "DtTm"))[:10]
     try:
         return date.fromisoformat(text)
     except ValueError:
-        found = _child(entry, "BookgDt")
+        found = tree.at(entry, ("BookgDt",))
         statement.error(_line(found if found is not None else entry), 1, f"booking date '{text}' is not a date")
         return None

@@ -22,8 +22,11 @@ no ledger semantics.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
+import io
+import marshal
 import os
 import pickle
 import secrets
@@ -38,7 +41,7 @@ from relancegit.read.discover import CONFIG_NAME, Listing, UnreadableFile, ledge
 
 CACHE_DIR = ".relancegit-cache"
 RACY_SECONDS = 2.0
-_FORMAT = 3  # bump when the layout of cached values changes
+_FORMAT = 4  # bump when the layout of cached values changes
 
 
 def code_fingerprint() -> str:
@@ -117,21 +120,39 @@ class Store:
         self.key = key
 
     def load(self) -> Any:
+        """The value stored, or None when there is none, it is not ours or it is damaged."""
+        return self.load_keyed(None)[1]
+
+    def load_keyed(self, key: object) -> tuple[bool, Any]:
+        """For a file saved with a `key` (`save(value, key=...)`): whether its key is this one,
+        and then its value (else None). The value is unpickled only when the key matches: a
+        command's stored output is not read back only to be found stale. With `key` None, the
+        file holds just a value."""
         try:
             blob = self.path.read_bytes()
         except OSError:
-            return None
+            return False, None
         payload, mac = memoryview(blob)[:-32], blob[-32:]
         expected = hmac.new(self.key, payload, hashlib.sha256).digest()
         if len(blob) < 32 or not hmac.compare_digest(mac, expected):
-            return None  # not ours, or damaged: ignored and rebuilt
+            return False, None  # not ours, or damaged: ignored and rebuilt
+        enabled = gc.isenabled()
+        gc.disable()  # unpickling makes many objects and no cycle: the collector would scan them
         try:
-            return pickle.loads(payload)
+            stream = io.BytesIO(payload)
+            unpickler = pickle.Unpickler(stream)
+            if key is not None and unpickler.load() != key:
+                return False, None
+            return True, unpickler.load()
         except Exception:  # a cache that cannot be read is rebuilt, never fatal
-            return None
+            return False, None
+        finally:
+            if enabled:
+                gc.enable()
 
-    def save(self, value: Any, memo: bool = False) -> None:
-        """Stream the pickle to a temporary file, signing as it goes, then rename it."""
+    def save(self, value: Any, memo: bool = False, key: object = None) -> None:
+        """Stream the pickle to a temporary file, signing as it goes, then rename it. A `key`
+        is pickled first, on its own (`load_keyed`)."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
@@ -144,6 +165,8 @@ class Store:
                     # A table's shard keeps it: models repeat their classes and keys, which
                     # the memo writes once.
                     pickler.fast = not memo
+                    if key is not None:
+                        pickler.dump(key)
                     pickler.dump(value)
                     handle.write(signer.mac.digest())
                 os.replace(tmp, self.path)
@@ -281,13 +304,11 @@ class LedgerCache:
 
     def get_result(self, name: str, key: str) -> Any:
         """The last result stored under `name` (one per command), if its key matches."""
-        loaded = Store(self.folder, f"result-{name}", self._key).load()
-        if isinstance(loaded, dict) and loaded.get("key") == key:
-            return loaded["value"]
-        return None
+        found, value = Store(self.folder, f"result-{name}", self._key).load_keyed(key)
+        return value if found else None
 
     def put_result(self, name: str, key: str, value: Any) -> None:
-        Store(self.folder, f"result-{name}", self._key).save({"key": key, "value": value})
+        Store(self.folder, f"result-{name}", self._key).save(value, key=key)
 
     def save(self) -> None:
         self.files.save()
@@ -297,14 +318,22 @@ class LedgerCache:
 
 def signature(stamps: dict[str, FileStamp], *parts: object) -> str:
     """A key for everything a result depends on: every input file and the given parts."""
+    return _signature(_stamps_digest(stamps), parts)
+
+
+def _signature(files: bytes, parts: tuple[object, ...]) -> str:
     h = hashlib.blake2b(digest_size=20)
     h.update(code_fingerprint().encode())
-    for path in sorted(stamps):
-        s = stamps[path]
-        h.update(f"{path}\0{s.size}\0{s.mtime_ns}\0{s.inode}\0{s.ctime_ns}\0".encode())
+    h.update(files)
     for part in parts:
         h.update(repr(part).encode() + b"\0")
     return h.hexdigest()
+
+
+def _stamps_digest(stamps: dict[str, FileStamp]) -> bytes:
+    """A digest of every file's path and stamp (marshal: one C call for 10,000 of them)."""
+    plain = [(path, *stamps[path]) for path in sorted(stamps)]
+    return hashlib.blake2b(marshal.dumps(plain), digest_size=20).digest()
 
 
 # --- the input files of a command ----------------------------------------------------------
@@ -321,15 +350,18 @@ def input_signature(root: Path, *parts: object, listing: Listing | None = None) 
     same moment."""
     if listing is None:
         listing = ledger_file_names(root)
-    stamps, racy = _stamps(root, listing)
+    files, racy = _stamps(root, listing)
     not_read = [(str(p.file), p.severity, p.message) for p in listing.problems]
-    return signature(stamps, str(root.resolve()), not_read, *parts), racy
+    return _signature(files, (str(root.resolve()), not_read, *parts)), racy
 
 
-_LAST_STAMPS: tuple[Listing, dict[str, FileStamp], list[str]] | None = None
+# The last listing, the digest of its files' stamps and the files changed too recently: a
+# command that keys its output and then a part of its work stamps the files once.
+_LAST_STAMPS: tuple[Listing, bytes, list[str]] | None = None
 
 
-def _stamps(root: Path, listing: Listing) -> tuple[dict[str, FileStamp], list[str]]:
+def _stamps(root: Path, listing: Listing) -> tuple[bytes, list[str]]:
+    """The digest of the listed files' stamps (`_stamps_digest`), and the racy ones."""
     global _LAST_STAMPS
     if _LAST_STAMPS is not None and _LAST_STAMPS[0] is listing:
         return _LAST_STAMPS[1], _LAST_STAMPS[2]
@@ -344,8 +376,9 @@ def _stamps(root: Path, listing: Listing) -> tuple[dict[str, FileStamp], list[st
         stamps[path] = stamp
         if stamp.racy(now_ns):
             racy.append(path)
-    _LAST_STAMPS = (listing, stamps, racy)
-    return stamps, racy
+    files = _stamps_digest(stamps)
+    _LAST_STAMPS = (listing, files, racy)
+    return files, racy
 
 
 def contents_digest(paths: list[str]) -> dict[str, bytes] | None:

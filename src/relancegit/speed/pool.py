@@ -1,4 +1,5 @@
-"""Work on many files across the cores: chunks of paths sent to forked worker processes.
+"""Work across the cores: chunks of paths sent to forked worker processes (`in_chunks`), or
+one computation in a forked child while the parent goes on (`Background`).
 
 Layer: speed (behind the door of `speed/__init__.py`); no ledger semantics. With the door
 closed, everything runs in the calling process.
@@ -6,12 +7,16 @@ closed, everything runs in the calling process.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import pickle
+import signal
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from relancegit import speed
+from relancegit.speed.gc import gc_paused
 
 R = TypeVar("R")
 S = TypeVar("S")
@@ -59,3 +64,74 @@ def in_chunks(func: Callable[[S, list[str]], list[R]], shared: S, paths: list[st
     finally:
         _INHERITED = None
     return results
+
+
+class Background(Generic[R]):
+    """`func()` computed in a forked child process while this one goes on; `result()` waits for
+    it. Leaving the `with` block without asking kills the child (a replayed output does not
+    need it). With the door closed, on one core or without fork, `func()` runs in this process
+    when `result()` is called: the same value, the same exception, at the same point."""
+
+    def __init__(self, func: Callable[[], R]) -> None:
+        self._func = func
+        self._pid = 0
+        self._fd = -1
+        self._done = False
+        self._value: R | None = None
+
+    def __enter__(self) -> Background[R]:
+        if speed.enabled() and worker_count() >= 2 and hasattr(os, "fork"):
+            try:
+                read_end, write_end = os.pipe()
+                pid = os.fork()
+            except OSError:  # no fork here (some sandboxes): computed when asked
+                return self
+            if pid == 0:  # the child: compute, send, leave without running the parent's exit code
+                code = 0
+                try:
+                    os.close(read_end)
+                    try:
+                        payload = pickle.dumps((True, self._func()), protocol=pickle.HIGHEST_PROTOCOL)
+                    except Exception as exc:  # the parent raises it where it asks for the result
+                        payload = pickle.dumps((False, exc), protocol=pickle.HIGHEST_PROTOCOL)
+                    with os.fdopen(write_end, "wb") as out:
+                        out.write(payload)
+                except BaseException:
+                    code = 1  # the parent computes it itself
+                finally:
+                    os._exit(code)
+            os.close(write_end)
+            self._pid, self._fd = pid, read_end
+        return self
+
+    def result(self) -> R:
+        if not self._done:
+            self._value = self._receive() if self._pid else self._func()
+            self._done = True
+        return self._value  # type: ignore[return-value]
+
+    def _receive(self) -> R:
+        with os.fdopen(self._fd, "rb") as source:
+            payload = source.read()
+        self._fd = -1
+        os.waitpid(self._pid, 0)
+        self._pid = 0
+        try:
+            with gc_paused():
+                ok, value = pickle.loads(payload)
+        except Exception:  # the child failed before sending (killed, out of memory): here, then
+            return self._func()
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pid:  # not asked for: not needed
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.waitpid(self._pid, 0)
+            self._pid = 0
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
