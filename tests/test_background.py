@@ -1,9 +1,11 @@
-"""`speed.pool.Background`: one computation in a forked child while the parent goes on."""
+"""`speed.pool.Background`: items made in a forked child while the parent works on them."""
 
 from __future__ import annotations
 
 import os
+import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,49 +21,86 @@ def _door_open_two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pool, "worker_count", lambda: 2)
 
 
-def test_the_value_is_computed_in_another_process():
-    with pool.Background(os.getpid) as child:
-        assert child.result() != os.getpid()
-        assert child.result() == child.result()  # asked twice: computed once
+def test_the_items_are_made_in_another_process_and_come_in_order():
+    with pool.Background(lambda: [(os.getpid(), n) for n in range(3)]) as child:
+        items = child.result()
+    assert [n for _, n in items] == [0, 1, 2]
+    assert {pid for pid, _ in items} != {os.getpid()}
+
+
+def test_each_item_arrives_as_soon_as_it_is_made():
+    def slowly() -> Iterator[float]:
+        yield time.monotonic()
+        time.sleep(0.6)
+        yield time.monotonic()
+
+    with pool.Background(slowly) as child:
+        items = child.items()
+        next(items)
+        first = time.monotonic()
+        second = next(items)
+    assert first < second  # the first was here before the second was made
 
 
 def test_the_child_works_while_the_parent_does():
     start = time.monotonic()
-    with pool.Background(lambda: time.sleep(0.5) or "slept") as child:
+    with pool.Background(lambda: [time.sleep(0.5), "slept"]) as child:
         time.sleep(0.5)
-        assert child.result() == "slept"
+        assert child.result() == [None, "slept"]
     assert time.monotonic() - start < 0.9  # both halves of a second, together
 
 
-def test_an_exception_is_raised_where_the_result_is_asked():
-    def refuse() -> None:
-        raise UsageError("cannot read statement.xml: No such file or directory")
+def test_an_exception_is_raised_after_the_items_made_before_it():
+    def refuse() -> Iterator[str]:
+        yield "first"
+        raise UsageError("cannot read second.xml: No such file or directory")
 
-    with pool.Background(refuse) as child, pytest.raises(UsageError, match="cannot read statement.xml"):
-        child.result()
+    with pool.Background(refuse) as child:
+        items = child.items()
+        assert next(items) == "first"
+        with pytest.raises(UsageError, match=r"cannot read second\.xml"):
+            next(items)
 
 
-def test_an_unpicklable_exception_is_raised_by_computing_it_here():
+def test_an_exception_that_cannot_travel_is_raised_by_making_the_rest_here():
     class Local(Exception):  # a local class: pickle cannot name it
         pass
 
-    calls = []
+    made_here = []
 
-    def fail() -> None:
-        calls.append(os.getpid())
+    def fail() -> Iterator[int]:
+        yield 1
+        made_here.append(os.getpid())
         raise Local("here")
 
-    with pool.Background(fail) as child, pytest.raises(Local, match="here"):
-        child.result()
-    assert calls == [os.getpid()]  # the child's attempt is not seen here: only this process's
+    with pool.Background(fail) as child:
+        items = child.items()
+        assert next(items) == 1
+        with pytest.raises(Local, match="here"):
+            next(items)
+    assert made_here == [os.getpid()]  # the child's attempt is not seen here: only this process's
+
+
+def test_the_items_a_dead_child_did_not_send_are_made_here():
+    parent = os.getpid()
+
+    def die_after_two() -> Iterator[int]:
+        for n in range(4):
+            if n == 2 and os.getpid() != parent:
+                os.kill(os.getpid(), signal.SIGKILL)
+            yield n
+
+    with pool.Background(die_after_two) as child:
+        assert child.result() == [0, 1, 2, 3]
 
 
 def test_a_child_not_asked_for_is_stopped(tmp_path: Path):
     marker = tmp_path / "finished"
 
-    def slow() -> None:
+    def slow() -> Iterator[None]:
         time.sleep(3)
         marker.write_text("done")
+        yield None
 
     with pool.Background(slow) as child:
         pid = child._pid
@@ -75,7 +114,12 @@ def test_a_child_not_asked_for_is_stopped(tmp_path: Path):
 def test_with_the_door_closed_it_runs_here_when_asked(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(speed.ENV_NO_CACHE, "1")
     calls = []
-    with pool.Background(lambda: calls.append(os.getpid()) or len(calls)) as child:
+
+    def here() -> Iterator[int]:
+        calls.append(os.getpid())
+        yield len(calls)
+
+    with pool.Background(here) as child:
         assert calls == []  # not before it is asked
-        assert child.result() == 1
+        assert child.result() == [1]
     assert calls == [os.getpid()]

@@ -329,27 +329,41 @@ def test_an_element_found_by_path_is_the_one_lxml_finds(path):
     node = etree.fromstring(TREE)
     expected = node.find("/".join("{*}" + name for name in path))
 
-    assert camt._Tree().at(node, path) is expected
+    entry = camt._Entry(node)
+    found = entry.at(0, path)
+
+    assert (entry.nodes[found] if found >= 0 else None) is expected
 
 
 def test_children_and_their_own_lookups_are_lxml_s():
     node = etree.fromstring(TREE)
-    tree = camt._Tree()
+    entry = camt._Entry(node)
+
+    def elements(positions: tuple[int, ...]) -> list[object]:
+        return [entry.nodes[k] for k in positions]
 
     for name in ("RltdPties", "RmtInf", "Sts", "Missing"):
-        assert tree.kids(node).get(name, []) == list(node.iterfind("{*}" + name))
-    remittance = tree.kids(node)["RmtInf"][0]
-    assert [camt._text(u) for u in tree.kids(remittance)["Ustrd"]] == ["a", "b"]
-    numbers = [
-        tree.at(d, ("Nb",)).text for s in tree.kids(remittance)["Strd"] for d in tree.kids(s).get("RfrdDocInf", [])
-    ]
-    assert numbers == ["1", "2"]
-    assert [tree.text(s, ("CdtrRefInf", "Ref")) for s in tree.kids(remittance)["Strd"]] == ["", "RF18"]
-    assert [tree.text(p, ("Dbtr", "Nm")) for p in tree.kids(node)["RltdPties"]] == ["", "second", "other namespace"]
-    # The first at a path through several elements: the first that has it, in document order.
-    assert camt._first_text(tree.kids(node), "RltdPties", tree, ("Dbtr", "Nm")) == "second"
-    assert camt._first_text(tree.kids(node), "Sts") == "BOOK"
-    assert camt._first_text(tree.kids(node), "Missing") == ""
+        assert elements(entry.children(0, name)) == list(node.iterfind("{*}" + name))
+    (remittance,) = entry.children(0, "RmtInf")
+    assert [entry.text(u) for u in entry.children(remittance, "Ustrd")] == ["a", "b"]
+    strd = entry.children(remittance, "Strd")
+    assert [entry.text(d, ("Nb",)) for s in strd for d in entry.children(s, "RfrdDocInf")] == ["1", "2"]
+    assert [entry.text(s, ("CdtrRefInf", "Ref")) for s in strd] == ["", "RF18"]
+    parties = entry.children(0, "RltdPties")
+    assert [entry.text(p, ("Dbtr", "Nm")) for p in parties] == ["", "second", "other namespace"]
+    assert entry.text(0, ("RltdPties", "Dbtr", "Nm")) == "second"  # the first RltdPties that has one
+
+
+def test_entries_of_one_shape_share_their_lookups_and_differ_in_values():
+    first = camt._Entry(etree.fromstring(TREE))
+    second = camt._Entry(etree.fromstring(TREE.replace(b"second", b"deuxieme")))
+    other = camt._Entry(etree.fromstring(TREE.replace(b"<Sts>BOOK</Sts>", b"<Sts><Cd>BOOK</Cd></Sts>")))
+
+    assert second.plan is first.plan
+    assert other.plan is not first.plan
+    assert first.text(0, ("RltdPties", "Dbtr", "Nm")) == "second"
+    assert second.text(0, ("RltdPties", "Dbtr", "Nm")) == "deuxieme"
+    assert (other.text(0, ("Sts", "Cd")), first.text(0, ("Sts", "Cd"))) == ("BOOK", "")
 
 
 # --- a warm run imports neither the model nor what writes ----------------------------------------

@@ -17,9 +17,9 @@ from relancegit.problems import RelancegitError
 from relancegit.read.discover import find_ledger
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
-    from relancegit.matching import LedgerView, Read
+    from relancegit.matching import LedgerView, Piece
     from relancegit.matching.index import CaseRow
     from relancegit.read.discover import Listing
     from relancegit.speed.cache import FileStamp, LedgerCache
@@ -42,14 +42,14 @@ def match(obj: Options, files: tuple[Path, ...], source_format: str | None, appl
 
     # Without --apply, match only reads: when neither the ledger nor the statements changed
     # (same bytes), its output is replayed, as `check`'s is. Meanwhile, the statements are
-    # read in another process (on a replay, it is stopped).
+    # read in another process, and matched as their entries come (on a replay, it is stopped).
     options = ([str(f) for f in files], digests, source_format, obj.today, obj.format)
     with Background(lambda: matching.read_statements(root, obj.today, files, source_format)) as reading:
         replay.run_or_replay(
             root,
             "match",
             options,
-            lambda listing: _match(obj, root, files, source_format, False, False, digests, listing, reading.result),
+            lambda listing: _match(obj, root, files, source_format, False, False, digests, listing, reading.items),
         )
 
 
@@ -62,7 +62,7 @@ def _match(
     commit: bool,
     digests: list[str] | None = None,
     listing: Listing | None = None,
-    reader: Callable[[], Read] | None = None,
+    reader: Callable[[], Iterable[Piece]] | None = None,
 ) -> None:
     from relancegit import matching
 

@@ -14,16 +14,16 @@ nor the engine nor anything that writes: those are imported where they are used.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from relancegit.matching.detect import FORMATS, detect_format
 from relancegit.matching.match import Index, LedgerView, propose
 from relancegit.matching.outcome import Outcome, StatementFile
-from relancegit.matching.statement import Statement
-from relancegit.problems import RelancegitError, UsageError
+from relancegit.matching.statement import Entry, Statement
+from relancegit.problems import Problem, RelancegitError, UsageError
 from relancegit.read.discover import CONFIG_NAME
 
 if TYPE_CHECKING:
@@ -48,6 +48,29 @@ def read_statement(path: Path, raw: bytes, kind: str, settings: Callable[[], Mat
     from relancegit.matching.csvfile import read_csv
 
     return read_csv(path, raw, settings())
+
+
+def read_in_parts(statement: Statement, raw: bytes, settings: Callable[[], MatchSettings]) -> Iterator[list[Entry]]:
+    """The entries of `statement`'s file, a few hundred at a time as they are read (camt.053;
+    the other formats at once); its problems are added to `statement`."""
+    if statement.kind == "camt053":
+        from relancegit.matching.camt import iter_camt
+
+        yield from iter_camt(statement, raw)
+        return
+    whole = read_statement(statement.file, raw, statement.kind, settings)
+    statement.problems += whole.problems
+    if whole.entries:
+        yield whole.entries
+
+
+class Piece(NamedTuple):
+    """A part of the statements of a run, as read: entries, or the end of a file (its digest
+    and format, and its problems)."""
+
+    entries: list[Entry]
+    file: StatementFile | None = None
+    problems: list[Problem] = []  # noqa: RUF012 (a NamedTuple's default: never changed)
 
 
 def _read(path: Path) -> bytes:
@@ -142,13 +165,14 @@ def run(
     apply: bool = False,
     commit: bool = False,
     view_of: Callable[[Path, date], LedgerView] | None = None,
-    reader: Callable[[], Read] | None = None,
+    reader: Callable[[], Iterable[Piece]] | None = None,
 ) -> Outcome:
     """Match the credits of the statements `files` to the ledger at `root` (docs/match.md).
 
     `view_of(root, today)` gives the ledger as matching sees it (the command layer passes one
     that caches it); `reader()` gives `read_statements(root, today, files, source_format)` (the
-    command layer passes one computed in another process meanwhile). `--apply` always loads
+    command layer passes one read in another process meanwhile). Entries are matched as
+    they come. `--apply` always loads
     and indexes the ledger afresh, under the write lock."""
     check_options(files, source_format, apply, commit)
     if apply:
@@ -157,16 +181,33 @@ def run(
     if not view.config_valid:
         raise RelancegitError(f"{root / CONFIG_NAME} has errors; run 'relancegit check' first")
     outcome = Outcome(apply=False)
-    statements = _take(outcome, reader() if reader is not None else read_statements(root, today, files, source_format))
     outcome.left_out = view.left_out
-    outcome.proposals = propose((e for s in statements for e in s.entries), view.index, view.currency)
+    pieces = reader() if reader is not None else read_statements(root, today, files, source_format)
+    outcome.proposals = propose(_entries(outcome, pieces), view.index, view.currency)
     return outcome
 
 
-def read_statements(root: Path, today: date, files: Sequence[Path], source_format: str | None) -> Read:
-    """Each statement file read (`read_statement`), with its digest and format; the ledger's
-    configuration is read only for a CSV statement's mapping."""
-    return _read_all(files, source_format, lambda: _match_settings(root, today))
+def read_statements(root: Path, today: date, files: Sequence[Path], source_format: str | None) -> Iterator[Piece]:
+    """The statement files read in order, as pieces: their entries a few hundred at a time as
+    they are read, then each file's digest, format and problems. The ledger's configuration is
+    read only for a CSV statement's mapping."""
+    for path in files:
+        raw = _read(path)
+        kind = source_format or detect_format(raw)
+        statement = Statement(path, kind)
+        for part in read_in_parts(statement, raw, lambda: _match_settings(root, today)):
+            yield Piece(part)
+        yield Piece([], StatementFile(path, hashlib.sha256(raw).hexdigest(), kind), statement.problems)
+
+
+def _entries(outcome: Outcome, pieces: Iterable[Piece]) -> Iterator[Entry]:
+    """The entries of the pieces, in order; each file's digest and problems added to the
+    outcome at its end."""
+    for piece in pieces:
+        yield from piece.entries
+        if piece.file is not None:
+            outcome.files.append(piece.file)
+            outcome.problems += piece.problems
 
 
 def _match_settings(root: Path, today: date) -> MatchSettings:
@@ -232,11 +273,13 @@ __all__ = [
     "Index",
     "LedgerView",
     "Outcome",
+    "Piece",
     "Read",
     "check_options",
     "checked_view",
     "fresh_view",
     "loaded_view",
+    "read_in_parts",
     "read_statement",
     "read_statements",
     "run",

@@ -12,8 +12,8 @@ import multiprocessing
 import os
 import pickle
 import signal
-from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO, Generic, TypeVar
 
 from relancegit import speed
 from relancegit.speed.gc import gc_paused
@@ -67,71 +67,95 @@ def in_chunks(func: Callable[[S, list[str]], list[R]], shared: S, paths: list[st
 
 
 class Background(Generic[R]):
-    """`func()` computed in a forked child process while this one goes on; `result()` waits for
-    it. Leaving the `with` block without asking kills the child (a replayed output does not
-    need it). With the door closed, on one core or without fork, `func()` runs in this process
-    when `result()` is called: the same value, the same exception, at the same point."""
+    """The items of `produce()` computed in a forked child process while this one goes on, and
+    sent over a pipe as they come: `items()` gives them here in order, so that this process
+    works on the first while the child makes the next. Leaving the `with` block before the end
+    stops the child (a replayed output does not need it).
 
-    def __init__(self, func: Callable[[], R]) -> None:
-        self._func = func
+    With the door closed, on one core or without fork, `produce()` runs in this process when
+    `items()` is iterated: the same items, the same exception, at the same point. If the child
+    dies without saying why (killed, out of memory), this process makes the items it did not
+    receive; `produce` must then give the same items again (it reads the same bytes)."""
+
+    def __init__(self, produce: Callable[[], Iterable[R]]) -> None:
+        self._produce = produce
         self._pid = 0
-        self._fd = -1
-        self._done = False
-        self._value: R | None = None
+        self._source: BinaryIO | None = None
 
     def __enter__(self) -> Background[R]:
         if speed.enabled() and worker_count() >= 2 and hasattr(os, "fork"):
             try:
                 read_end, write_end = os.pipe()
                 pid = os.fork()
-            except OSError:  # no fork here (some sandboxes): computed when asked
+            except OSError:  # no fork here (some sandboxes): produced here when asked
                 return self
-            if pid == 0:  # the child: compute, send, leave without running the parent's exit code
-                code = 0
-                try:
-                    os.close(read_end)
-                    try:
-                        payload = pickle.dumps((True, self._func()), protocol=pickle.HIGHEST_PROTOCOL)
-                    except Exception as exc:  # the parent raises it where it asks for the result
-                        payload = pickle.dumps((False, exc), protocol=pickle.HIGHEST_PROTOCOL)
-                    with os.fdopen(write_end, "wb") as out:
-                        out.write(payload)
-                except BaseException:
-                    code = 1  # the parent computes it itself
-                finally:
-                    os._exit(code)
+            if pid == 0:  # the child: never returns, never runs the parent's exit code
+                os.close(read_end)
+                os._exit(_send(self._produce, write_end))
             os.close(write_end)
-            self._pid, self._fd = pid, read_end
+            self._pid, self._source = pid, os.fdopen(read_end, "rb")
         return self
 
-    def result(self) -> R:
-        if not self._done:
-            self._value = self._receive() if self._pid else self._func()
-            self._done = True
-        return self._value  # type: ignore[return-value]
+    def items(self) -> Iterator[R]:
+        """The items, in order (once)."""
+        if self._source is None:
+            yield from self._produce()
+            return
+        received = 0
+        while True:
+            try:
+                with gc_paused():  # many objects, no cycle
+                    kind, value = pickle.load(self._source)
+            except Exception:  # the child died before the end: the rest is made here
+                self._stop()
+                for count, item in enumerate(self._produce()):
+                    if count >= received:
+                        yield item
+                return
+            if kind == _ITEM:
+                received += 1
+                yield value
+            elif kind == _END:
+                self._stop()
+                return
+            else:
+                self._stop()
+                raise value
 
-    def _receive(self) -> R:
-        with os.fdopen(self._fd, "rb") as source:
-            payload = source.read()
-        self._fd = -1
-        os.waitpid(self._pid, 0)
-        self._pid = 0
-        try:
-            with gc_paused():
-                ok, value = pickle.loads(payload)
-        except Exception:  # the child failed before sending (killed, out of memory): here, then
-            return self._func()
-        if not ok:
-            raise value
-        return value  # type: ignore[no-any-return]
+    def result(self) -> list[R]:
+        return list(self.items())
 
-    def __exit__(self, *exc: object) -> None:
-        if self._pid:  # not asked for: not needed
+    def _stop(self) -> None:
+        if self._pid:
             with contextlib.suppress(OSError):
-                os.kill(self._pid, signal.SIGKILL)
+                os.kill(self._pid, signal.SIGKILL)  # a no-op on a child that has finished
             with contextlib.suppress(OSError):
                 os.waitpid(self._pid, 0)
             self._pid = 0
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        if self._source is not None:
+            self._source.close()
+            self._source = None
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop()
+
+
+_ITEM, _END, _RAISED = 0, 1, 2
+
+
+def _send(produce: Callable[[], Iterable[Any]], fd: int) -> int:
+    """In the child: each item pickled to `fd` as it comes, then the end or the exception.
+    Returns the child's exit code; 1 when the parent is to make the items itself."""
+    try:
+        with os.fdopen(fd, "wb") as out:
+            try:
+                for item in produce():
+                    pickle.dump((_ITEM, item), out, protocol=pickle.HIGHEST_PROTOCOL)
+                    out.flush()  # the parent works on it meanwhile
+                end: tuple[int, Any] = (_END, None)
+            except Exception as exc:  # raised in the parent where its items stop
+                end = (_RAISED, exc)
+            pickle.dump(end, out, protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException:  # cannot pickle the exception, or the parent left: it makes them
+        return 1
+    return 0
