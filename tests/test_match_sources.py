@@ -119,6 +119,20 @@ def test_a_csv_mapping_naming_a_missing_column_is_reported_on_the_header(make_le
     assert done.stderr == f"{statement}:1:1: error: column 'Montant' (match.csv.columns.amount) is not in the header\n"
 
 
+def test_an_ofx_amount_with_more_than_2_decimals_is_located_and_not_matched(ledger, tmp_path):
+    bad = tmp_path / "bad.ofx"
+    bad.write_text(
+        (DATA / "statement.ofx").read_text(encoding="utf-8").replace("<TRNAMT>750.00<", "<TRNAMT>750.005<"),
+        encoding="utf-8",
+    )
+
+    done = run(ledger, "--format", "json", "match", str(bad))
+
+    assert done.exit_code == 1
+    assert done.stderr == f"{bad}:30:1: error: amount '750.005' must be positive with at most 2 decimals\n"
+    assert [row["entry"]["ref"] for row in json.loads(done.stdout)] == ["OFX-20261126-03"]
+
+
 def test_an_ofx_with_a_doctype_is_refused_with_a_located_error(ledger, tmp_path):
     text = (DATA / "statement.ofx").read_text(encoding="utf-8")
     bad = tmp_path / "bad.ofx"

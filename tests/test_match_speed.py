@@ -160,7 +160,7 @@ def test_only_the_rows_of_changed_case_files_are_computed_again(ledger, monkeypa
 
     assert computed == ["2026-0080"]
     assert view == matching.fresh_view(ledger, today)
-    assert view.index.balance[view.index.invoices["F2026-0080"]] == 500
+    assert view.index.balance[view.index.invoices["F2026-0080"]] == 500_00  # in cents
 
 
 def test_rows_of_a_whole_load_are_kept_for_the_next_change(ledger, monkeypatch):
@@ -191,7 +191,7 @@ def test_rows_of_a_whole_load_are_kept_for_the_next_change(ledger, monkeypatch):
     assert loads == []  # from check's outcomes this time
     assert computed == ["2026-0060"]
     assert view == matching.fresh_view(ledger, today)
-    assert view.index.balance[view.index.invoices["F2026-0061"]] == 460
+    assert view.index.balance[view.index.invoices["F2026-0061"]] == 460_00  # in cents
 
 
 def test_rows_are_computed_again_when_a_client_or_the_configuration_changes(ledger, tmp_path):

@@ -19,11 +19,9 @@ from typing import NamedTuple
 from relancegit.engine.allocation import allocate
 from relancegit.engine.facts import gather
 from relancegit.engine.status import PromiseOutcome, plan_state, promise_state
-from relancegit.matching.match import Index, compact, normalized_name
+from relancegit.matching.match import Index, cents, compact, normalized_name, whole_cents
 from relancegit.model import Case, Ledger, Plan, Promise, Void
 from relancegit.model import Payment as PaymentEvent
-
-_ZERO = Decimal(0)
 
 
 class CaseRow(NamedTuple):
@@ -84,7 +82,7 @@ def build_index(rows: Iterable[CaseRow]) -> Index:
     """The index of these rows, in this order (the ledger's): a later case's reference
     replaces an earlier one's, the first case recording a payment ref is the one named."""
     index = Index()
-    by_client: dict[str, list[tuple[str, Decimal]]] = {}
+    by_client: dict[str, list[tuple[str, int]]] = {}
     for row in rows:
         case = row.case
         for ref, kind, name in row.refs:
@@ -99,21 +97,25 @@ def build_index(rows: Iterable[CaseRow]) -> Index:
         if row.balance <= 0:
             continue  # paid or written off
         opened = []
-        for number, due, balance in row.opens:
+        for number, due, amount in row.opens:
+            balance = whole_cents(amount)
             k = index.add_open(case, client, number, due, balance)
             index.invoices[number] = k
             opened.append(k)
             index.add_amount(balance, client, ((case, number, balance),), "invoice")
         opened.sort(key=index.open_due.__getitem__)
         index.by_case[case] = opened
+        case_balance = whole_cents(row.balance)
         if len(opened) > 1:
-            index.add_amount(row.balance, client, ((case, None, row.balance),), "case")
+            index.add_amount(case_balance, client, ((case, None, case_balance),), "case")
         for amount, what in row.others:
-            index.add_amount(amount, client, ((case, None, amount),), what)
-        by_client.setdefault(client, []).append((case, row.balance))
+            other = cents(amount)
+            if other is not None:  # else no bank amount (2 decimals at most) is this one
+                index.add_amount(other, client, ((case, None, other),), what)
+        by_client.setdefault(client, []).append((case, case_balance))
     for client, cases in by_client.items():
         if len(cases) > 1:  # one transfer for all a client's open cases
-            total = sum((b for _, b in cases), _ZERO)
+            total = sum(b for _, b in cases)
             index.add_amount(total, client, tuple((c, None, b) for c, b in cases), "all open cases")
     index.choices = list(index.names.items())
     index.choice_names = [name for _, name in index.choices]

@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from relancegit.matching.statement import Entry
 
@@ -36,7 +37,6 @@ NONE = "none"
 CONFIDENT = frozenset({REFERENCE, AMOUNT_NAME})
 
 NAME_THRESHOLD = 85  # rapidfuzz token_sort_ratio, 0-100, on the normalised names
-_ZERO = Decimal(0)
 # Legal forms and words that say nothing about who pays (French and a few European ones).
 _NOISE = frozenset(
     [
@@ -91,8 +91,24 @@ def compact(token: str) -> str:
     return _NOT_REFERENCE.sub("", token.upper())
 
 
-@dataclass(frozen=True)
-class Payment:
+def cents(amount: Decimal) -> int | None:
+    """An amount in cents; None when it has more than 2 decimals."""
+    scaled = amount.scaleb(2)
+    whole = int(scaled)
+    return whole if whole == scaled else None
+
+
+def whole_cents(amount: Decimal) -> int:
+    """A ledger amount in cents (the model allows 2 decimals at most)."""
+    return int(amount.scaleb(2).to_integral_value())
+
+
+def money(amount_cents: int) -> Decimal:
+    """Cents as a Decimal amount with 2 decimals."""
+    return Decimal(amount_cents).scaleb(-2)
+
+
+class Payment(NamedTuple):
     """A payment the proposal would record: in `case`, on `invoice` when known."""
 
     case: str
@@ -100,8 +116,7 @@ class Payment:
     amount: Decimal
 
 
-@dataclass(frozen=True)
-class Proposal:
+class Proposal(NamedTuple):
     entry: Entry
     confidence: str
     reason: str
@@ -115,8 +130,8 @@ class Proposal:
         return self.confidence in CONFIDENT and self.recorded_in is None
 
 
-# A payment an amount stands for, as plain data: (case, invoice or None, amount).
-Due = tuple[str, str | None, Decimal]
+# A payment an amount stands for, as plain data: (case, invoice or None, amount in cents).
+Due = tuple[str, str | None, int]
 # An amount a client pays: (client id, the payments it makes, what it is: "invoice", "case"...).
 Candidate = tuple[str, tuple[Due, ...], str]
 
@@ -125,9 +140,10 @@ Candidate = tuple[str, tuple[Due, ...], str]
 class Index:
     """The open invoices of a ledger, looked up by reference, by amount and by client.
 
-    Plain data only (str, int, Decimal, tuples, lists and dicts of them): it is kept in the
-    ledger's cache and read back on every run. An open invoice is a number `k` into the
-    `open_*` lists and `balance`; `balance` is the one thing `propose` changes."""
+    Plain data only (str, int, tuples, lists and dicts of them; amounts in cents): it is kept
+    in the ledger's cache and read back on every run, and plain data unpickles fast. An open
+    invoice is a number `k` into the `open_*` lists and `balance`; `balance` is the one thing
+    `propose` changes."""
 
     refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # compact ref -> ("invoice"|"case", id)
     invoices: dict[str, int] = field(default_factory=dict)  # invoice number -> open invoice
@@ -136,8 +152,8 @@ class Index:
     open_client: list[str] = field(default_factory=list)
     open_number: list[str] = field(default_factory=list)
     open_due: list[tuple[int, int]] = field(default_factory=list)  # (due date's ordinal, rank in its case)
-    balance: list[Decimal] = field(default_factory=list)
-    amounts: dict[Decimal, list[Candidate]] = field(default_factory=dict)
+    balance: list[int] = field(default_factory=list)  # in cents
+    amounts: dict[int, list[Candidate]] = field(default_factory=dict)  # by amount in cents
     names: dict[str, str] = field(default_factory=dict)  # client id -> normalised name
     display: dict[str, str] = field(default_factory=dict)  # client id -> name as written
     recorded: dict[str, str] = field(default_factory=dict)  # payment ref -> case id
@@ -145,10 +161,10 @@ class Index:
     choices: list[tuple[str, str]] = field(default_factory=list)  # (client id, normalised name)
     choice_names: list[str] = field(default_factory=list)  # the names of `choices`, for rapidfuzz
 
-    def add_amount(self, amount: Decimal, client: str, payments: tuple[Due, ...], what: str) -> None:
+    def add_amount(self, amount: int, client: str, payments: tuple[Due, ...], what: str) -> None:
         self.amounts.setdefault(amount, []).append((client, payments, what))
 
-    def add_open(self, case: str, client: str, number: str, due: tuple[int, int], balance: Decimal) -> int:
+    def add_open(self, case: str, client: str, number: str, due: tuple[int, int], balance: int) -> int:
         self.open_case.append(case)
         self.open_client.append(client)
         self.open_number.append(number)
@@ -176,10 +192,13 @@ def propose(entries: Iterable[Entry], index: Index, currency: str) -> list[Propo
     seen: set[str] = set()
     names = _Names(index)
     for entry in entries:
+        amount = cents(entry.amount)
         if entry.currency and entry.currency != currency:
             proposal = Proposal(entry, NONE, f"in {entry.currency}, not the ledger's {currency}")
+        elif amount is None:
+            proposal = Proposal(entry, NONE, f"amount {entry.amount} has more than 2 decimals")
         else:
-            proposal = _propose(entry, index, seen, names)
+            proposal = _propose(entry, amount, index, seen, names)
         seen.add(entry.ref)
         if proposal.confident:
             for payment in proposal.payments:
@@ -219,7 +238,7 @@ class _Names:
         return bool(b) and self._ratio(a, b) >= NAME_THRESHOLD
 
 
-def _propose(entry: Entry, index: Index, seen: set[str], names: _Names) -> Proposal:
+def _propose(entry: Entry, amount: int, index: Index, seen: set[str], names: _Names) -> Proposal:
     if entry.reversal:
         return _reversal(entry, index)
     if entry.ref in index.recorded:
@@ -227,7 +246,20 @@ def _propose(entry: Entry, index: Index, seen: set[str], names: _Names) -> Propo
         return Proposal(entry, NONE, f"already recorded: payment ref {entry.ref} in case {case}", recorded_in=case)
     if entry.ref in seen:
         return Proposal(entry, NONE, f"bank reference {entry.ref} appears twice in the statement")
-    return _by_reference(entry, index) or _by_amount(entry, index, names)
+    return _by_reference(entry, amount, index) or _by_amount(entry, amount, index, names)
+
+
+_COMPACTED: dict[str, str] = {}  # token -> compact(token): statements repeat their words
+_NO_CANDIDATES: list[Candidate] = []
+
+
+def _compacted(token: str) -> str:
+    found = _COMPACTED.get(token)
+    if found is None:
+        found = compact(token)
+        if len(_COMPACTED) < 100_000:
+            _COMPACTED[token] = found
+    return found
 
 
 def _reversal(entry: Entry, index: Index) -> Proposal:
@@ -244,12 +276,12 @@ def _reversal(entry: Entry, index: Index) -> Proposal:
     return Proposal(entry, NONE, f"reversal{why} of a payment not recorded in the ledger")
 
 
-def _by_reference(entry: Entry, index: Index) -> Proposal | None:
+def _by_reference(entry: Entry, amount: int, index: Index) -> Proposal | None:
     targets: list[int] = []
     named: list[str] = []
     balance = index.balance
     for token in _TOKEN.findall(entry.remittance):
-        found = index.refs.get(compact(token))
+        found = index.refs.get(_compacted(token))
         if found is None or found[1] in named:
             continue
         named.append(found[1])
@@ -264,23 +296,23 @@ def _by_reference(entry: Entry, index: Index) -> Proposal | None:
     unique = list(dict.fromkeys(targets))
     if not unique:
         return Proposal(entry, AMBIGUOUS, f"{what} in the remittance, but nothing of it is open")
-    due = sum((balance[k] for k in unique), _ZERO)
-    if entry.amount > due:
+    due = sum(balance[k] for k in unique)
+    if amount > due:
         return Proposal(
-            entry, AMBIGUOUS, f"{what} in the remittance, but {entry.amount:.2f} is more than the {due:.2f} due"
+            entry, AMBIGUOUS, f"{what} in the remittance, but {entry.amount:.2f} is more than the {money(due):.2f} due"
         )
-    payments = _allocate(entry.amount, unique, index)
+    payments = _allocate(amount, unique, index)
     clients = {index.open_client[k] for k in unique}
-    part = "" if entry.amount == due else f" (part of the {due:.2f} due)"
+    part = "" if amount == due else f" (part of the {money(due):.2f} due)"
     return Proposal(
         entry, REFERENCE, f"{what} in the remittance{part}", payments, clients.pop() if len(clients) == 1 else None
     )
 
 
-def _allocate(amount: Decimal, targets: list[int], index: Index) -> tuple[Payment, ...]:
-    """The amount over the invoices, oldest due first (docs/engine.md): one payment per case,
-    naming the invoice when it pays just one."""
-    by_case: dict[str, list[tuple[int, Decimal]]] = {}
+def _allocate(amount: int, targets: list[int], index: Index) -> tuple[Payment, ...]:
+    """The amount (in cents) over the invoices, oldest due first (docs/engine.md): one payment
+    per case, naming the invoice when it pays just one."""
+    by_case: dict[str, list[tuple[int, int]]] = {}
     left = amount
     for target in sorted(targets, key=index.open_due.__getitem__):
         if left <= 0:
@@ -290,15 +322,15 @@ def _allocate(amount: Decimal, targets: list[int], index: Index) -> tuple[Paymen
         left -= part
     payments = []
     for case, parts in by_case.items():
-        total = sum((p for _, p in parts), _ZERO)
-        payments.append(Payment(case, index.open_number[parts[0][0]] if len(parts) == 1 else None, total))
+        total = sum(p for _, p in parts)
+        payments.append(Payment(case, index.open_number[parts[0][0]] if len(parts) == 1 else None, money(total)))
     return tuple(payments)
 
 
-def _by_amount(entry: Entry, index: Index, names: _Names) -> Proposal:
+def _by_amount(entry: Entry, value: int, index: Index, names: _Names) -> Proposal:
     # One candidate per set of cases paid: an invoice that is also its case's plan instalment
     # or promised amount is one candidate, named by the first found (the invoice).
-    found = [c for c in index.amounts.get(entry.amount, []) if _still_open(index, c[1])]
+    found = [c for c in index.amounts.get(value, _NO_CANDIDATES) if _still_open(index, c[1])]
     candidates = list({tuple((p[0], p[2]) for p in c[1]): c for c in reversed(found)}.values())[::-1]
     name = names.normalized(entry.counterparty)
     named = [c for c in candidates if name and names.close(name, index.names.get(c[0], ""))]
@@ -332,7 +364,7 @@ def _by_amount(entry: Entry, index: Index, names: _Names) -> Proposal:
 
 
 def _payments(dues: tuple[Due, ...]) -> tuple[Payment, ...]:
-    return tuple(Payment(case, invoice, amount) for case, invoice, amount in dues)
+    return tuple(Payment(case, invoice, money(amount)) for case, invoice, amount in dues)
 
 
 def _what(what: str, dues: tuple[Due, ...]) -> str:
@@ -359,14 +391,14 @@ def _still_open(index: Index, dues: tuple[Due, ...]) -> bool:
             found = index.invoices.get(invoice)
             if found is None or balance[found] < amount:
                 return False
-        elif sum((balance[k] for k in index.by_case.get(case, [])), _ZERO) < amount:
+        elif sum(balance[k] for k in index.by_case.get(case, [])) < amount:
             return False
     return True
 
 
 def _take(index: Index, payment: Payment) -> None:
     targets = [index.invoices[payment.invoice]] if payment.invoice else index.by_case.get(payment.case, [])
-    left = payment.amount
+    left = whole_cents(payment.amount)
     for target in targets:
         part = min(left, index.balance[target])
         index.balance[target] -= part

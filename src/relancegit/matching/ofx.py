@@ -17,6 +17,8 @@ from typing import Any
 from relancegit.importing.einvoice import XmlRefused, safe_parse
 from relancegit.matching.statement import Entry, Statement
 
+_CENT = Decimal("0.01")
+
 _DECLARATION = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 
 
@@ -55,6 +57,9 @@ def read_ofx(path: Path, raw: bytes) -> Statement:
             fitid = str(tx.fitid)
             at = raw.find(b"<FITID>" + fitid.encode())
             line = raw.count(b"\n", 0, at) + 1 if at >= 0 else 1
+            if amount != amount.quantize(_CENT):
+                statement.error(line, 1, f"amount '{tx.trnamt}' must be positive with at most 2 decimals")
+                continue
             remittance = " ".join(str(v) for v in (tx.memo, getattr(tx, "refnum", None)) if v)
             statement.entries.append(
                 Entry(
