@@ -331,7 +331,10 @@ def _by_amount(entry: Entry, value: int, index: Index, names: _Names) -> Proposa
     # One candidate per set of cases paid: an invoice that is also its case's plan instalment
     # or promised amount is one candidate, named by the first found (the invoice).
     found = [c for c in index.amounts.get(value, _NO_CANDIDATES) if _still_open(index, c[1])]
-    candidates = list({tuple((p[0], p[2]) for p in c[1]): c for c in reversed(found)}.values())[::-1]
+    if len(found) > 1:
+        candidates = list({tuple((p[0], p[2]) for p in c[1]): c for c in reversed(found)}.values())[::-1]
+    else:
+        candidates = found
     name = names.normalized(entry.counterparty)
     named = [c for c in candidates if name and names.close(name, index.names.get(c[0], ""))]
     amount = f"{entry.amount:.2f}"

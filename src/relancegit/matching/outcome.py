@@ -57,12 +57,7 @@ class Outcome:
                 "remittance": entry.remittance,
                 "ref": entry.ref,
             }
-            targets: list[tuple[str | None, str | None]] = [(p.case, p.invoice) for p in proposal.payments]
-            if proposal.void is not None:
-                targets = [(proposal.void[0], None)]
-            elif not targets:
-                targets = [(proposal.recorded_in, None)]
-            for case, invoice in targets:
+            for case, invoice in _targets(proposal):
                 reason = proposal.reason
                 rows.append(
                     {
@@ -79,32 +74,24 @@ class Outcome:
         return self.rows()
 
     def text(self) -> list[str]:
-        rows = self.rows()
+        """The table (one row per payment proposed, the entry's columns on its first row only),
+        then the summary. Made straight from the proposals: a statement has thousands."""
         table = [("date", "amount", "counterparty", "remittance", "→ case/invoice", "confidence", "reason")]
         last_ref = None
-        for item in rows:
-            entry = item["entry"]
-            first = entry["ref"] != last_ref
-            last_ref = entry["ref"]
-            target = "/".join(x for x in (item["case"], item["invoice"]) if x) or "-"
-            table.append(
-                (
-                    entry["date"] if first else "",
-                    entry["amount"] if first else "",
-                    _cut(entry["counterparty"], 24) if first else "",
-                    _cut(entry["remittance"], 30) if first else "",
-                    target,
-                    item["confidence"],
-                    item["reason"],
-                )
-            )
-        widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-        lines = []
-        for row in table:
-            cells = [c.rjust(w) if i == 1 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
-            lines.append("  ".join(cells).rstrip())
-        lines += self._summary()
-        return lines
+        for proposal in self.proposals:
+            entry = proposal.entry
+            for case, invoice in _targets(proposal):
+                if entry.ref != last_ref:
+                    amount = f"{entry.amount:.2f}" if not entry.reversal else f"-{entry.amount:.2f}"
+                    shown = (entry.date.isoformat(), amount, _cut(entry.counterparty, 24), _cut(entry.remittance, 30))
+                else:
+                    shown = ("", "", "", "")
+                last_ref = entry.ref
+                target = f"{case}/{invoice}" if case and invoice else case or invoice or "-"
+                table.append((*shown, target, proposal.confidence, proposal.reason))
+        widths = [max(map(len, column)) for column in zip(*table, strict=True)]
+        line = "  ".join(f"{{:{'>' if i == 1 else '<'}{w}}}" for i, w in enumerate(widths)).format
+        return [line(*row).rstrip() for row in table] + self._summary()
 
     def _summary(self) -> list[str]:
         counts: dict[str, int] = {}
@@ -131,6 +118,16 @@ class Outcome:
             if confident:
                 lines.append(f"--apply would record {confident} of them (reference, amount+name)")
         return lines
+
+
+def _targets(proposal: Proposal) -> list[tuple[str | None, str | None]]:
+    """What a proposal's rows point at: its payments' cases and invoices, the case of the
+    payment a reversal voids, or the case that recorded it already."""
+    if proposal.void is not None:
+        return [(proposal.void[0], None)]
+    if proposal.payments:
+        return [(p.case, p.invoice) for p in proposal.payments]
+    return [(proposal.recorded_in, None)]
 
 
 def _cut(text: str, width: int) -> str:
