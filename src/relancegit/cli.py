@@ -8,10 +8,13 @@ reading the clock (`--today`, else RELANCEGIT_TODAY, else the current date in Eu
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -394,3 +397,24 @@ def match(obj: Options, /, files: tuple[Path, ...], source_format: str | None, a
     bank reference) are skipped; a reversal voids the payment it reverses.
     """
     matching_commands.match(obj, files, source_format, apply, commit)
+
+
+def run() -> NoReturn:
+    """The `relancegit` program (the console script): `main`, then the process ends without
+    freeing its objects one by one (tens of thousands after a large ledger: a few hundredths
+    of a second). Exit handlers still run and the output is flushed first; the exit code and
+    a `sys.exit` message are Python's own."""
+    try:
+        main()
+        code: int = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)  # noqa: T201 (as Python prints it)
+            code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`| head`): nothing more to say
+            stream.flush()
+    os._exit(code)

@@ -69,9 +69,14 @@ def _match(
     def view_of(root: Path, today: date) -> LedgerView:
         return _cached_view(root, today, listing)
 
-    outcome = matching.run(
-        root, files, obj.today, source_format, apply=apply, commit=commit, view_of=view_of, reader=reader
-    )
+    from relancegit.speed.gc import gc_paused
+
+    # The view, the entries and the proposals make many objects and no cycle: the collector
+    # would only scan them again and again.
+    with gc_paused():
+        outcome = matching.run(
+            root, files, obj.today, source_format, apply=apply, commit=commit, view_of=view_of, reader=reader
+        )
     if digests is not None and [f.sha256 for f in outcome.files] != digests:
         # What is printed is stored under the statements' digests taken before: not this.
         raise RelancegitError("a bank statement changed while it was read; run 'relancegit match' again")
