@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from relancegit.matching.detect import FORMATS, detect_format
-from relancegit.matching.match import Index, LedgerView, propose
+from relancegit.matching.match import Index, LedgerView, Prepared, prepare, propose
 from relancegit.matching.outcome import Outcome, StatementFile
 from relancegit.matching.statement import Entry, Statement
 from relancegit.problems import Problem, RelancegitError, UsageError
@@ -65,10 +65,10 @@ def read_in_parts(statement: Statement, raw: bytes, settings: Callable[[], Match
 
 
 class Piece(NamedTuple):
-    """A part of the statements of a run, as read: entries, or the end of a file (its digest
-    and format, and its problems)."""
+    """A part of the statements of a run, as read: entries (prepared for matching), or the end
+    of a file (its digest and format, and its problems)."""
 
-    entries: list[Entry]
+    entries: list[Prepared]
     file: StatementFile | None = None
     problems: list[Problem] = []  # noqa: RUF012 (a NamedTuple's default: never changed)
 
@@ -189,18 +189,19 @@ def run(
 
 def read_statements(root: Path, today: date, files: Sequence[Path], source_format: str | None) -> Iterator[Piece]:
     """The statement files read in order, as pieces: their entries a few hundred at a time as
-    they are read, then each file's digest, format and problems. The ledger's configuration is
+    they are read (`match.prepare`d: what matching needs of them that does not depend on the
+    ledger is computed where they are read), then each file's digest, format and problems. The ledger's configuration is
     read only for a CSV statement's mapping."""
     for path in files:
         raw = _read(path)
         kind = source_format or detect_format(raw)
         statement = Statement(path, kind)
         for part in read_in_parts(statement, raw, lambda: _match_settings(root, today)):
-            yield Piece(part)
+            yield Piece([prepare(entry) for entry in part])
         yield Piece([], StatementFile(path, hashlib.sha256(raw).hexdigest(), kind), statement.problems)
 
 
-def _entries(outcome: Outcome, pieces: Iterable[Piece]) -> Iterator[Entry]:
+def _entries(outcome: Outcome, pieces: Iterable[Piece]) -> Iterator[Prepared]:
     """The entries of the pieces, in order; each file's digest and problems added to the
     outcome at its end."""
     for piece in pieces:

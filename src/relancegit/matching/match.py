@@ -185,20 +185,42 @@ class LedgerView:
     left_out: int
 
 
-def propose(entries: Iterable[Entry], index: Index, currency: str) -> list[Proposal]:
+class Prepared(NamedTuple):
+    """What matching needs of an entry that does not depend on the ledger, computed where the
+    entry is read (by `relancegit match`, in the process reading the statement)."""
+
+    entry: Entry
+    cents: int | None  # None: more than 2 decimals
+    words: tuple[str, ...]  # the remittance's words, compacted: references are looked up by them
+    name: str  # the counterparty's name, normalised
+    amount: str  # the amount, with 2 decimals
+
+
+def prepare(entry: Entry) -> Prepared:
+    name = _NORMALIZED.get(entry.counterparty)
+    if name is None:
+        name = normalized_name(entry.counterparty)
+        if len(_NORMALIZED) < _MAX_KEPT:
+            _NORMALIZED[entry.counterparty] = name
+    words = tuple(_compacted(token) for token in _TOKEN.findall(entry.remittance))
+    return Prepared(entry, cents(entry.amount), words, name, f"{entry.amount:.2f}")
+
+
+def propose(entries: Iterable[Entry | Prepared], index: Index, currency: str) -> list[Proposal]:
     """One proposal per entry, in the statement's order. A confident proposal takes its
     amounts off the open balances, so a later entry does not pay the same invoice twice."""
     proposals: list[Proposal] = []
     seen: set[str] = set()
     names = _Names(index)
-    for entry in entries:
-        amount = cents(entry.amount)
+    for item in entries:
+        prepared = item if isinstance(item, Prepared) else prepare(item)
+        entry = prepared.entry
         if entry.currency and entry.currency != currency:
             proposal = Proposal(entry, NONE, f"in {entry.currency}, not the ledger's {currency}")
-        elif amount is None:
+        elif prepared.cents is None:
             proposal = Proposal(entry, NONE, f"amount {entry.amount} has more than 2 decimals")
         else:
-            proposal = _propose(entry, amount, index, seen, names)
+            proposal = _propose(prepared, index, seen, names)
         seen.add(entry.ref)
         if proposal.confident:
             for payment in proposal.payments:
@@ -217,14 +239,7 @@ class _Names:
         self.index = index
         self._ratio = fuzz.token_sort_ratio
         self._extract_one = process.extractOne
-        self._normalized: dict[str, str] = {}
         self._closest: dict[str, str | None] = {}
-
-    def normalized(self, name: str) -> str:
-        found = self._normalized.get(name)
-        if found is None:
-            found = self._normalized[name] = normalized_name(name)
-        return found
 
     def closest_client(self, name: str) -> str | None:
         if name not in self._closest:
@@ -238,7 +253,8 @@ class _Names:
         return bool(b) and self._ratio(a, b) >= NAME_THRESHOLD
 
 
-def _propose(entry: Entry, amount: int, index: Index, seen: set[str], names: _Names) -> Proposal:
+def _propose(prepared: Prepared, index: Index, seen: set[str], names: _Names) -> Proposal:
+    entry = prepared.entry
     if entry.reversal:
         return _reversal(entry, index)
     if entry.ref in index.recorded:
@@ -246,10 +262,13 @@ def _propose(entry: Entry, amount: int, index: Index, seen: set[str], names: _Na
         return Proposal(entry, NONE, f"already recorded: payment ref {entry.ref} in case {case}", recorded_in=case)
     if entry.ref in seen:
         return Proposal(entry, NONE, f"bank reference {entry.ref} appears twice in the statement")
-    return _by_reference(entry, amount, index) or _by_amount(entry, amount, index, names)
+    return _by_reference(prepared, index) or _by_amount(prepared, index, names)
 
 
-_COMPACTED: dict[str, str] = {}  # token -> compact(token): statements repeat their words
+# Kept for the run (bounded): statements repeat their words and payers.
+_COMPACTED: dict[str, str] = {}  # word -> compact(word)
+_NORMALIZED: dict[str, str] = {}  # name -> normalized_name(name)
+_MAX_KEPT = 100_000
 _NO_CANDIDATES: list[Candidate] = []
 
 
@@ -257,7 +276,7 @@ def _compacted(token: str) -> str:
     found = _COMPACTED.get(token)
     if found is None:
         found = compact(token)
-        if len(_COMPACTED) < 100_000:
+        if len(_COMPACTED) < _MAX_KEPT:
             _COMPACTED[token] = found
     return found
 
@@ -276,12 +295,14 @@ def _reversal(entry: Entry, index: Index) -> Proposal:
     return Proposal(entry, NONE, f"reversal{why} of a payment not recorded in the ledger")
 
 
-def _by_reference(entry: Entry, amount: int, index: Index) -> Proposal | None:
+def _by_reference(prepared: Prepared, index: Index) -> Proposal | None:
+    entry, amount = prepared.entry, prepared.cents
+    assert amount is not None
     targets: list[int] = []
     named: list[str] = []
     balance = index.balance
-    for token in _TOKEN.findall(entry.remittance):
-        found = index.refs.get(_compacted(token))
+    for word in prepared.words:
+        found = index.refs.get(word)
         if found is None or found[1] in named:
             continue
         named.append(found[1])
@@ -299,7 +320,7 @@ def _by_reference(entry: Entry, amount: int, index: Index) -> Proposal | None:
     due = sum(balance[k] for k in unique)
     if amount > due:
         return Proposal(
-            entry, AMBIGUOUS, f"{what} in the remittance, but {entry.amount:.2f} is more than the {money(due):.2f} due"
+            entry, AMBIGUOUS, f"{what} in the remittance, but {prepared.amount} is more than the {money(due):.2f} due"
         )
     payments = _allocate(amount, unique, index)
     clients = {index.open_client[k] for k in unique}
@@ -327,17 +348,17 @@ def _allocate(amount: int, targets: list[int], index: Index) -> tuple[Payment, .
     return tuple(payments)
 
 
-def _by_amount(entry: Entry, value: int, index: Index, names: _Names) -> Proposal:
+def _by_amount(prepared: Prepared, index: Index, names: _Names) -> Proposal:
     # One candidate per set of cases paid: an invoice that is also its case's plan instalment
     # or promised amount is one candidate, named by the first found (the invoice).
-    found = [c for c in index.amounts.get(value, _NO_CANDIDATES) if _still_open(index, c[1])]
+    entry, name, amount = prepared.entry, prepared.name, prepared.amount
+    assert prepared.cents is not None
+    found = [c for c in index.amounts.get(prepared.cents, _NO_CANDIDATES) if _still_open(index, c[1])]
     if len(found) > 1:
         candidates = list({tuple((p[0], p[2]) for p in c[1]): c for c in reversed(found)}.values())[::-1]
     else:
         candidates = found
-    name = names.normalized(entry.counterparty)
     named = [c for c in candidates if name and names.close(name, index.names.get(c[0], ""))]
-    amount = f"{entry.amount:.2f}"
     if named:
         if len(named) == 1:
             client, dues, what = named[0]
