@@ -113,7 +113,11 @@ class Payment(NamedTuple):
 
     case: str
     invoice: str | None
-    amount: Decimal
+    cents: int
+
+    @property
+    def amount(self) -> Decimal:
+        return money(self.cents)
 
 
 class Proposal(NamedTuple):
@@ -194,6 +198,7 @@ class Prepared(NamedTuple):
     words: tuple[str, ...]  # the remittance's words, compacted: references are looked up by them
     name: str  # the counterparty's name, normalised
     amount: str  # the amount, with 2 decimals
+    shown: tuple[str, str, str, str]  # its cells in `match`'s table (`entry_cells`)
 
 
 def prepare(entry: Entry) -> Prepared:
@@ -203,7 +208,18 @@ def prepare(entry: Entry) -> Prepared:
         if len(_NORMALIZED) < _MAX_KEPT:
             _NORMALIZED[entry.counterparty] = name
     words = tuple(_compacted(token) for token in _TOKEN.findall(entry.remittance))
-    return Prepared(entry, cents(entry.amount), words, name, f"{entry.amount:.2f}")
+    return Prepared(entry, cents(entry.amount), words, name, f"{entry.amount:.2f}", entry_cells(entry))
+
+
+def entry_cells(entry: Entry) -> tuple[str, str, str, str]:
+    """An entry's cells in the table: date, amount (negative for a reversal), counterparty and
+    remittance (both cut)."""
+    amount = f"{entry.amount:.2f}" if not entry.reversal else f"-{entry.amount:.2f}"
+    return entry.date.isoformat(), amount, _cut(entry.counterparty, 24), _cut(entry.remittance, 30)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def propose(entries: Iterable[Entry | Prepared], index: Index, currency: str) -> list[Proposal]:
@@ -344,7 +360,7 @@ def _allocate(amount: int, targets: list[int], index: Index) -> tuple[Payment, .
     payments = []
     for case, parts in by_case.items():
         total = sum(p for _, p in parts)
-        payments.append(Payment(case, index.open_number[parts[0][0]] if len(parts) == 1 else None, money(total)))
+        payments.append(Payment(case, index.open_number[parts[0][0]] if len(parts) == 1 else None, total))
     return tuple(payments)
 
 
@@ -388,7 +404,7 @@ def _by_amount(prepared: Prepared, index: Index, names: _Names) -> Proposal:
 
 
 def _payments(dues: tuple[Due, ...]) -> tuple[Payment, ...]:
-    return tuple(Payment(case, invoice, money(amount)) for case, invoice, amount in dues)
+    return tuple(Payment(case, invoice, amount) for case, invoice, amount in dues)
 
 
 def _what(what: str, dues: tuple[Due, ...]) -> str:
@@ -422,7 +438,7 @@ def _still_open(index: Index, dues: tuple[Due, ...]) -> bool:
 
 def _take(index: Index, payment: Payment) -> None:
     targets = [index.invoices[payment.invoice]] if payment.invoice else index.by_case.get(payment.case, [])
-    left = whole_cents(payment.amount)
+    left = payment.cents
     for target in targets:
         part = min(left, index.balance[target])
         index.balance[target] -= part

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from relancegit.matching.match import Proposal
+from relancegit.matching.match import Proposal, entry_cells
 from relancegit.problems import Problem, Severity
 
 if TYPE_CHECKING:  # `apply` is imported only by --apply
@@ -27,6 +27,7 @@ class Outcome:
     proposals: list[Proposal] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     left_out: int = 0  # ledger files with errors, left out of the matching
+    shown: list[tuple[str, str, str, str]] = field(default_factory=list)  # each proposal's entry cells, if made
     written: Written | None = None
 
     @property
@@ -78,14 +79,14 @@ class Outcome:
         then the summary. Made straight from the proposals: a statement has thousands."""
         table = [("date", "amount", "counterparty", "remittance", "→ case/invoice", "confidence", "reason")]
         last_ref = None
-        for proposal in self.proposals:
+        cells = self.shown if len(self.shown) == len(self.proposals) else None
+        for number, proposal in enumerate(self.proposals):
             entry = proposal.entry
             for case, invoice in _targets(proposal):
                 if entry.ref != last_ref:
-                    amount = f"{entry.amount:.2f}" if not entry.reversal else f"-{entry.amount:.2f}"
-                    shown = (entry.date.isoformat(), amount, _cut(entry.counterparty, 24), _cut(entry.remittance, 30))
+                    shown = cells[number] if cells is not None else entry_cells(entry)
                 else:
-                    shown = ("", "", "", "")
+                    shown = _BLANK
                 last_ref = entry.ref
                 target = f"{case}/{invoice}" if case and invoice else case or invoice or "-"
                 table.append((*shown, target, proposal.confidence, proposal.reason))
@@ -120,6 +121,9 @@ class Outcome:
         return lines
 
 
+_BLANK = ("", "", "", "")
+
+
 def _targets(proposal: Proposal) -> list[tuple[str | None, str | None]]:
     """What a proposal's rows point at: its payments' cases and invoices, the case of the
     payment a reversal voids, or the case that recorded it already."""
@@ -128,10 +132,6 @@ def _targets(proposal: Proposal) -> list[tuple[str | None, str | None]]:
     if proposal.payments:
         return [(p.case, p.invoice) for p in proposal.payments]
     return [(proposal.recorded_in, None)]
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _count(number: int, noun: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import multiprocessing
 import os
 import pickle
 import signal
@@ -54,6 +53,8 @@ def in_chunks(func: Callable[[S, list[str]], list[R]], shared: S, paths: list[st
     size = -(-len(paths) // (workers * 4))
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
     results: list[R] = []
+    import multiprocessing  # here: `Background` alone does not need it (a few milliseconds)
+
     _INHERITED = (func, shared)
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
