@@ -435,14 +435,3 @@ def test_a_client_written_twice_gives_the_same_view_from_check_as_from_the_load(
 
     assert fresh.left_out == 1
     assert checked == fresh
-
-
-def test_the_table_is_the_same_from_cells_made_where_entries_are_read(ledger):
-    today = date(2026, 11, 23)
-    files = (CAMT_02, CAMT_08)
-    outcome = matching.run(ledger, files, today)
-    assert len(outcome.shown) == len(outcome.proposals) > 0  # made with the entries
-
-    plain = matching.Outcome(apply=False, proposals=outcome.proposals, files=outcome.files)
-
-    assert plain.text() == outcome.text()

@@ -205,9 +205,7 @@ def _entries(outcome: Outcome, pieces: Iterable[Piece]) -> Iterator[Prepared]:
     """The entries of the pieces, in order; each file's digest and problems added to the
     outcome at its end."""
     for piece in pieces:
-        for prepared in piece.entries:
-            outcome.shown.append(prepared.shown)
-            yield prepared
+        yield from piece.entries
         if piece.file is not None:
             outcome.files.append(piece.file)
             outcome.problems += piece.problems

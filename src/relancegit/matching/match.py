@@ -198,7 +198,6 @@ class Prepared(NamedTuple):
     words: tuple[str, ...]  # the remittance's words, compacted: references are looked up by them
     name: str  # the counterparty's name, normalised
     amount: str  # the amount, with 2 decimals
-    shown: tuple[str, str, str, str]  # its cells in `match`'s table (`entry_cells`)
 
 
 def prepare(entry: Entry) -> Prepared:
@@ -208,18 +207,7 @@ def prepare(entry: Entry) -> Prepared:
         if len(_NORMALIZED) < _MAX_KEPT:
             _NORMALIZED[entry.counterparty] = name
     words = tuple(_compacted(token) for token in _TOKEN.findall(entry.remittance))
-    return Prepared(entry, cents(entry.amount), words, name, f"{entry.amount:.2f}", entry_cells(entry))
-
-
-def entry_cells(entry: Entry) -> tuple[str, str, str, str]:
-    """An entry's cells in the table: date, amount (negative for a reversal), counterparty and
-    remittance (both cut)."""
-    amount = f"{entry.amount:.2f}" if not entry.reversal else f"-{entry.amount:.2f}"
-    return entry.date.isoformat(), amount, _cut(entry.counterparty, 24), _cut(entry.remittance, 30)
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return Prepared(entry, cents(entry.amount), words, name, f"{entry.amount:.2f}")
 
 
 def propose(entries: Iterable[Entry | Prepared], index: Index, currency: str) -> list[Proposal]:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from relancegit.matching.match import Proposal, entry_cells
+from relancegit.matching.match import Proposal
+from relancegit.matching.statement import Entry
 from relancegit.problems import Problem, Severity
 
 if TYPE_CHECKING:  # `apply` is imported only by --apply
@@ -27,7 +28,6 @@ class Outcome:
     proposals: list[Proposal] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     left_out: int = 0  # ledger files with errors, left out of the matching
-    shown: list[tuple[str, str, str, str]] = field(default_factory=list)  # each proposal's entry cells, if made
     written: Written | None = None
 
     @property
@@ -79,14 +79,10 @@ class Outcome:
         then the summary. Made straight from the proposals: a statement has thousands."""
         table = [("date", "amount", "counterparty", "remittance", "→ case/invoice", "confidence", "reason")]
         last_ref = None
-        cells = self.shown if len(self.shown) == len(self.proposals) else None
-        for number, proposal in enumerate(self.proposals):
+        for proposal in self.proposals:
             entry = proposal.entry
             for case, invoice in _targets(proposal):
-                if entry.ref != last_ref:
-                    shown = cells[number] if cells is not None else entry_cells(entry)
-                else:
-                    shown = _BLANK
+                shown = entry_cells(entry) if entry.ref != last_ref else _BLANK
                 last_ref = entry.ref
                 target = f"{case}/{invoice}" if case and invoice else case or invoice or "-"
                 table.append((*shown, target, proposal.confidence, proposal.reason))
@@ -122,6 +118,17 @@ class Outcome:
 
 
 _BLANK = ("", "", "", "")
+
+
+def entry_cells(entry: Entry) -> tuple[str, str, str, str]:
+    """An entry's cells in the table: date, amount (negative for a reversal), counterparty and
+    remittance (both cut)."""
+    amount = f"{entry.amount:.2f}" if not entry.reversal else f"-{entry.amount:.2f}"
+    return entry.date.isoformat(), amount, _cut(entry.counterparty, 24), _cut(entry.remittance, 30)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _targets(proposal: Proposal) -> list[tuple[str | None, str | None]]:
