@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from relancegit.importing.source import Buyer, CreditNote, Source, SourceInvoice, parse_amount, parse_date
+from relancegit.safexml import XmlRefused, safe_parse
 
 if TYPE_CHECKING:  # only annotations: `match` reads its statements without the model
     from relancegit.model import ImportSettings
@@ -37,32 +38,6 @@ _UBL = {
 _UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 _UBL_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 _CREDIT_NOTE_CODES = {"381", "261", "262", "396", "532"}  # UNTDID 1001 credit notes
-_DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
-
-
-class XmlRefused(Exception):
-    def __init__(self, line: int, column: int, message: str) -> None:
-        super().__init__(message)
-        self.line, self.column, self.message = line, column, message
-
-
-def safe_parse(raw: bytes) -> Any:
-    """The XML's root element; `XmlRefused` (located) for a DOCTYPE or a syntax error."""
-    found = _DOCTYPE.search(raw)
-    if found is not None:
-        line = raw.count(b"\n", 0, found.start()) + 1
-        column = found.start() - raw.rfind(b"\n", 0, found.start())
-        external = re.search(rb"<!ENTITY[^>]*\b(SYSTEM|PUBLIC)\b", raw, re.IGNORECASE)
-        what = "an external entity" if external else "a DOCTYPE (entity definitions can expand without bound)"
-        raise XmlRefused(line, column, f"refused: {what}; an e-invoice has no DOCTYPE")
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
-    )
-    try:
-        return etree.fromstring(raw, parser)
-    except etree.XMLSyntaxError as exc:
-        line, column = exc.position if exc.position else (1, 1)
-        raise XmlRefused(line, column + 1, f"not well-formed XML: {exc.msg}") from None
 
 
 def read_einvoice(path: Path, raw: bytes, kind: str, settings: ImportSettings) -> Source:

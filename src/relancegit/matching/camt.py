@@ -1,6 +1,6 @@
 """Read an ISO 20022 bank-to-customer statement, camt.053 (versions 001.02 to 001.08).
 
-Layer: bytes -> `Statement`. The XML is parsed safely (`importing.einvoice.safe_parse`: a
+Layer: bytes -> `Statement`. The XML is parsed safely (`safexml.safe_parse`: a
 DOCTYPE is refused, lxml parses with entities and network off). Read, for each booked
 credit entry (`Ntry` with `CdtDbtInd` CRDT) and for each of its transactions (`TxDtls`,
 several in a batched entry): booking date, amount and currency, the debtor's name and
@@ -21,8 +21,8 @@ from typing import Any, NamedTuple
 
 from lxml import etree
 
-from relancegit.importing.einvoice import XmlRefused, safe_parse
 from relancegit.matching.statement import Entry, Statement
+from relancegit.safexml import XmlRefused, safe_parse
 
 _CENT = Decimal("0.01")
 _LOCAL_NAMES: dict[str, str] = {}  # "{namespace}name" -> "name": a statement has few distinct tags

@@ -14,8 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from relancegit.importing.einvoice import XmlRefused, safe_parse
 from relancegit.matching.statement import Entry, Statement
+from relancegit.safexml import XmlRefused, safe_parse
 
 _CENT = Decimal("0.01")
 
