@@ -435,3 +435,10 @@ def test_a_client_written_twice_gives_the_same_view_from_check_as_from_the_load(
 
     assert fresh.left_out == 1
     assert checked == fresh
+
+
+def test_a_piece_sent_as_plain_values_comes_back_the_same(ledger):
+    pieces = list(matching.read_statements(ledger, date(2026, 11, 23), (CAMT_02, CAMT_08), None))
+    assert sum(len(p.entries) for p in pieces) > 0 and any(p.file for p in pieces)
+
+    assert [matching.Piece.from_plain(p.plain()) for p in pieces] == pieces

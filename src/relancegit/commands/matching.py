@@ -17,7 +17,7 @@ from relancegit.problems import RelancegitError
 from relancegit.read.discover import find_ledger
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Iterator
 
     from relancegit.matching import LedgerView, Piece
     from relancegit.matching.index import CaseRow
@@ -37,6 +37,7 @@ def match(obj: Options, files: tuple[Path, ...], source_format: str | None, appl
     if digests is None:
         _match(obj, root, files, source_format, apply, commit)
         return
+    from relancegit.matching import Piece
     from relancegit.speed import replay
     from relancegit.speed.pool import Background
 
@@ -44,12 +45,18 @@ def match(obj: Options, files: tuple[Path, ...], source_format: str | None, appl
     # (same bytes), its output is replayed, as `check`'s is. Meanwhile, the statements are
     # read in another process, and matched as their entries come (on a replay, it is stopped).
     options = ([str(f) for f in files], digests, source_format, obj.today, obj.format)
-    with Background(lambda: matching.read_statements(root, obj.today, files, source_format)) as reading:
+    with Background(
+        lambda: map(Piece.plain, matching.read_statements(root, obj.today, files, source_format))
+    ) as reading:
+
+        def reader() -> Iterator[Piece]:
+            return map(Piece.from_plain, reading.items())
+
         replay.run_or_replay(
             root,
             "match",
             options,
-            lambda listing: _match(obj, root, files, source_format, False, False, digests, listing, reading.items),
+            lambda listing: _match(obj, root, files, source_format, False, False, digests, listing, reader),
         )
 
 
