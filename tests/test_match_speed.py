@@ -442,3 +442,13 @@ def test_a_piece_sent_as_plain_values_comes_back_the_same(ledger):
     assert sum(len(p.entries) for p in pieces) > 0 and any(p.file for p in pieces)
 
     assert [matching.Piece.from_plain(p.plain()) for p in pieces] == pieces
+
+
+def test_the_view_kept_as_marshal_bytes_comes_back_equal_and_bad_bytes_are_refused(ledger):
+    view = matching.fresh_view(ledger, date(2026, 11, 23))
+    assert view.index.refs and view.index.amounts
+
+    assert matching.LedgerView.loads(view.dumps()) == view
+    for bad in (b"", b"not marshal", view.dumps()[:-40]):
+        with pytest.raises(ValueError, match="not a ledger view"):
+            matching.LedgerView.loads(bad)

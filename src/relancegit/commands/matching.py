@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import marshal
 import os
 import sys
 import time
@@ -124,6 +126,7 @@ def _cached_view(root: Path, today: date, listing: Listing | None = None) -> Led
     that runs, from the whole load (`matching.fresh_view`). `listing` is the ledger's files
     when the caller has just listed them."""
     from relancegit import matching, speed
+    from relancegit.matching import LedgerView
 
     if not speed.enabled():
         return matching.fresh_view(root, today)
@@ -132,12 +135,13 @@ def _cached_view(root: Path, today: date, listing: Listing | None = None) -> Led
 
     if listing is None:
         listing = ledger_file_names(root)
-    key, racy = input_signature(root, VIEW, today, listing=listing)
+    # The view is kept as marshal bytes (`LedgerView.dumps`), whose format is this Python's.
+    key, racy = input_signature(root, VIEW, today, marshal.version, sys.version_info[:2], listing=listing)
     store = LedgerCache(root)
-    hit = store.get_result(VIEW, key)  # a stale view is not unpickled: its key is read first
+    hit = store.get_result(VIEW, key)  # a stale view is not read: its key is read first
     if isinstance(hit, tuple) and len(hit) == 2 and contents_digest(list(hit[1])) == hit[1]:
-        view: LedgerView = hit[0]
-        return view
+        with contextlib.suppress(ValueError):  # not a view: built again
+            return LedgerView.loads(hit[0])
     before = contents_digest(racy)
     rows = _RowCache(root, today, store, listing)
     if rows.missing(listing.cases) > max(_FEW_ROWS, len(listing.cases) // 10):
@@ -150,7 +154,7 @@ def _cached_view(root: Path, today: date, listing: Listing | None = None) -> Led
     if before is None or contents_digest(racy) != before or not rows.steady():
         return matching.fresh_view(root, today)  # changed while we read: the load, whole
     rows.save(built)
-    store.put_result(VIEW, key, (view, before))
+    store.put_result(VIEW, key, (view.dumps(), before))
     return view
 
 

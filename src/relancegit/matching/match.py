@@ -20,10 +20,11 @@ Only `reference` and `amount+name` are recorded by `--apply`.
 
 from __future__ import annotations
 
+import marshal
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -187,6 +188,22 @@ class LedgerView:
     currency: str
     index: Index  # empty when the configuration has errors
     left_out: int
+
+    def dumps(self) -> bytes:
+        """The view as `marshal` bytes: read back faster than a pickle of it (plain data only).
+        Their format is this Python's (`marshal.version`): whoever keeps them keys them so."""
+        index = self.index
+        parts = tuple(getattr(index, f.name) for f in fields(Index))
+        return marshal.dumps((self.config_valid, self.currency, self.left_out, parts))
+
+    @classmethod
+    def loads(cls, data: bytes) -> LedgerView:
+        """The view `dumps` gave; ValueError when `data` is not one."""
+        try:
+            valid, currency, left_out, parts = marshal.loads(data)
+            return cls(valid, currency, Index(*parts), left_out)
+        except (EOFError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a ledger view: {exc}") from None
 
 
 class Prepared(NamedTuple):
