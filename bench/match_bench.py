@@ -8,8 +8,8 @@ invoices: a third name the invoice in the remittance, a third pay an invoice's e
 from the client's name, the rest are amounts nothing fits. `check` is run once to warm the
 cache, then `check` and `match` (no --apply) are timed, each as a fresh process: with nothing
 changed (both replay their output), with a statement not matched before (match reuses its
-cached view of the ledger), then each after one case changed (match rebuilds its view from
-check's per-file outcomes).
+cached view of the ledger; each run beside a `check`, as the machine's speed drifts), then
+each after one case changed (match rebuilds its view from check's per-file outcomes).
 """
 
 from __future__ import annotations
@@ -100,12 +100,14 @@ def main() -> None:
         checks = [timed([*common, "check"]) for _ in range(args.repeat)]
         matches = [timed([*common, "match", str(statement)]) for _ in range(args.repeat)]
         check, match = statistics.median(checks), statistics.median(matches)
-        unseen = []
+        unseen, beside = [], []
         for round_ in range(args.repeat):  # a statement not matched before: its output is not replayed
             with statement.open("a", encoding="utf-8") as handle:
                 handle.write(f"<!-- bench {round_} -->\n")
             unseen.append(timed([*common, "match", str(statement)]))
+            beside.append(timed([*common, "check"]))  # the check of the same moment (a noisy machine)
         new_statement = statistics.median(unseen)
+        paired = statistics.median(m / c for m, c in zip(unseen, beside, strict=True))
         case = next(iter(sorted((ledger / "cases").rglob("*.yaml"))))
         changed_checks, changed_matches = [], []
         for round_ in range(args.repeat):  # one case changed: check's output and match's index are rebuilt
@@ -120,8 +122,9 @@ def main() -> None:
             f"{args.entries} entries against {args.cases} cases, median of {args.repeat}:\n"
             f"  nothing changed:  check {check:.2f} s (replayed), match {match:.2f} s (replayed), "
             f"ratio {match / check:.2f}\n"
-            f"  a new statement:  check {check:.2f} s (replayed), match {new_statement:.2f} s (index cached), "
-            f"ratio {new_statement / check:.2f}\n"
+            f"  a new statement:  check {statistics.median(beside):.2f} s (replayed), match {new_statement:.2f} s "
+            f"(index cached), ratio {new_statement / statistics.median(beside):.2f} "
+            f"(median of the ratios of runs side by side: {paired:.2f})\n"
             f"  one case changed: check {changed_check:.2f} s, match {changed_match:.2f} s (index rebuilt), "
             f"ratio {changed_match / changed_check:.2f}"
         )
