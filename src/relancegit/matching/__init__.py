@@ -112,15 +112,10 @@ class Piece(NamedTuple):
         file_name, entries, file, problems = plain
         path = Path(file_name)
         ordinal = date.fromordinal
+        entry, prepared = Entry._make, Prepared._make  # tuple.__new__: no argument parsing
         return cls(
             [
-                Prepared(
-                    Entry(path, line, ordinal(day), Decimal(amount), *rest),
-                    cents,
-                    words,
-                    name,
-                    shown,
-                )
+                prepared((entry((path, line, ordinal(day), Decimal(amount), *rest)), cents, words, name, shown))
                 for line, day, amount, *rest, cents, words, name, shown in entries
             ],
             file,

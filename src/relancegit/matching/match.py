@@ -354,6 +354,9 @@ def _by_reference(prepared: Prepared, index: Index) -> Proposal | None:
 def _allocate(amount: int, targets: list[int], index: Index) -> tuple[Payment, ...]:
     """The amount (in cents) over the invoices, oldest due first (docs/engine.md): one payment
     per case, naming the invoice when it pays just one."""
+    if len(targets) == 1:  # the usual case: one invoice named
+        (target,) = targets
+        return (Payment(index.open_case[target], index.open_number[target], min(amount, index.balance[target])),)
     by_case: dict[str, list[tuple[int, int]]] = {}
     left = amount
     for target in sorted(targets, key=index.open_due.__getitem__):
