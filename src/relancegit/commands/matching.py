@@ -73,44 +73,29 @@ def _match(
     listing: Listing | None = None,
     reader: Callable[[], Iterable[Piece]] | None = None,
 ) -> None:
+    from relancegit import matching
+    from relancegit.speed.gc import gc_paused
+
     def view_of(root: Path, today: date) -> LedgerView:
         return _cached_view(root, today, listing)
-
-    from relancegit.speed.gc import gc_paused
 
     # The view, the entries, the proposals and the table make many objects and no cycle: the
     # collector would only scan them again and again.
     with gc_paused():
-        _show(obj, root, files, source_format, apply, commit, view_of, reader, digests)
-
-
-def _show(
-    obj: Options,
-    root: Path,
-    files: tuple[Path, ...],
-    source_format: str | None,
-    apply: bool,
-    commit: bool,
-    view_of: Callable[[Path, date], LedgerView],
-    reader: Callable[[], Iterable[Piece]] | None,
-    digests: list[str] | None,
-) -> None:
-    from relancegit import matching
-
-    outcome = matching.run(
-        root, files, obj.today, source_format, apply=apply, commit=commit, view_of=view_of, reader=reader
-    )
-    if digests is not None and [f.sha256 for f in outcome.files] != digests:
-        # What is printed is stored under the statements' digests taken before: not this.
-        raise RelancegitError("a bank statement changed while it was read; run 'relancegit match' again")
-    for problem in outcome.problems:
-        click.echo(problem.format(), err=True)
-    if outcome.left_out:
-        click.echo(f"{outcome.left_out} ledger file(s) with errors left out; run 'relancegit check'", err=True)
-    if obj.format == "json":
-        print_json(outcome.to_json())
-    else:
-        click.echo("\n".join(outcome.text()))
+        outcome = matching.run(
+            root, files, obj.today, source_format, apply=apply, commit=commit, view_of=view_of, reader=reader
+        )
+        if digests is not None and [f.sha256 for f in outcome.files] != digests:
+            # What is printed is stored under the statements' digests taken before: not this.
+            raise RelancegitError("a bank statement changed while it was read; run 'relancegit match' again")
+        for problem in outcome.problems:
+            click.echo(problem.format(), err=True)
+        if outcome.left_out:
+            click.echo(f"{outcome.left_out} ledger file(s) with errors left out; run 'relancegit check'", err=True)
+        if obj.format == "json":
+            print_json(outcome.to_json())
+        else:
+            click.echo("\n".join(outcome.text()))
     if not outcome.ok:
         sys.exit(1)
 
