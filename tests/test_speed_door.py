@@ -6,6 +6,7 @@ files on disk give."""
 from __future__ import annotations
 
 import ast
+import multiprocessing
 import shutil
 import sys
 from pathlib import Path
@@ -71,7 +72,8 @@ def test_door_closed_same_results(which: str, tmp_path: Path, monkeypatch: pytes
     assert not speed.enabled()
     # With the door closed, none of the machinery runs: no cache, no lean constructor, no pool.
     monkeypatch.setattr(FastLoader, "get_single_data", None)
-    monkeypatch.setattr(pool.multiprocessing, "get_context", None)
+    monkeypatch.setattr(multiprocessing, "get_context", None)  # what the chunked pool forks with
+    monkeypatch.setattr(pool.os, "fork", None)  # what a background child is forked with
     closed, _, closed_check = outcome(root)
     assert not (root.parent / cache.CACHE_DIR).exists()
 
