@@ -69,3 +69,20 @@ def test_exit_handlers_run_and_a_closed_pipe_ends_quietly(make_ledger):
     assert reader.wait() == 1  # click's code for a closed pipe, as with `main`
     assert "handler ran" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_output_to_a_full_disk_is_an_error_message_not_a_traceback(make_ledger):
+    root = make_ledger()
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-c", PROGRAM, "--ledger", str(root), "next"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "RELANCEGIT_TODAY": "2026-11-23"},
+            check=False,
+        )
+
+    assert done.returncode == 1
+    assert done.stderr == "relancegit: error: cannot write the output: No space left on device\n"

@@ -413,8 +413,24 @@ def run() -> NoReturn:
         else:
             print(exc.code, file=sys.stderr)  # noqa: T201 (as Python prints it)
             code = 1
+    except OSError as exc:  # the output cannot be written (a full disk): said, not a traceback
+        _say(f"relancegit: error: cannot write the output: {exc.strerror or exc}")
+        code = 1
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`| head`): nothing more to say
+        try:
             stream.flush()
+        except BrokenPipeError:  # `| head`: nobody reads any more
+            pass
+        except ValueError:  # closed
+            pass
+        except OSError as exc:  # a full disk: not lost silently (Python's own code for it)
+            _say(f"relancegit: error: cannot write the output: {exc.strerror or exc}")
+            code = code or 120
     os._exit(code)
+
+
+def _say(message: str) -> None:
+    """A last message on the standard error, past its Python buffer."""
+    with contextlib.suppress(OSError):
+        os.write(2, f"{message}\n".encode())
