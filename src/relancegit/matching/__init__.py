@@ -97,7 +97,7 @@ class Piece(NamedTuple):
                     p.cents,
                     p.words,
                     p.name,
-                    p.amount,
+                    p.amount_text,
                 )
                 for p in entries
                 for e in (p.entry,)
@@ -115,8 +115,8 @@ class Piece(NamedTuple):
         entry, prepared = Entry._make, Prepared._make  # tuple.__new__: no argument parsing
         return cls(
             [
-                prepared((entry((path, line, ordinal(day), Decimal(amount), *rest)), cents, words, name, shown))
-                for line, day, amount, *rest, cents, words, name, shown in entries
+                prepared((entry((path, line, ordinal(day), Decimal(amount), *rest)), cents, words, name, text))
+                for line, day, amount, *rest, cents, words, name, text in entries
             ],
             file,
             problems,
@@ -193,10 +193,6 @@ def checked_view(
     return LedgerView(True, setting.config.currency, build_index(kept.values()), len(bad)), rows
 
 
-# The statements of a run, each with its file's digest and format.
-Read = list[tuple[StatementFile, Statement]]
-
-
 def check_options(files: Sequence[Path], source_format: str | None, apply: bool, commit: bool) -> None:
     """Refuse a run that cannot be one (usage errors)."""
     if not files:
@@ -221,9 +217,9 @@ def run(
 
     `view_of(root, today)` gives the ledger as matching sees it (the command layer passes one
     that caches it); `reader()` gives `read_statements(root, today, files, source_format)` (the
-    command layer passes one read in another process meanwhile). Entries are matched as
-    they come. `--apply` always loads
-    and indexes the ledger afresh, under the write lock."""
+    command layer passes one read in another process meanwhile). Entries are matched as they
+    come. `--apply` reads the statements first, then loads and indexes the ledger afresh,
+    under the write lock."""
     check_options(files, source_format, apply, commit)
     if apply:
         return _apply(root, files, today, source_format, commit)
@@ -240,13 +236,17 @@ def run(
 def read_statements(root: Path, today: date, files: Sequence[Path], source_format: str | None) -> Iterator[Piece]:
     """The statement files read in order, as pieces: their entries a few hundred at a time as
     they are read (`match.prepare`d: what matching needs of them that does not depend on the
-    ledger is computed where they are read), then each file's digest, format and problems. The ledger's configuration is
-    read only for a CSV statement's mapping."""
+    ledger is computed where they are read), then each file's digest, format and problems.
+    The ledger's configuration is read only for a CSV statement's mapping."""
+    return _pieces(files, source_format, lambda: _match_settings(root, today))
+
+
+def _pieces(files: Sequence[Path], source_format: str | None, settings: Callable[[], MatchSettings]) -> Iterator[Piece]:
     for path in files:
         raw = _read(path)
         kind = source_format or detect_format(raw)
         statement = Statement(path, kind)
-        for part in read_in_parts(statement, raw, lambda: _match_settings(root, today)):
+        for part in read_in_parts(statement, raw, settings):
             yield Piece([prepare(entry) for entry in part])
         yield Piece([], StatementFile(path, hashlib.sha256(raw).hexdigest(), kind), statement.problems)
 
@@ -267,25 +267,6 @@ def _match_settings(root: Path, today: date) -> MatchSettings:
     return read_setting(root, today).config.match
 
 
-def _read_all(files: Sequence[Path], source_format: str | None, settings: Callable[[], MatchSettings]) -> Read:
-    read = []
-    for path in files:
-        raw = _read(path)
-        kind = source_format or detect_format(raw)
-        read.append(
-            (StatementFile(path, hashlib.sha256(raw).hexdigest(), kind), read_statement(path, raw, kind, settings))
-        )
-    return read
-
-
-def _take(outcome: Outcome, read: Read) -> list[Statement]:
-    """The statements read, their files and problems added to the outcome."""
-    for file, statement in read:
-        outcome.files.append(file)
-        outcome.problems += statement.problems
-    return [statement for _, statement in read]
-
-
 def _apply(root: Path, files: Sequence[Path], today: date, source_format: str | None, commit: bool) -> Outcome:
     from relancegit.matching.apply import events_of, write_events
     from relancegit.matching.index import index_ledger
@@ -297,14 +278,14 @@ def _apply(root: Path, files: Sequence[Path], today: date, source_format: str | 
     if not setting.config_valid:
         raise RelancegitError(f"{root / CONFIG_NAME} has errors; run 'relancegit check' first")
     outcome = Outcome(apply=True)
-    statements = _take(outcome, _read_all(files, source_format, lambda: setting.config.match))
+    entries = list(_entries(outcome, _pieces(files, source_format, lambda: setting.config.match)))
     # Matched, checked and written under one hold of the write lock: what was matched is what
     # is recorded.
     with ledger_write_lock(root) as state:
         loaded = load_ledger(root, today)
         outcome.left_out = len(loaded.left_out)
         index = index_ledger(loaded.ledger, today)
-        outcome.proposals = propose((e for s in statements for e in s.entries), index, setting.config.currency)
+        outcome.proposals = propose(entries, index, setting.config.currency)
         if not outcome.ok:
             return outcome
         events = events_of(outcome.proposals, setting.shift, git_user(root))
@@ -325,7 +306,6 @@ __all__ = [
     "LedgerView",
     "Outcome",
     "Piece",
-    "Read",
     "check_options",
     "checked_view",
     "fresh_view",

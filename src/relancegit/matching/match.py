@@ -214,7 +214,7 @@ class Prepared(NamedTuple):
     cents: int | None  # None: more than 2 decimals
     words: tuple[str, ...]  # the remittance's words, compacted: references are looked up by them
     name: str  # the counterparty's name, normalised
-    amount: str  # the amount, with 2 decimals
+    amount_text: str  # the amount, with 2 decimals
 
 
 def prepare(entry: Entry) -> Prepared:
@@ -341,7 +341,9 @@ def _by_reference(prepared: Prepared, index: Index) -> Proposal | None:
     due = sum(balance[k] for k in unique)
     if amount > due:
         return Proposal(
-            entry, AMBIGUOUS, f"{what} in the remittance, but {prepared.amount} is more than the {money(due):.2f} due"
+            entry,
+            AMBIGUOUS,
+            f"{what} in the remittance, but {prepared.amount_text} is more than the {money(due):.2f} due",
         )
     payments = _allocate(amount, unique, index)
     clients = {index.open_client[k] for k in unique}
@@ -375,7 +377,7 @@ def _allocate(amount: int, targets: list[int], index: Index) -> tuple[Payment, .
 def _by_amount(prepared: Prepared, index: Index, names: _Names) -> Proposal:
     # One candidate per set of cases paid: an invoice that is also its case's plan instalment
     # or promised amount is one candidate, named by the first found (the invoice).
-    entry, name, amount = prepared.entry, prepared.name, prepared.amount
+    entry, name, amount = prepared.entry, prepared.name, prepared.amount_text
     assert prepared.cents is not None
     found = [c for c in index.amounts.get(prepared.cents, _NO_CANDIDATES) if _still_open(index, c[1])]
     if len(found) > 1:
